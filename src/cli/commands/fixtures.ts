@@ -1,0 +1,54 @@
+/**
+ * `labgrade fixtures generate`: regenerates expected outputs from the reference solutions.
+ * With --check it writes nothing and fails when the committed files differ from a fresh generation.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { labs as allLabs, findLab } from '../../../graders/index.js';
+import { generateExpected } from '../../fixtures/generate.js';
+import { expectedFilePath, writeExpected } from '../../fixtures/expected.js';
+import { UsageError } from '../../errors.js';
+import type { Visibility } from '../../engine/model.js';
+
+export function registerFixtures(program: Command, setExitCode: (code: number) => void): void {
+  const fixtures = program.command('fixtures').description('fixture maintenance (instructors, developers)');
+  fixtures
+    .command('generate')
+    .description('write fixtures/<lab>/{public,hidden}.expected.json from the reference solution')
+    .option('--lab <id...>', 'only these labs')
+    .option('--check', 'compare with the committed files instead of writing them')
+    .action(async (options: { lab?: string[]; check?: boolean }) => {
+      const labs = (options.lab ?? allLabs.map((l) => l.id)).map((id) => findLab(id) ?? failUnknown(id));
+      let stale = 0;
+      for (const lab of labs) {
+        for (const visibility of ['public', 'hidden'] as Visibility[]) {
+          const generated = await generateExpected(lab, visibility);
+          const file = expectedFilePath(lab.id, visibility);
+          if (options.check) {
+            const tmp = `${file}.check`;
+            writeExpected(tmp, generated);
+            const same = readFileOr(file) === readFileSync(tmp, 'utf8');
+            await import('node:fs').then((fs) => fs.rmSync(tmp));
+            if (!same) stale++;
+            process.stdout.write(`${same ? 'up to date' : 'STALE'}: ${file}\n`);
+          } else {
+            writeExpected(file, generated);
+            process.stdout.write(`wrote ${file} (${Object.keys(generated.cases).length} cases)\n`);
+          }
+        }
+      }
+      setExitCode(stale > 0 ? 1 : 0);
+    });
+}
+
+function failUnknown(id: string): never {
+  throw new UsageError(`unknown lab "${id}"; labs: ${allLabs.map((l) => l.id).join(', ')}`);
+}
+
+function readFileOr(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}

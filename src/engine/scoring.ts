@@ -1,0 +1,45 @@
+/**
+ * Points are resolved here and nowhere else: an exercise's points are split evenly over its checks,
+ * a check earns its share when it passes, and totals add up exercises and labs.
+ */
+import type { CheckResult, ExerciseResult, ExerciseStatus, LabResult } from './model.js';
+
+/** Rounds to hundredths; points are shown with two decimals at most. */
+export function roundPoints(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Splits `total` into `count` shares of hundredths that add up to `total` exactly. */
+export function splitPoints(total: number, count: number): number[] {
+  if (count === 0) return [];
+  const cents = Math.round(total * 100);
+  const base = Math.floor(cents / count);
+  return Array.from({ length: count }, (_, i) => (base + (i < cents - base * count ? 1 : 0)) / 100);
+}
+
+export type UnscoredCheck = Omit<CheckResult, 'points' | 'maxPoints'>;
+
+export function scoreChecks(exercisePoints: number, checks: UnscoredCheck[]): CheckResult[] {
+  const shares = splitPoints(exercisePoints, checks.length);
+  return checks.map((check, i) => ({ ...check, maxPoints: shares[i], points: check.passed ? shares[i] : 0 }));
+}
+
+/** An exercise's status sums up its checks: the worst outcome wins. */
+export function exerciseStatus(checks: readonly CheckResult[]): ExerciseStatus {
+  if (checks.length === 0) return 'skipped';
+  if (checks.some((c) => c.status === 'timeout')) return 'timeout';
+  if (checks.some((c) => c.status === 'error')) return 'error';
+  if (checks.every((c) => c.status === 'skipped')) return 'skipped';
+  return checks.every((c) => c.passed) ? 'passed' : 'failed';
+}
+
+export function sumPoints(items: readonly { points: number; maxPoints: number }[]): { points: number; maxPoints: number } {
+  return {
+    points: roundPoints(items.reduce((s, x) => s + x.points, 0)),
+    maxPoints: roundPoints(items.reduce((s, x) => s + x.maxPoints, 0)),
+  };
+}
+
+export function labTotals(exercises: readonly ExerciseResult[]): Pick<LabResult, 'points' | 'maxPoints'> {
+  return sumPoints(exercises);
+}

@@ -1,0 +1,158 @@
+/**
+ * The values that cross the boundary between the grading process and a submission's process,
+ * and that fixtures store: plain JSON data plus tensors encoded as `{ $tensor: {...} }`.
+ *
+ * Both sides use this one encoding: the child encodes what student code returns, the parent
+ * validates it (type, shape, size) before comparing, so nothing the child sends is trusted.
+ */
+import type * as tfType from '@tensorflow/tfjs';
+
+export type TensorDtype = 'float32' | 'int32' | 'bool';
+const DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
+
+export interface EncodedTensor {
+  $tensor: { dtype: TensorDtype; shape: number[]; data: number[] };
+}
+/** Something student code returned that has no faithful encoding (a function, a Promise, undefined...). */
+export interface UnsupportedValue {
+  $unsupported: string;
+}
+export type Value =
+  | null
+  | boolean
+  | number
+  | string
+  | Value[]
+  | EncodedTensor
+  | UnsupportedValue
+  | { [key: string]: Value };
+
+export interface EncodeLimits {
+  /** Total tensor elements in one value; more is refused rather than copied. */
+  maxElements: number;
+  maxDepth: number;
+  maxKeys: number;
+}
+
+export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 16, maxKeys: 1000 };
+
+export function isEncodedTensor(v: unknown): v is EncodedTensor {
+  return typeof v === 'object' && v !== null && '$tensor' in v;
+}
+export function isUnsupported(v: unknown): v is UnsupportedValue {
+  return typeof v === 'object' && v !== null && '$unsupported' in v;
+}
+
+export function tensorSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Encodes a value returned by tfjs code; tensors are read synchronously. */
+export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLimits = DEFAULT_LIMITS): Value {
+  let budget = limits.maxElements;
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number): Value => {
+    if (v === null) return null;
+    if (v === undefined) return { $unsupported: 'undefined' };
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (typeof v === 'bigint') return { $unsupported: 'a bigint' };
+    if (typeof v === 'function') return { $unsupported: 'a function' };
+    if (typeof v !== 'object') return { $unsupported: typeof v };
+    if (depth > limits.maxDepth) return { $unsupported: `nesting deeper than ${limits.maxDepth} levels` };
+    if (seen.has(v)) return { $unsupported: 'a circular reference' };
+    if (v instanceof tf.Tensor) {
+      if (v.isDisposed) return { $unsupported: 'a disposed tensor' };
+      const size = tensorSize(v.shape);
+      if (size > budget) return { $unsupported: `a tensor of ${size} elements (limit ${limits.maxElements})` };
+      budget -= size;
+      if (!DTYPES.has(v.dtype)) return { $unsupported: `a ${v.dtype} tensor` };
+      return { $tensor: { dtype: v.dtype as TensorDtype, shape: [...v.shape], data: Array.from(v.dataSync() as ArrayLike<number>) } };
+    }
+    if (typeof (v as { then?: unknown }).then === 'function') return { $unsupported: 'a Promise (the function must not be async)' };
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1));
+      if (ArrayBuffer.isView(v)) return { $unsupported: `a ${v.constructor.name} (return a tensor instead)` };
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return { $unsupported: `an instance of ${proto?.constructor?.name ?? 'a class'}` };
+      const keys = Object.keys(v);
+      if (keys.length > limits.maxKeys) return { $unsupported: `an object with ${keys.length} keys` };
+      const out: Record<string, Value> = {};
+      for (const key of keys) out[key] = walk((v as Record<string, unknown>)[key], depth + 1);
+      return out;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return walk(value, 0);
+}
+
+/** Turns an encoded value back into tfjs tensors and plain data (for calling functions with fixtures). */
+export function decodeToTf(tf: typeof tfType, value: Value): unknown {
+  if (isEncodedTensor(value)) {
+    const { dtype, shape, data } = value.$tensor;
+    return tf.tensor(data, shape, dtype);
+  }
+  if (Array.isArray(value)) return value.map((v) => decodeToTf(tf, v));
+  if (value !== null && typeof value === 'object' && !isUnsupported(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeToTf(tf, v)]));
+  }
+  return value;
+}
+
+/**
+ * Checks that untrusted data is a well-formed Value (the child's reply), returning a reason if not.
+ * Tensor data must be numbers, and as many as the shape says.
+ */
+export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS, depth = 0): string | null {
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return null;
+  if (depth > limits.maxDepth + 1) return 'value nested too deeply';
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const r = validateValue(item, limits, depth + 1);
+      if (r) return r;
+    }
+    return null;
+  }
+  if (typeof v !== 'object') return `unexpected ${typeof v}`;
+  if (isUnsupported(v)) return typeof v.$unsupported === 'string' ? null : 'malformed unsupported marker';
+  if (isEncodedTensor(v)) {
+    const t = v.$tensor as unknown as Record<string, unknown>;
+    if (typeof t !== 'object' || t === null) return 'malformed tensor';
+    const { dtype, shape, data } = t;
+    if (typeof dtype !== 'string' || !DTYPES.has(dtype)) return `unknown tensor dtype ${String(dtype)}`;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return 'malformed tensor shape';
+    if (!Array.isArray(data) && !ArrayBuffer.isView(data)) return 'malformed tensor data';
+    const size = tensorSize(shape as number[]);
+    if (size > limits.maxElements) return `tensor of ${size} elements exceeds the limit`;
+    const arr = data as ArrayLike<unknown>;
+    if (arr.length !== size) return `tensor data has ${arr.length} values for shape [${(shape as number[]).join(', ')}]`;
+    for (let i = 0; i < arr.length; i++) if (typeof arr[i] !== 'number') return 'tensor data holds a non-number';
+    return null;
+  }
+  const entries = Object.entries(v);
+  if (entries.length > limits.maxKeys) return 'object with too many keys';
+  for (const [, item] of entries) {
+    const r = validateValue(item, limits, depth + 1);
+    if (r) return r;
+  }
+  return null;
+}
+
+/** A short human description of a value, used in feedback ("a float32 tensor of shape [2, 3]"). */
+export function describeValue(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return `the number ${formatNumber(v)}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (isEncodedTensor(v)) return `a ${v.$tensor.dtype} tensor of shape [${v.$tensor.shape.join(', ')}]`;
+  if (isUnsupported(v)) return v.$unsupported;
+  return `an object with keys {${Object.keys(v).join(', ')}}`;
+}
+
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)) return x.toExponential(6);
+  return Number(x.toPrecision(8)).toString();
+}

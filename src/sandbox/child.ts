@@ -1,0 +1,86 @@
+/**
+ * Entry point of a submission's process. It runs under Node's permission model (see session.ts),
+ * evaluates the bundled submission, and answers calls with encoded return values. It never sees
+ * expected outputs: the parent compares.
+ */
+import vm from 'node:vm';
+import * as tf from '@tensorflow/tfjs';
+import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
+import type { ChildMessage, ParentMessage, ThrownError } from './protocol.js';
+
+let submission: Record<string, unknown> | null = null;
+let submissionFile = '';
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function describeThrown(thrown: unknown): ThrownError {
+  if (thrown instanceof Error) {
+    const frames = (thrown.stack ?? '').split('\n').filter((line) => submissionFile && line.includes(submissionFile));
+    return { name: thrown.name, message: thrown.message, stack: frames.length ? frames.join('\n') : undefined };
+  }
+  let shown: string;
+  try {
+    shown = typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    shown = Object.prototype.toString.call(thrown);
+  }
+  return { name: 'NonErrorThrown', message: `threw a non-Error value: ${shown.slice(0, 200)}` };
+}
+
+/** Only labgrade's own tfjs can be imported, so submissions share one tfjs instance and backend. */
+function submissionRequire(id: string): unknown {
+  if (id === '@tensorflow/tfjs' || id === '@tensorflow/tfjs-core') return tf;
+  throw new Error(`Cannot import "${id}": a submission may import only @tensorflow/tfjs and its own files`);
+}
+
+async function load(code: string, filename: string, backend: string): Promise<void> {
+  submissionFile = filename;
+  await tf.setBackend(backend);
+  await tf.ready();
+  const module = { exports: {} as Record<string, unknown> };
+  try {
+    const fn = vm.compileFunction(code, ['require', 'module', 'exports'], { filename });
+    fn(submissionRequire, module, module.exports);
+  } catch (thrown) {
+    await send({ type: 'load-failed', error: describeThrown(thrown) });
+    return;
+  }
+  submission = module.exports;
+  const exports: Record<string, string> = {};
+  for (const [name, value] of Object.entries(submission)) exports[name] = typeof value;
+  await send({ type: 'loaded', exports, backend: tf.getBackend(), tfjsVersion: tf.version.tfjs });
+}
+
+async function call(id: number, fnName: string, args: Value[]): Promise<void> {
+  const fn = submission?.[fnName];
+  const start = performance.now();
+  tf.engine().startScope();
+  try {
+    if (typeof fn !== 'function') throw new Error(`${fnName} is not an exported function`);
+    const inputs = args.map((a) => decodeToTf(tf, a));
+    const returned = fn(...inputs);
+    const value = encodeValue(tf, returned);
+    const durationMs = performance.now() - start;
+    await send({ type: 'result', id, value, durationMs });
+  } catch (thrown) {
+    await send({ type: 'threw', id, error: describeThrown(thrown), durationMs: performance.now() - start });
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+process.on('message', (message: ParentMessage) => {
+  const work = message.type === 'load' ? load(message.code, message.filename, message.backend) : call(message.id, message.fn, message.args);
+  work.catch((err) => {
+    // A reply that cannot be sent means the parent is gone or the value could not be serialized.
+    process.stderr.write(`labgrade child: ${String(err)}\n`);
+    process.exit(70);
+  });
+});
+// The parent is the only reason to live: exit when it disconnects.
+process.on('disconnect', () => process.exit(0));
+void send({ type: 'ready' });

@@ -1,0 +1,233 @@
+/**
+ * The grading process's side of a submission's process: starts it under Node's permission model,
+ * loads the bundled submission, runs calls with a timeout, and watches its memory. A call that
+ * times out or kills the process ends the session; the caller starts a new one for the rest.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execaNode } from 'execa';
+import { distDir, projectRoot } from '../paths.js';
+import { validateValue, type Value } from '../engine/values.js';
+import type { Backend, ChildMessage, ParentMessage, ThrownError } from './protocol.js';
+
+export interface SandboxLimits {
+  /** V8 old-space cap for the child (--max-old-space-size). */
+  heapMb: number;
+  /** Resident memory cap (tensor data lives outside the V8 heap); checked every `pollMs`. */
+  rssMb: number;
+  startupTimeoutMs: number;
+  /** How much of the child's stdout/stderr is kept for diagnosis. */
+  outputCapBytes: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { heapMb: 768, rssMb: 2048, startupTimeoutMs: 30_000, outputCapBytes: 64 * 1024 };
+
+export type CallOutcome =
+  | { kind: 'value'; value: Value; durationMs: number }
+  | { kind: 'threw'; error: ThrownError; durationMs: number }
+  | { kind: 'timeout'; durationMs: number }
+  | { kind: 'crashed'; reason: string; durationMs: number };
+
+export type StartOutcome =
+  | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; tfjsVersion: string }
+  | { kind: 'load-failed'; error: ThrownError }
+  | { kind: 'crashed'; reason: string };
+
+export interface SubmissionBundle {
+  code: string;
+  /** The submission file's path, used as the module's filename so stack traces name it. */
+  filename: string;
+}
+
+const CHILD_ENTRY = path.join(distDir, 'src', 'sandbox', 'child.js');
+const POLL_MS = 100;
+
+/** The child may read labgrade's runtime code and the submission, nothing else; it may not write or spawn. */
+function spawnChild(submissionDir: string, limits: SandboxLimits) {
+  const readable = [path.join(distDir, 'src'), path.join(projectRoot, 'node_modules'), path.join(projectRoot, 'package.json'), submissionDir];
+  return execaNode(CHILD_ENTRY, [], {
+    nodeOptions: [
+      '--experimental-permission',
+      ...readable.map((p) => `--allow-fs-read=${p}`),
+      `--max-old-space-size=${limits.heapMb}`,
+      '--disable-warning=ExperimentalWarning',
+    ],
+    ipc: true,
+    serialization: 'advanced',
+    buffer: false,
+    stdin: 'ignore',
+    reject: false,
+    cleanup: true,
+    env: { NODE_ENV: 'production' },
+    extendEnv: false,
+    cwd: submissionDir,
+  });
+}
+type ChildProcessPromise = ReturnType<typeof spawnChild>;
+
+export class SandboxSession {
+  private pending = new Map<number, (outcome: CallOutcome) => void>();
+  private nextId = 1;
+  private exitReason: string | null = null;
+  private killedFor: string | null = null;
+  private readonly output: string[] = [];
+  private outputBytes = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly listeners = new Set<(message: ChildMessage) => void>();
+  private readonly exitWaiters = new Set<() => void>();
+
+  private constructor(
+    private readonly child: ChildProcessPromise,
+    private readonly limits: SandboxLimits,
+  ) {
+    child.on('message', (message: ChildMessage) => this.onMessage(message));
+    const keep = (chunk: Buffer) => {
+      if (this.outputBytes >= limits.outputCapBytes) return;
+      const text = chunk.toString('utf8').slice(0, limits.outputCapBytes - this.outputBytes);
+      this.outputBytes += text.length;
+      this.output.push(text);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.then(
+      (r) => this.onExit(r.exitCode, r.signal),
+      (err: { exitCode?: number; signal?: string }) => this.onExit(err.exitCode, err.signal),
+    );
+    this.watchdog = setInterval(() => this.checkMemory(), POLL_MS);
+    this.watchdog.unref();
+  }
+
+  /** Starts a child for one submission and loads its bundled code. */
+  static async start(bundle: SubmissionBundle, submissionDir: string, backend: Backend = 'cpu', limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
+    const child = spawnChild(submissionDir, limits);
+    const session = new SandboxSession(child, limits);
+    const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
+    if (!ready) return { kind: 'crashed', reason: session.describeExit('did not start') };
+    session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend });
+    const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
+    if (!loaded) {
+      session.kill('loading the submission took too long');
+      return { kind: 'crashed', reason: session.describeExit('stopped while loading the submission') };
+    }
+    if (loaded.type === 'load-failed') {
+      session.close();
+      return { kind: 'load-failed', error: loaded.error };
+    }
+    if (loaded.type !== 'loaded') throw new Error('unreachable');
+    return { kind: 'loaded', session, exports: loaded.exports, backend: loaded.backend, tfjsVersion: loaded.tfjsVersion };
+  }
+
+  get alive(): boolean {
+    return this.exitReason === null;
+  }
+
+  /** Calls an exported function; resolves with its encoded result or what went wrong. */
+  call(fn: string, args: Value[], timeoutMs: number): Promise<CallOutcome> {
+    const started = performance.now();
+    if (!this.alive) return Promise.resolve({ kind: 'crashed', reason: this.describeExit('had already stopped'), durationMs: 0 });
+    const id = this.nextId++;
+    return new Promise<CallOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.kill(`exceeded the ${timeoutMs} ms time limit`);
+        resolve({ kind: 'timeout', durationMs: performance.now() - started });
+      }, timeoutMs);
+      this.pending.set(id, (outcome) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(outcome);
+      });
+      this.post({ type: 'call', id, fn, args });
+    });
+  }
+
+  /** Ends the child; safe to call more than once. */
+  close(): void {
+    clearInterval(this.watchdog);
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  /** What the child printed (capped), for diagnosing crashes. */
+  capturedOutput(): string {
+    return this.output.join('');
+  }
+
+  private post(message: ParentMessage): void {
+    this.child.sendMessage(message as never).catch(() => {
+      // The child died; onExit settles whatever is pending.
+    });
+  }
+
+  private kill(reason: string): void {
+    this.killedFor ??= reason;
+    this.close();
+  }
+
+  private waitFor(predicate: (m: ChildMessage) => boolean, timeoutMs: number): Promise<ChildMessage | null> {
+    return new Promise((resolve) => {
+      const done = (m: ChildMessage | null) => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        this.exitWaiters.delete(onExit);
+        resolve(m);
+      };
+      const listener = (m: ChildMessage) => predicate(m) && done(m);
+      const onExit = () => done(null);
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.listeners.add(listener);
+      this.exitWaiters.add(onExit);
+      if (!this.alive) done(null);
+    });
+  }
+
+
+  private onMessage(message: ChildMessage): void {
+    for (const listener of [...this.listeners]) listener(message);
+    if (message.type !== 'result' && message.type !== 'threw') return;
+    const settle = this.pending.get(message.id);
+    if (!settle) return;
+    if (message.type === 'threw') {
+      settle({ kind: 'threw', error: sanitizeError(message.error), durationMs: Number(message.durationMs) || 0 });
+      return;
+    }
+    const problem = validateValue(message.value);
+    if (problem) {
+      settle({ kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs: Number(message.durationMs) || 0 });
+      return;
+    }
+    settle({ kind: 'value', value: message.value, durationMs: Number(message.durationMs) || 0 });
+  }
+
+  private onExit(exitCode: number | undefined, signal: string | undefined): void {
+    clearInterval(this.watchdog);
+    this.exitReason = this.killedFor ?? (signal ? `was killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`);
+    if (!this.killedFor && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = `ran out of memory (V8 heap limit ${this.limits.heapMb} MB)`;
+    for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', reason: this.describeExit('stopped during the call'), durationMs: 0 });
+    this.pending.clear();
+    for (const waiter of [...this.exitWaiters]) waiter();
+  }
+
+  private describeExit(fallback: string): string {
+    return this.exitReason ? `the submission's process ${this.exitReason}` : `the submission's process ${fallback}`;
+  }
+
+  private checkMemory(): void {
+    const pid = this.child.pid;
+    if (!pid || !this.alive) return;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return; // not Linux, or already gone
+    }
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    if (rssKb > this.limits.rssMb * 1024) this.kill(`used more than ${this.limits.rssMb} MB of memory`);
+  }
+}
+
+/** Keeps only the expected shape and bounded lengths of an error reported by the child. */
+function sanitizeError(error: unknown): ThrownError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+  return { name: text(e.name, 100) ?? 'Error', message: text(e.message, 2000) ?? 'unknown error', stack: text(e.stack, 4000) };
+}
