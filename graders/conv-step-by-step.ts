@@ -261,7 +261,7 @@ export const convStepByStep: LabDefinition = {
       points: 6,
       graded: true,
       outputNames: ['X_pad'],
-      hint: 'Pad only the height and width axes with `pad` zeros on each side: tf.pad(X, [[0, 0], [pad, pad], [pad, pad], [0, 0]]).',
+      hint: 'Pad only the height and width axes (1 and 2), with `pad` zeros on each side; the example and channel axes get no padding.',
       mistakes: zeroPadMistakes,
     },
     {

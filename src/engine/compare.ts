@@ -52,6 +52,10 @@ function mismatch(kind: MismatchKind, path: string, detail: string): Mismatch {
 
 function compareAt(expected: Value, actual: Value, path: string, options: CompareOptions): Mismatch | null {
   if (isUnsupported(actual)) return mismatch('unsupported', path, `returned ${actual.$unsupported}`);
+  if (actual === null && expected !== null) {
+    const wanted = options.reveal ? `, expected ${describeValue(expected)}` : '';
+    return mismatch('type', path, `got null${wanted}: is the code between ### START CODE HERE ### and ### END CODE HERE ### filled in?`);
+  }
   if (isEncodedTensor(expected)) return compareTensor(expected, actual, path, options);
   if (typeof expected === 'number') {
     if (typeof actual !== 'number') {

@@ -137,8 +137,10 @@ function judge(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition
   const summaries = { actual: summarizeValue(outcome.value), ...(isPublic ? { expected: summarizeValue(loaded.expected.expected) } : {}) };
   if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: 'The result is correct.' };
   const diagnosis = diagnose(outcome.value, loaded, def, lab);
-  const hint = !diagnosis && def.hint ? ` Hint: ${def.hint}` : '';
-  return { ...base, ...summaries, status: 'failed', passed: false, message: `${mismatch.message}.${hint}`, ...(diagnosis ? { diagnosis } : {}) };
+  // A diagnosis says more than the general hint; an unfilled function (null) needs neither.
+  const hint = !diagnosis && def.hint && !mismatch.message.includes('got null') ? ` Hint: ${def.hint}` : '';
+  const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.message : `${mismatch.message}.`;
+  return { ...base, ...summaries, status: 'failed', passed: false, message: `${sentence}${hint}`, ...(diagnosis ? { diagnosis } : {}) };
 }
 
 export async function gradeLab(lab: LabDefinition, file: string, options: GradeLabOptions): Promise<LabResult> {
