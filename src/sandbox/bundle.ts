@@ -61,8 +61,9 @@ export async function bundleSubmission(file: string): Promise<SubmissionBundle> 
       target: 'es2022',
       mainFields: ['module', 'main'],
       resolveExtensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
-      sourcemap: 'inline',
+      sourcemap: 'external',
       sourcesContent: false,
+      outfile: path.join(root, 'submission.bundle.js'),
       logLevel: 'silent',
       plugins: [confine],
     });
@@ -76,5 +77,7 @@ export async function bundleSubmission(file: string): Promise<SubmissionBundle> 
     });
     throw new BundleError(lines.join('\n'));
   }
-  return { code: result.outputFiles[0].text, filename: file };
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text;
+  return { code, filename: file, sourceMap: JSON.parse(map) };
 }

@@ -4,6 +4,7 @@
  * times out or kills the process ends the session; the caller starts a new one for the rest.
  */
 import { readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { execaNode } from 'execa';
 import { distDir, projectRoot } from '../paths.js';
@@ -37,6 +38,8 @@ export interface SubmissionBundle {
   code: string;
   /** The submission file's path, used as the module's filename so stack traces name it. */
   filename: string;
+  /** esbuild's source map of `code`, to turn bundle positions in stack traces into the student's lines. */
+  sourceMap: SourceMapPayload;
 }
 
 const CHILD_ENTRY = path.join(distDir, 'src', 'sandbox', 'child.js');
@@ -51,6 +54,8 @@ function spawnChild(submissionDir: string, limits: SandboxLimits) {
       ...readable.map((p) => `--allow-fs-read=${p}`),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
+      // Stack traces then point at the student's TypeScript lines (the bundle carries an inline map).
+      '--enable-source-maps',
     ],
     ipc: true,
     serialization: 'advanced',
@@ -79,6 +84,7 @@ export class SandboxSession {
   private constructor(
     private readonly child: ChildProcessPromise,
     private readonly limits: SandboxLimits,
+    private readonly bundle: SubmissionBundle,
   ) {
     child.on('message', (message: ChildMessage) => this.onMessage(message));
     const keep = (chunk: Buffer) => {
@@ -100,7 +106,7 @@ export class SandboxSession {
   /** Starts a child for one submission and loads its bundled code. */
   static async start(bundle: SubmissionBundle, submissionDir: string, backend: Backend = 'cpu', limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
     const child = spawnChild(submissionDir, limits);
-    const session = new SandboxSession(child, limits);
+    const session = new SandboxSession(child, limits, bundle);
     const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
     if (!ready) return { kind: 'crashed', reason: session.describeExit('did not start') };
     session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend });
@@ -111,14 +117,19 @@ export class SandboxSession {
     }
     if (loaded.type === 'load-failed') {
       session.close();
-      return { kind: 'load-failed', error: loaded.error };
+      return { kind: 'load-failed', error: session.mapError(loaded.error) };
     }
     if (loaded.type !== 'loaded') throw new Error('unreachable');
     return { kind: 'loaded', session, exports: loaded.exports, backend: loaded.backend, tfjsVersion: loaded.tfjsVersion };
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** False as soon as the session is killed, before the process's exit is reported. */
   get alive(): boolean {
-    return this.exitReason === null;
+    return this.exitReason === null && this.killedFor === null;
   }
 
   /** Calls an exported function; resolves with its encoded result or what went wrong. */
@@ -144,12 +155,18 @@ export class SandboxSession {
   /** Ends the child; safe to call more than once. */
   close(): void {
     clearInterval(this.watchdog);
-    if (this.alive) this.child.kill('SIGKILL');
+    if (this.exitReason === null) this.child.kill('SIGKILL');
   }
 
   /** What the child printed (capped), for diagnosing crashes. */
   capturedOutput(): string {
     return this.output.join('');
+  }
+
+  /** Sanitizes an error from the child and points its stack at the student's lines. */
+  private mapError(error: unknown): ThrownError {
+    const clean = sanitizeError(error);
+    return clean.stack ? { ...clean, stack: mapStack(clean.stack, this.bundle) } : clean;
   }
 
   private post(message: ParentMessage): void {
@@ -187,7 +204,7 @@ export class SandboxSession {
     const settle = this.pending.get(message.id);
     if (!settle) return;
     if (message.type === 'threw') {
-      settle({ kind: 'threw', error: sanitizeError(message.error), durationMs: Number(message.durationMs) || 0 });
+      settle({ kind: 'threw', error: this.mapError(message.error), durationMs: Number(message.durationMs) || 0 });
       return;
     }
     const problem = validateValue(message.value);
@@ -208,7 +225,10 @@ export class SandboxSession {
   }
 
   private describeExit(fallback: string): string {
-    return this.exitReason ? `the submission's process ${this.exitReason}` : `the submission's process ${fallback}`;
+    const what = `the submission's process ${this.exitReason ?? fallback}`;
+    // An uncaught error (e.g. a rejected promise) prints its name and message; quote that line.
+    const errorLine = /^\w*(?:Error|Exception)\b[^\n]*/m.exec(this.capturedOutput())?.[0];
+    return errorLine && !this.killedFor ? `${what}: ${errorLine.slice(0, 300)}` : what;
   }
 
   private checkMemory(): void {
@@ -230,4 +250,15 @@ function sanitizeError(error: unknown): ThrownError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
   const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
   return { name: text(e.name, 100) ?? 'Error', message: text(e.message, 2000) ?? 'unknown error', stack: text(e.stack, 4000) };
+}
+
+/** Rewrites "file:line:col" positions in the bundle into positions in the student's own files. */
+export function mapStack(stack: string, bundle: SubmissionBundle): string {
+  const map = new SourceMap(bundle.sourceMap);
+  const escaped = bundle.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (whole, line: string, column: string) => {
+    const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (!entry?.originalSource || entry.originalLine === undefined) return whole;
+    return `${path.basename(entry.originalSource)}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+  });
 }

@@ -4,8 +4,9 @@
  */
 
 const FUNCTION_START = /^\s*export\s+(?:async\s+)?function\s+([A-Za-z_$][\w$]*)|^\s*export\s+const\s+([A-Za-z_$][\w$]*)\s*=/;
-const START_MARKER = /###\s*START CODE HERE\s*###/;
-const END_MARKER = /###\s*END CODE HERE\s*###/;
+// A marker is a line comment of its own (prose that mentions the markers is not one).
+const START_MARKER = /^\s*\/\/\s*###\s*START CODE HERE\s*###/;
+const END_MARKER = /^\s*\/\/\s*###\s*END CODE HERE\s*###/;
 
 function dedent(lines: string[]): string {
   const indents = lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)![0].length);

@@ -1,0 +1,177 @@
+/**
+ * Lab 1 graded end to end through the sandbox: the reference, the starter, the example
+ * submissions, and submissions that break in each way the engine must contain.
+ */
+import { describe, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { convStepByStep } from '../../graders/conv-step-by-step.js';
+import { gradeLab } from '../../src/engine/grade-lab.js';
+import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import type { ExerciseResult, LabResult } from '../../src/engine/model.js';
+import { validateResult } from '../../src/report/result-json.js';
+import { projectRoot } from '../../src/paths.js';
+import { loadExpected } from '../../src/fixtures/expected.js';
+import { formatNumber } from '../../src/engine/values.js';
+import { makeSubmission, referenceWith } from './submissions.js';
+
+const LAB_FILE = 'conv-step-by-step.ts';
+const EXERCISES = convStepByStep.exercises.map((e) => e.id);
+const grade = (dir: string, timeouts?: { exerciseMs?: number; labMs?: number }) => gradeLab(convStepByStep, path.join(dir, LAB_FILE), { checks: 'all', timeouts });
+const byId = (lab: LabResult) => Object.fromEntries(lab.exercises.map((e) => [e.id, e])) as Record<string, ExerciseResult>;
+const pointsOf = (lab: LabResult) => Object.fromEntries(lab.exercises.map((e) => [e.id, e.points]));
+
+function expectOnlyAffected(lab: LabResult, affected: string[]): void {
+  for (const ex of lab.exercises) {
+    if (affected.includes(ex.id)) expect([ex.id, ex.points]).toEqual([ex.id, 0]);
+    else expect([ex.id, ex.status, ex.points]).toEqual([ex.id, 'passed', ex.maxPoints]);
+  }
+}
+
+describe('reference and starter', () => {
+  test('solutions/ gets 50 of 50, every check passing', async () => {
+    const lab = await grade(path.join(projectRoot, 'solutions'));
+    expect(lab.status).toBe('graded');
+    expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
+    expect(lab.exercises.every((e) => e.status === 'passed' && e.checks.every((c) => c.passed))).toBe(true);
+    expect(lab.exercises.map((e) => e.checks.length).reduce((a, b) => a + b)).toBe(53);
+  });
+
+  test('the unfilled starter gets 0 and every exercise is graded (no crash)', async () => {
+    const lab = await grade(path.join(projectRoot, 'exercises'));
+    expect(lab.status).toBe('graded');
+    expect(lab.points).toBe(0);
+    expect(lab.exercises.map((e) => e.status)).toEqual(EXERCISES.map(() => 'failed'));
+    expect(byId(lab).zeroPad.checks[0].message).toContain('START CODE HERE');
+  });
+});
+
+describe('example submissions', () => {
+  test('a correct submission written with whole-tensor ops gets full marks', async () => {
+    const lab = await grade(path.join(projectRoot, 'examples/submissions/correct-vectorized'));
+    expect(pointsOf(lab)).toEqual(Object.fromEntries(convStepByStep.exercises.map((e) => [e.id, e.points])));
+  });
+
+  test('the sample report\'s mistakes lose points exactly on convSingleStep and poolBackward, each named', async () => {
+    const lab = await grade(path.join(projectRoot, 'examples/submissions/sample-report-mistakes'));
+    expectOnlyAffected(lab, ['convSingleStep', 'poolBackward']);
+    expect(lab.points).toBe(39);
+    const ex = byId(lab);
+    expect(ex.convSingleStep.checks.map((c) => c.diagnosis?.mistake)).toEqual(ex.convSingleStep.checks.map(() => 'bias-multiplied'));
+    expect(ex.poolBackward.checks.map((c) => c.diagnosis?.mistake)).toEqual(ex.poolBackward.checks.map(() => 'last-example-only'));
+    const hidden = ex.convSingleStep.checks.filter((c) => !c.public);
+    expect(hidden.length).toBeGreaterThan(0);
+    const hiddenExpected = loadExpected(convStepByStep.id, 'hidden').cases;
+    for (const c of hidden) {
+      expect(c.description).toBe('hidden check');
+      expect(c.id).toMatch(/^convSingleStep\/hidden-\d+$/);
+      expect(c.expected).toBeUndefined();
+      expect(c.message).toContain('which is not the expected value');
+    }
+    // No hidden expected value, nor its rounded form, appears in any message.
+    const messages = JSON.stringify(lab);
+    for (const [key, value] of Object.entries(hiddenExpected)) {
+      if (key.startsWith('convSingleStep/')) expect(messages).not.toContain(formatNumber(value.expected as number));
+    }
+  });
+});
+
+describe('typical mistakes are named', () => {
+  test.each([
+    ['convForward', 'stride ignored in the window corners', ['const vertStart = h * stride;\n          const horizStart = w * stride;\n          const aSlicePrev', 'const vertStart = h;\n          const horizStart = w;\n          const aSlicePrev'], 'window-not-strided'],
+    ['poolForward', 'max and average swapped', ["const pooled = mode === 'max' ? tf.max(aPrevSlice) : tf.mean(aPrevSlice);", "const pooled = mode === 'max' ? tf.mean(aPrevSlice) : tf.max(aPrevSlice);"], 'mode-swapped'],
+    ['distributeValue', 'dz not divided', ['const average = dz / (nH * nW);', 'const average = dz;'], 'not-divided'],
+    ['zeroPad', 'all four axes padded', ['tf.pad(X, [[0, 0], [pad, pad], [pad, pad], [0, 0]])', 'tf.pad(X, [[pad, pad], [pad, pad], [pad, pad], [pad, pad]])'], 'all-axes-padded'],
+  ] as [string, string, [string, string], string][])('%s: %s', async (exercise, _what, replacement, mistake) => {
+    const lab = await grade(makeSubmission({ [LAB_FILE]: referenceWith([replacement]) }));
+    const ex = byId(lab)[exercise];
+    // Cases where the mistake makes no difference (stride 1, a 1x1 matrix, pad 0) still pass.
+    const failed = ex.checks.filter((c) => !c.passed);
+    expect(failed.length).toBeGreaterThan(ex.checks.length / 2);
+    expect(failed.map((c) => c.diagnosis?.mistake)).toEqual(failed.map(() => mistake));
+  });
+});
+
+describe('containment', () => {
+  test('an infinite loop times out that exercise only', async () => {
+    const dir = makeSubmission({ [LAB_FILE]: referenceWith([['  const { stride, f } = hparameters;\n  const nH', '  while (Date.now() > 0) {}\n  const { stride, f } = hparameters;\n  const nH']]) });
+    const lab = await grade(dir, { exerciseMs: 2000 });
+    expectOnlyAffected(lab, ['poolForward']);
+    const pool = byId(lab).poolForward;
+    expect(pool.status).toBe('timeout');
+    expect(pool.checks[0].message).toContain('did not finish in time');
+    expect(pool.checks.slice(1).every((c) => c.status === 'timeout' && c.message.includes('not run'))).toBe(true);
+  });
+
+  test('process.exit in the middle of an exercise is an error for that exercise only', async () => {
+    const dir = makeSubmission({ [LAB_FILE]: referenceWith([['  const mask = tf.tidy(() => tf.equal(x, tf.max(x)));', '  process.exit(0);\n  const mask = tf.tidy(() => tf.equal(x, tf.max(x)));']]) });
+    const lab = await grade(dir);
+    // poolBackward calls createMaskFromWindow in max mode, so its max cases die too; average cases pass.
+    const ex = byId(lab);
+    expect(ex.createMaskFromWindow.status).toBe('error');
+    expect(ex.createMaskFromWindow.checks[0].message).toContain('exited with code 0');
+    for (const id of ['zeroPad', 'convSingleStep', 'convForward', 'poolForward', 'convBackward', 'distributeValue']) expect(ex[id].status).toBe('passed');
+    expect(ex.poolBackward.checks.filter((c) => c.passed).length).toBeGreaterThan(0);
+  });
+
+  test('a throw becomes a message pointing at the student\'s line', async () => {
+    const dir = makeSubmission({ [LAB_FILE]: referenceWith([['  const [nH, nW] = shape;', "  const [nH, nW] = shape;\n  if (nH > 0) throw new RangeError('student bug');"]]) });
+    const lab = await grade(dir);
+    const check = byId(lab).distributeValue.checks[0];
+    expect(check.status).toBe('error');
+    expect(check.message).toMatch(/threw RangeError: student bug\n\s+at distributeValue \(conv-step-by-step\.ts:\d+:\d+\)/);
+    const line = Number(/conv-step-by-step\.ts:(\d+)/.exec(check.message)![1]);
+    expect(referenceWith([['  const [nH, nW] = shape;', "  const [nH, nW] = shape;\n  if (nH > 0) throw new RangeError('student bug');"]]).split('\n')[line - 1]).toContain("throw new RangeError('student bug')");
+  });
+
+  test('a syntax error is a clear lab error with file:line:column, and nothing else breaks', async () => {
+    const lab = await grade(makeSubmission({ [LAB_FILE]: referenceWith([['const average = dz / (nH * nW);', 'const average = dz / (nH * nW;']]) }));
+    expect(lab.status).toBe('error');
+    expect(lab.message).toMatch(/could not be compiled:\nconv-step-by-step\.ts:\d+:\d+: Expected "\)"/);
+    expect(lab.points).toBe(0);
+    expect(lab.exercises.every((e) => e.status === 'error' && e.maxPoints > 0)).toBe(true);
+  });
+
+  test('a missing export is reported for that exercise only', async () => {
+    const lab = await grade(makeSubmission({ [LAB_FILE]: referenceWith([['export function distributeValue(', 'function distributeValue(']]) }));
+    const ex = byId(lab).distributeValue;
+    expect(ex.status).toBe('missing');
+    expect(ex.message).toBe('conv-step-by-step.ts does not export a function named distributeValue');
+    expect(lab.points).toBe(48);
+  });
+
+  test('the child cannot read fixtures or import anything but tfjs', async () => {
+    const fixture = path.join(projectRoot, 'fixtures/conv-step-by-step/public.expected.json');
+    const sneaky = `let leaked = 'nothing yet';
+try { leaked = String((process as any).binding('fs')); } catch (e) { leaked = 'binding: ' + (e as Error).message; }
+const dynamicImport = new Function('s', 'return import(s)');
+export function zeroPad() { return leaked; }
+export function convSingleStep() { return dynamicImport('node:fs').then((fs: any) => fs.readFileSync(${JSON.stringify(fixture)}, 'utf8')); }
+const load = require;
+export function convForward() { return (load as any)('node:fs'); }`;
+    const lab = await grade(makeSubmission({ [LAB_FILE]: sneaky }));
+    const ex = byId(lab);
+    expect(ex.zeroPad.checks[0].message).toContain('binding: process.binding');
+    expect(ex.convSingleStep.checks[0].message).toMatch(/Promise|dynamic import/);
+    expect(ex.convForward.checks[0].message).toContain('may import only @tensorflow/tfjs');
+    expect(lab.points).toBe(0);
+  });
+
+  test('importing a file outside the submission folder is refused', async () => {
+    const lab = await grade(makeSubmission({ [LAB_FILE]: `export * from ${JSON.stringify(path.join(projectRoot, 'solutions/conv-step-by-step.js'))};\nimport '../../x';` }));
+    expect(lab.status).toBe('error');
+    expect(lab.message).toMatch(/outside the submission folder|Could not resolve/);
+  });
+});
+
+describe('result contract', () => {
+  test('result.json validates against the schema and grading is deterministic', async () => {
+    const dir = path.join(projectRoot, 'examples/submissions/sample-report-mistakes');
+    const first = await gradeSubmission(dir, [convStepByStep], { checks: 'all' });
+    const second = await gradeSubmission(dir, [convStepByStep], { checks: 'all' });
+    expect(() => validateResult(first, 'result')).not.toThrow();
+    const stable = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'durationMs' || k === 'gradedAt' ? undefined : v)));
+    expect(stable(second)).toEqual(stable(first));
+    expect(first.student?.id).toBe('example-sample-report');
+    expect(first.total).toEqual({ points: 39, maxPoints: 50 });
+  });
+});

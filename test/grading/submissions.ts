@@ -1,0 +1,22 @@
+/** Builds throwaway submission folders for the grading tests, outside the project tree. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../../src/paths.js';
+
+export const REFERENCE = readFileSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), 'utf8');
+
+export function makeSubmission(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'labgrade-test-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+/** The reference solution with some code replaced; each replacement must apply exactly once. */
+export function referenceWith(replacements: [string, string][]): string {
+  return replacements.reduce((text, [from, to]) => {
+    const at = text.indexOf(from);
+    if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`replacement target must occur once: ${from}`);
+    return text.replace(from, to);
+  }, REFERENCE);
+}

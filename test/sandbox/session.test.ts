@@ -1,0 +1,80 @@
+/** The submission's process: limits on time, memory and output, and the kill that enforces them. */
+import { describe, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { bundleSubmission } from '../../src/sandbox/bundle.js';
+import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
+import { makeSubmission } from '../grading/submissions.js';
+
+async function start(source: string, limits = DEFAULT_LIMITS) {
+  const dir = makeSubmission({ 'lab.ts': source });
+  const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, 'cpu', limits);
+  if (started.kind !== 'loaded') throw new Error(`did not load: ${JSON.stringify(started)}`);
+  return started.session;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(condition: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return condition();
+}
+
+describe('SandboxSession', () => {
+  test('a call that runs past its time limit is killed, process and all', async () => {
+    const session = await start('export function spin() { for (;;) {} }');
+    const pid = session.pid!;
+    const outcome = await session.call('spin', [], 500);
+    expect(outcome.kind).toBe('timeout');
+    expect(session.alive).toBe(false);
+    expect(await eventually(() => !isRunning(pid))).toBe(true);
+  });
+
+  test('memory outside the V8 heap (tensor data) is capped by the RSS watchdog', async () => {
+    const session = await start(
+      "import * as tf from '@tensorflow/tfjs';\nexport function hog() { const keep = []; for (let i = 0; i < 100; i++) keep.push(tf.zeros([64, 1024, 1024]).add(1)); return keep.length; }",
+      { ...DEFAULT_LIMITS, rssMb: 400 },
+    );
+    const outcome = await session.call('hog', [], 60_000);
+    expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('used more than 400 MB of memory') });
+  });
+
+  test('running out of V8 heap is reported as such', async () => {
+    const session = await start('export function grow() { const a: number[][] = []; for (;;) a.push(new Array(1e5).fill(1)); }', { ...DEFAULT_LIMITS, heapMb: 64, rssMb: 4096 });
+    const outcome = await session.call('grow', [], 60_000);
+    expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('ran out of memory') });
+  });
+
+  test('printing is captured up to a cap and the call still returns', async () => {
+    const session = await start("export function chatty() { for (let i = 0; i < 20000; i++) console.log('x'.repeat(100)); return 7; }", { ...DEFAULT_LIMITS, outputCapBytes: 4096 });
+    expect(await session.call('chatty', [], 30_000)).toMatchObject({ kind: 'value', value: 7 });
+    expect(session.capturedOutput().length).toBeLessThanOrEqual(4096);
+    session.close();
+  });
+
+  test('values that cannot cross the boundary are named, not trusted', async () => {
+    const session = await start('export function f() { return { fn: () => 1, n: undefined, t: new Float32Array(2) }; }');
+    expect(await session.call('f', [], 5000)).toMatchObject({
+      kind: 'value',
+      value: { fn: { $unsupported: 'a function' }, n: { $unsupported: 'undefined' }, t: { $unsupported: expect.stringContaining('Float32Array') } },
+    });
+    session.close();
+  });
+
+  test('a module that throws while loading is a load failure with the student\'s line', async () => {
+    const dir = makeSubmission({ 'lab.ts': "const x: number = 1;\nthrow new Error('top-level ' + x);\n" });
+    const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir);
+    expect(started.kind).toBe('load-failed');
+    if (started.kind === 'load-failed') expect(started.error.stack).toContain('lab.ts:2:');
+  });
+});
