@@ -25,8 +25,8 @@ function points(x: { points: number; maxPoints: number }): string {
 
 function checkRow(check: CheckResult): string {
   const what = check.public ? check.description : '(hidden check)';
-  const message = check.diagnosis ? `${check.message}<br>**Likely mistake:** ${check.diagnosis.message}` : check.message;
-  return `| ${cell(check.id)} | ${cell(what)} | ${STATUS_MARK[check.status]} | ${cell(message)} | ${check.points} / ${check.maxPoints} |`;
+  const message = check.diagnosis ? `${cell(check.message)}<br>**Likely mistake:** ${cell(check.diagnosis.message)}` : cell(check.message);
+  return `| ${cell(check.id)} | ${cell(what)} | ${STATUS_MARK[check.status]} | ${message} | ${check.points} / ${check.maxPoints} |`;
 }
 
 function fence(code: string): string {

@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: how long grading a Lab 1 submission takes, as medians over repeated runs, and
+ * the ratio to the goal (issue 7: one full Lab-1 submission in at most 2 s of wall time, process
+ * start included).
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execaNode } from 'execa';
+import { convStepByStep } from '../graders/conv-step-by-step.js';
+import { gradeSubmission } from '../src/engine/grade-submission.js';
+import { projectRoot } from '../src/paths.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const GOAL_MS = 2000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    await fn();
+    out.push(performance.now() - start);
+  }
+  return out;
+}
+
+const submissions = {
+  reference: path.join(projectRoot, 'solutions'),
+  vectorized: path.join(projectRoot, 'examples/submissions/correct-vectorized'),
+  'sample-report': path.join(projectRoot, 'examples/submissions/sample-report-mistakes'),
+  starter: path.join(projectRoot, 'exercises'),
+};
+
+console.log(`Lab 1 grading, median of ${RUNS} runs (goal: <= ${GOAL_MS} ms per submission, CLI process included)`);
+console.log('submission       in-process ms   CLI wall ms   CLI / goal');
+for (const [name, dir] of Object.entries(submissions)) {
+  const inProcess = median(await time(() => gradeSubmission(dir, [convStepByStep], { checks: 'all' })));
+  const out = mkdtempSync(path.join(os.tmpdir(), 'labgrade-bench-'));
+  const cli = median(await time(() => execaNode(path.join(projectRoot, 'bin', 'labgrade.js'), ['grade', dir, '--out', out])));
+  console.log(`${name.padEnd(16)} ${inProcess.toFixed(0).padStart(13)} ${cli.toFixed(0).padStart(13)} ${(cli / GOAL_MS).toFixed(2).padStart(12)}`);
+}

@@ -1,0 +1,100 @@
+/** The CLI as users run it: exit codes, files written, messages for bad input. */
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execaNode } from 'execa';
+import { projectRoot } from '../../src/paths.js';
+import { validateResult } from '../../src/report/result-json.js';
+import { makeSubmission, REFERENCE } from '../grading/submissions.js';
+
+const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
+const run = (...args: string[]) => execaNode(BIN, args, { reject: false, cwd: os.tmpdir(), all: true });
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'labgrade-out-'));
+const example = (name: string) => path.join(projectRoot, 'examples', 'submissions', name);
+
+describe('labgrade grade', () => {
+  test('grades a folder anywhere on disk and writes result.json and report.md (exit 0)', async () => {
+    const out = tmp();
+    const r = await run('grade', example('sample-report-mistakes'), '--out', out);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('example-sample-report: 39 / 50 points');
+    const result = JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'));
+    expect(() => validateResult(result, 'result.json')).not.toThrow();
+    expect(result.labs[0].id).toBe('conv-step-by-step');
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('**Likely mistake:** You multiplied by the bias instead of adding it.');
+  });
+
+  test('a submission outside the project imports labgrade\'s own tfjs (no node_modules there)', async () => {
+    const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE, 'student.json': '{"id": "s1"}' });
+    expect(existsSync(path.join(dir, 'node_modules'))).toBe(false);
+    const out = tmp();
+    const r = await run('grade', dir, '--out', out);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('s1: 50 / 50 points');
+  });
+
+  test.each([
+    [['grade', '/no/such/folder', '--out', '/tmp/x'], 'is not a folder'],
+    [['grade', example('correct-vectorized')], "required option '--out <dir>' not specified"],
+    [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--lab', 'nope'], 'unknown lab "nope"'],
+    [['grade', os.tmpdir(), '--out', '/tmp/x'], 'holds no lab file; expected conv-step-by-step.ts'],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+  ])('bad usage %p exits 2 with a clear message', async (args, message) => {
+    const r = await run(...args);
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain(message);
+  });
+
+  test('a bad student.json is a clear error naming the file and the field', async () => {
+    const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE, 'student.json': '{"id": "s 1", "email": "not-an-email"}' });
+    const r = await run('grade', dir, '--out', tmp());
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${path.join(dir, 'student.json')} is not valid`);
+    expect(r.stderr).toContain('/email must match pattern');
+    expect(r.stderr).toContain('/id must match pattern');
+    const broken = makeSubmission({ 'conv-step-by-step.ts': REFERENCE, 'student.json': '{"id": ' });
+    const r2 = await run('grade', broken, '--out', tmp());
+    expect(r2.exitCode).toBe(2);
+    expect(r2.stderr).toContain('student.json is not valid JSON');
+  });
+
+  test('an output folder that cannot be written is a harness failure (exit 1)', async () => {
+    const file = path.join(tmp(), 'a-file');
+    writeFileSync(file, '');
+    const r = await run('grade', example('correct-vectorized'), '--out', path.join(file, 'out'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('labgrade: internal error');
+  });
+});
+
+describe('labgrade check', () => {
+  test('the unfilled starter: feedback on every public check, exit 1', async () => {
+    const r = await run('check', path.join(projectRoot, 'exercises', 'conv-step-by-step.ts'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('0 of 28 public checks passed');
+    expect(r.stdout).not.toContain('hidden-');
+  });
+
+  test('a correct file passes every public check, exit 0', async () => {
+    const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE });
+    const r = await run('check', path.join(dir, 'conv-step-by-step.ts'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('28 of 28 public checks passed');
+  });
+
+  test('a file that is not a lab file is bad usage', async () => {
+    const dir = makeSubmission({ 'my-lab.ts': REFERENCE });
+    const r = await run('check', path.join(dir, 'my-lab.ts'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('my-lab.ts is not a lab file; labgrade checks conv-step-by-step.ts');
+  });
+});
+
+describe('labgrade fixtures generate --check', () => {
+  test('the committed expected outputs are what the reference solution generates', async () => {
+    const r = await run('fixtures', 'generate', '--check');
+    expect(r.stdout).not.toContain('STALE');
+    expect(r.exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,34 @@
+/** Golden-file test of report.md. Run with UPDATE_GOLDEN=1 to rewrite the golden file after a deliberate change. */
+import { expect, test } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { convStepByStep } from '../../graders/conv-step-by-step.js';
+import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import type { GradeResult } from '../../src/engine/model.js';
+import { projectRoot } from '../../src/paths.js';
+import { cell, renderMarkdown } from '../../src/report/markdown.js';
+
+const GOLDEN = path.join(projectRoot, 'test', 'report', 'golden', 'sample-report-mistakes.md');
+
+/** Timings, dates, paths and versions differ from run to run or machine to machine; nothing else may. */
+function normalized(result: GradeResult): GradeResult {
+  const fixed = {
+    ...result,
+    labgradeVersion: '0.0.0',
+    gradedAt: '2026-01-01T00:00:00.000Z',
+    submission: { ...result.submission, path: '/submissions/sample' },
+    environment: { node: 'v20', platform: 'linux', arch: 'x64' },
+  };
+  return JSON.parse(JSON.stringify(fixed, (k, v) => (k === 'durationMs' ? 0 : v)));
+}
+
+test('report.md for the sample-report example matches the golden file', async () => {
+  const result = await gradeSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes'), [convStepByStep], { checks: 'all' });
+  const markdown = renderMarkdown(normalized(result));
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, markdown);
+  expect(markdown).toBe(readFileSync(GOLDEN, 'utf8'));
+});
+
+test('table cells escape pipes, newlines and HTML', () => {
+  expect(cell('a | b\n<script>')).toBe('a \\| b<br>&lt;script&gt;');
+});
