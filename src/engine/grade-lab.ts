@@ -8,12 +8,13 @@ import path from 'node:path';
 import { compareValues, summarizeValue } from './compare.js';
 import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
 import type { CheckResult, Diagnosis, ExerciseResult, LabResult, Visibility } from './model.js';
-import { exerciseStatus, labTotals, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
+import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from './values.js';
 import { buildInputs, loadRecipes, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
 import { BundleError, bundleSubmission } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SubmissionBundle } from '../sandbox/session.js';
+import type { ThrownError } from '../sandbox/protocol.js';
 import { extractStudentCode } from '../submission/student-code.js';
 
 export interface GradeLabOptions {
@@ -53,8 +54,10 @@ function unscoredExercise(def: ExerciseDefinition, status: ExerciseResult['statu
 
 function labWithoutChecks(lab: LabDefinition, status: LabResult['status'], exerciseStatus: ExerciseResult['status'], message: string, started: number, source?: string): LabResult {
   const code = source ? extractStudentCode(source) : undefined;
-  const exercises = lab.exercises.map((def) => unscoredExercise(def, exerciseStatus, message, code?.get(def.id)));
-  return { id: lab.id, title: lab.title, file: lab.file, status, message, ...labTotals(exercises), exercises, durationMs: Math.round(performance.now() - started) };
+  // The lab's message has the details (e.g. the compiler's output); each exercise gets its first line.
+  const short = `not graded: ${message.split('\n')[0]}`;
+  const exercises = lab.exercises.map((def) => unscoredExercise(def, exerciseStatus, short, code?.get(def.id)));
+  return { id: lab.id, title: lab.title, file: lab.file, status, message, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
 }
 
 /** A lazily (re)started process: after a timeout or a crash, the next call gets a fresh one. */
@@ -70,15 +73,12 @@ class SessionHolder {
     private readonly limits: SandboxLimits,
   ) {}
 
-  /** Returns null with the session, or the reason it could not start. */
-  async ensure(): Promise<{ session: SandboxSession } | { failure: string; loadError: boolean }> {
+  /** The live session (starting one if needed), or why none could be started. */
+  async ensure(): Promise<{ session: SandboxSession } | { failure: string }> {
     if (this.session?.alive) return { session: this.session };
     const started = await SandboxSession.start(this.bundle, this.submissionDir, 'cpu', this.limits);
-    if (started.kind === 'load-failed') {
-      const where = started.error.stack ? `\n${started.error.stack}` : '';
-      return { failure: `the file failed while loading: ${started.error.name}: ${started.error.message}${where}`, loadError: true };
-    }
-    if (started.kind === 'crashed') return { failure: started.reason, loadError: true };
+    if (started.kind === 'load-failed') return { failure: `the file failed while loading: ${describeThrown(started.error)}` };
+    if (started.kind === 'crashed') return { failure: started.reason };
     this.session = started.session;
     this.exports = started.exports;
     this.backend = started.backend;
@@ -91,14 +91,16 @@ class SessionHolder {
   }
 }
 
+function describeThrown(error: ThrownError): string {
+  return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
+}
+
 function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>): string {
   switch (outcome.kind) {
-    case 'threw': {
-      const where = outcome.error.stack ? `\n${outcome.error.stack}` : '';
-      return `threw ${outcome.error.name}: ${outcome.error.message}${where}`;
-    }
+    case 'threw':
+      return `threw ${describeThrown(outcome.error)}`;
     case 'timeout':
-      return 'did not finish in time (is there an infinite loop?)';
+      return `did not finish within ${(outcome.limitMs / 1000).toFixed(1)} s (is there an infinite loop?)`;
     case 'crashed':
       return outcome.reason;
   }
@@ -179,7 +181,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
       title: lab.title,
       file: lab.file,
       status: 'graded',
-      ...labTotals(exercises),
+      ...sumPoints(exercises),
       exercises,
       durationMs: Math.round(performance.now() - started),
       backend: holder.backend,
@@ -206,7 +208,7 @@ async function gradeExercise(
     const base = { ...checkBase(loaded), passed: false };
     const remaining = Math.min(exerciseDeadline, labDeadline) - performance.now();
     if (timedOut || remaining <= 0) {
-      const why = timedOut ? `not run: an earlier check of ${def.id} timed out` : `not run: the time limit for ${remaining <= 0 && labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
+      const why = timedOut ? `not run: an earlier check of ${def.id} timed out` : `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
       checks.push({ ...base, status: 'timeout', message: why });
       continue;
     }

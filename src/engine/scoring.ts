@@ -2,7 +2,7 @@
  * Points are resolved here and nowhere else: an exercise's points are split evenly over its checks,
  * a check earns its share when it passes, and totals add up exercises and labs.
  */
-import type { CheckResult, ExerciseResult, ExerciseStatus, LabResult } from './model.js';
+import type { CheckResult, ExerciseStatus } from './model.js';
 
 /** Rounds to hundredths; points are shown with two decimals at most. */
 export function roundPoints(x: number): number {
@@ -38,8 +38,4 @@ export function sumPoints(items: readonly { points: number; maxPoints: number }[
     points: roundPoints(items.reduce((s, x) => s + x.points, 0)),
     maxPoints: roundPoints(items.reduce((s, x) => s + x.maxPoints, 0)),
   };
-}
-
-export function labTotals(exercises: readonly ExerciseResult[]): Pick<LabResult, 'points' | 'maxPoints'> {
-  return sumPoints(exercises);
 }

@@ -26,7 +26,7 @@ export const DEFAULT_LIMITS: SandboxLimits = { heapMb: 768, rssMb: 2048, startup
 export type CallOutcome =
   | { kind: 'value'; value: Value; durationMs: number }
   | { kind: 'threw'; error: ThrownError; durationMs: number }
-  | { kind: 'timeout'; durationMs: number }
+  | { kind: 'timeout'; durationMs: number; limitMs: number }
   | { kind: 'crashed'; reason: string; durationMs: number };
 
 export type StartOutcome =
@@ -141,7 +141,7 @@ export class SandboxSession {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.kill(`exceeded the ${timeoutMs} ms time limit`);
-        resolve({ kind: 'timeout', durationMs: performance.now() - started });
+        resolve({ kind: 'timeout', durationMs: performance.now() - started, limitMs: timeoutMs });
       }, timeoutMs);
       this.pending.set(id, (outcome) => {
         clearTimeout(timer);
