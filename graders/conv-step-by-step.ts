@@ -218,6 +218,30 @@ const poolBackwardMistakes: MistakeDefinition[] = [
     variant: (ctx) => poolBackwardOneExample(ctx, 'first'),
   },
   {
+    id: 'mask-window-not-strided',
+    message: 'In max mode the mask comes from the wrong window: take it from A_prev[i, h * stride : h * stride + f, w * stride : w * stride + f, c], the window the gradient goes to.',
+    variant: (ctx) => {
+      const [dA, cache, mode] = ctx.args as [T4, [T4, PoolHp], ('max' | 'average')?];
+      const [APrev, { f, stride }] = cache;
+      if ((mode ?? 'max') !== 'max' || stride === 1) return undefined;
+      // The mask is taken at (h, w) but added at (h * stride, w * stride).
+      const a = APrev.bufferSync();
+      const grad = dA.bufferSync();
+      const out = ctx.tf.buffer<tfType.Rank.R4>(APrev.shape);
+      const [m, nH, nW, nC] = dA.shape;
+      for (let i = 0; i < m; i++)
+        for (let h = 0; h < nH; h++)
+          for (let w = 0; w < nW; w++)
+            for (let c = 0; c < nC; c++) {
+              let best = [0, 0];
+              for (let kh = 0; kh < f; kh++) for (let kw = 0; kw < f; kw++) if (a.get(i, h + kh, w + kw, c) > a.get(i, h + best[0], w + best[1], c)) best = [kh, kw];
+              const [row, col] = [h * stride + best[0], w * stride + best[1]];
+              out.set(out.get(i, row, col, c) + grad.get(i, h, w, c), i, row, col, c);
+            }
+      return out.toTensor();
+    },
+  },
+  {
     id: 'mask-not-scaled',
     message: 'In max mode the mask is added without being multiplied by dA[i, h, w, c].',
     variant: (ctx) => {

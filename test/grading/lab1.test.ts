@@ -81,12 +81,13 @@ describe('typical mistakes are named', () => {
     ['poolForward', 'max and average swapped', ["const pooled = mode === 'max' ? tf.max(aPrevSlice) : tf.mean(aPrevSlice);", "const pooled = mode === 'max' ? tf.mean(aPrevSlice) : tf.max(aPrevSlice);"], 'mode-swapped'],
     ['distributeValue', 'dz not divided', ['const average = dz / (nH * nW);', 'const average = dz;'], 'not-divided'],
     ['zeroPad', 'all four axes padded', ['tf.pad(X, [[0, 0], [pad, pad], [pad, pad], [0, 0]])', 'tf.pad(X, [[pad, pad], [pad, pad], [pad, pad], [pad, pad]])'], 'all-axes-padded'],
+    ['poolBackward', 'max mask from the unstrided window', ['tf.slice(APrev, [i, vertStart, horizStart, c], [1, f, f, 1]).reshape([f, f])', 'tf.slice(APrev, [i, h, w, c], [1, f, f, 1]).reshape([f, f])'], 'mask-window-not-strided'],
   ] as [string, string, [string, string], string][])('%s: %s', async (exercise, _what, replacement, mistake) => {
     const lab = await grade(makeSubmission({ [LAB_FILE]: referenceWith([replacement]) }));
     const ex = byId(lab)[exercise];
     // Cases where the mistake makes no difference (stride 1, a 1x1 matrix, pad 0) still pass.
     const failed = ex.checks.filter((c) => !c.passed);
-    expect(failed.length).toBeGreaterThan(ex.checks.length / 2);
+    expect(failed.length).toBeGreaterThan(0);
     expect(failed.map((c) => c.diagnosis?.mistake)).toEqual(failed.map(() => mistake));
   });
 });
@@ -98,7 +99,7 @@ describe('containment', () => {
     expectOnlyAffected(lab, ['poolForward']);
     const pool = byId(lab).poolForward;
     expect(pool.status).toBe('timeout');
-    expect(pool.checks[0].message).toContain('did not finish in time');
+    expect(pool.checks[0].message).toMatch(/did not finish within \d+\.\d s \(is there an infinite loop\?\)/);
     expect(pool.checks.slice(1).every((c) => c.status === 'timeout' && c.message.includes('not run'))).toBe(true);
   });
 
