@@ -108,7 +108,8 @@ function compareTensor(expected: EncodedTensor, actual: Value, path: string, opt
   const e = expected.$tensor;
   if (!isEncodedTensor(actual)) {
     const hint = Array.isArray(actual) ? ' (wrap the result with tf.tensor(...))' : '';
-    return mismatch('type', path, `expected a ${e.dtype} tensor of shape [${e.shape.join(', ')}], got ${describeValue(actual)}${hint}`);
+    const wanted = options.reveal ? `a ${e.dtype} tensor of shape [${e.shape.join(', ')}]` : `a ${e.dtype} tensor`;
+    return mismatch('type', path, `expected ${wanted}, got ${describeValue(actual)}${hint}`);
   }
   const a = actual.$tensor;
   if (a.dtype !== e.dtype) {
@@ -159,8 +160,8 @@ function compareTensor(expected: EncodedTensor, actual: Value, path: string, opt
   const firstText = options.reveal
     ? `first at ${at}: expected ${formatElement(e.data[first], e.dtype)}, got ${formatElement(a.data[first], e.dtype)}`
     : `first at ${at}`;
-  // Hidden checks show only the relative error: with the count and first index it says how wrong, not what is right.
-  const errors = e.dtype !== 'float32' ? '' : options.reveal ? `; max abs error ${formatNumber(maxAbs)}, max rel error ${formatNumber(maxRel)}` : `; max rel error ${formatNumber(maxRel)}`;
+  // Error sizes, next to the student's own values, would give hidden expected values away.
+  const errors = e.dtype === 'float32' && options.reveal ? `; max abs error ${formatNumber(maxAbs)}, max rel error ${formatNumber(maxRel)}` : '';
   return mismatch('values', path, `${differing} of ${e.data.length} values differ (${firstText})${errors}`);
 }
 

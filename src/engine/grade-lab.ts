@@ -48,15 +48,24 @@ export function loadCases(lab: LabDefinition, checks: 'all' | 'public'): LoadedC
   });
 }
 
-function unscoredExercise(def: ExerciseDefinition, status: ExerciseResult['status'], message: string, code?: string): ExerciseResult {
-  return { id: def.id, title: def.title, graded: def.graded, status, message, points: 0, maxPoints: def.points, checks: [], code };
+/** Checks that were not run (the function is missing, the file does not compile...), each with the reason. */
+function notRun(def: ExerciseDefinition, cases: LoadedCase[], message: string): CheckResult[] {
+  return scoreChecks(
+    def.points,
+    cases.filter((c) => c.fixture.exercise === def.id).map((c) => ({ ...checkBase(c), status: 'skipped', passed: false, message })),
+  );
 }
 
-function labWithoutChecks(lab: LabDefinition, status: LabResult['status'], exerciseStatus: ExerciseResult['status'], message: string, started: number, source?: string): LabResult {
+function ungradedExercise(def: ExerciseDefinition, cases: LoadedCase[], status: ExerciseResult['status'], message: string, code?: string): ExerciseResult {
+  return { id: def.id, title: def.title, graded: def.graded, status, message, points: 0, maxPoints: def.points, checks: notRun(def, cases, `not run: ${message}`), code };
+}
+
+function ungradedLab(lab: LabDefinition, cases: LoadedCase[], status: LabResult['status'], message: string, started: number, source?: string): LabResult {
   const code = source ? extractStudentCode(source) : undefined;
   // The lab's message has the details (e.g. the compiler's output); each exercise gets its first line.
-  const short = `not graded: ${message.split('\n')[0]}`;
-  const exercises = lab.exercises.map((def) => unscoredExercise(def, exerciseStatus, short, code?.get(def.id)));
+  const short = message.split('\n')[0];
+  const exerciseStatus = status === 'missing' ? 'missing' : 'error';
+  const exercises = lab.exercises.map((def) => ungradedExercise(def, cases, exerciseStatus, short, code?.get(def.id)));
   return { id: lab.id, title: lab.title, file: lab.file, status, message, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
 }
 
@@ -73,12 +82,14 @@ class SessionHolder {
     private readonly limits: SandboxLimits,
   ) {}
 
-  /** The live session (starting one if needed), or why none could be started. */
-  async ensure(): Promise<{ session: SandboxSession } | { failure: string }> {
+  /** The live session (starting one within `budgetMs` if needed), or why none could be started. */
+  async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: string }> {
     if (this.session?.alive) return { session: this.session };
-    const started = await SandboxSession.start(this.bundle, this.submissionDir, 'cpu', this.limits);
+    const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
+    const started = await SandboxSession.start(this.bundle, this.submissionDir, 'cpu', limits);
     if (started.kind === 'load-failed') return { failure: `the file failed while loading: ${describeThrown(started.error)}` };
-    if (started.kind === 'crashed') return { failure: started.reason };
+    // Loading runs no fixture, so what the process printed may be shown.
+    if (started.kind === 'crashed') return { failure: started.detail ? `${started.reason}: ${started.detail}` : started.reason };
     this.session = started.session;
     this.exports = started.exports;
     this.backend = started.backend;
@@ -95,14 +106,19 @@ function describeThrown(error: ThrownError): string {
   return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
 }
 
-function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>): string {
+/**
+ * What went wrong in a call, in words. A hidden check shows no text the submission controls (an
+ * error's message, what it printed): that text could carry the hidden inputs out.
+ */
+function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string {
   switch (outcome.kind) {
     case 'threw':
-      return `threw ${describeThrown(outcome.error)}`;
+      if (reveal) return `threw ${describeThrown(outcome.error)}`;
+      return `threw ${outcome.error.name} (messages are not shown for hidden checks)${outcome.error.stack ? `\n${outcome.error.stack}` : ''}`;
     case 'timeout':
       return `did not finish within ${(outcome.limitMs / 1000).toFixed(1)} s (is there an infinite loop?)`;
     case 'crashed':
-      return outcome.reason;
+      return reveal && outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
   }
 }
 
@@ -129,7 +145,7 @@ function judge(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition
   const isPublic = base.public;
   if (outcome.kind !== 'value') {
     const status = outcome.kind === 'timeout' ? 'timeout' : 'error';
-    return { ...base, status, passed: false, message: `${def.id} ${describeOutcomeFailure(outcome)}` };
+    return { ...base, status, passed: false, message: `${def.id} ${describeOutcomeFailure(outcome, isPublic)}` };
   }
   const mismatch = compareValues(loaded.expected.expected, outcome.value, {
     tolerance: def.tolerance ?? lab.tolerance,
@@ -147,23 +163,23 @@ function judge(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition
 
 export async function gradeLab(lab: LabDefinition, file: string, options: GradeLabOptions): Promise<LabResult> {
   const started = performance.now();
-  if (!existsSync(file)) return labWithoutChecks(lab, 'missing', 'missing', `${lab.file} was not submitted`, started);
-  const source = readFileSync(file, 'utf8');
   const cases = loadCases(lab, options.checks);
+  if (!existsSync(file)) return ungradedLab(lab, cases, 'missing', `${lab.file} was not submitted`, started);
+  const source = readFileSync(file, 'utf8');
   let bundle: SubmissionBundle;
   try {
     bundle = await bundleSubmission(file);
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
-    return labWithoutChecks(lab, 'error', 'error', `${lab.file} could not be compiled:\n${err.message}`, started, source);
+    return ungradedLab(lab, cases, 'error', `${lab.file} could not be compiled:\n${err.message}`, started, source);
   }
   const timeouts = { ...lab.timeouts, ...options.timeouts };
   const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS);
   const studentCode = extractStudentCode(source);
   try {
-    const first = await holder.ensure();
-    if ('failure' in first) return labWithoutChecks(lab, 'error', 'error', first.failure, started, source);
     const labDeadline = started + timeouts.labMs;
+    const first = await holder.ensure(labDeadline - performance.now());
+    if ('failure' in first) return ungradedLab(lab, cases, 'error', first.failure, started, source);
     const exercises: ExerciseResult[] = [];
     for (const def of lab.exercises) {
       const exerciseCases = cases.filter((c) => c.fixture.exercise === def.id);
@@ -171,7 +187,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
       if (holder.exports[def.id] !== 'function') {
         const found = holder.exports[def.id];
         const message = found === undefined ? `${lab.file} does not export a function named ${def.id}` : `${def.id} is exported but is ${found === 'undefined' ? 'undefined' : `a ${found}`}, not a function`;
-        exercises.push(unscoredExercise(def, 'missing', message, code));
+        exercises.push(ungradedExercise(def, cases, 'missing', message, code));
         continue;
       }
       exercises.push(await gradeExercise(def, exerciseCases, holder, lab, timeouts.exerciseMs, labDeadline, code));
@@ -204,17 +220,24 @@ async function gradeExercise(
   const exerciseDeadline = performance.now() + exerciseMs;
   const checks: UnscoredCheck[] = [];
   let timedOut = false;
+  const deadline = Math.min(exerciseDeadline, labDeadline);
+  const outOfTime = () => `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
   for (const loaded of cases) {
     const base = { ...checkBase(loaded), passed: false };
-    const remaining = Math.min(exerciseDeadline, labDeadline) - performance.now();
-    if (timedOut || remaining <= 0) {
-      const why = timedOut ? `not run: an earlier check of ${def.id} timed out` : `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
-      checks.push({ ...base, status: 'timeout', message: why });
+    if (timedOut || deadline <= performance.now()) {
+      checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
       continue;
     }
-    const ready = await holder.ensure();
+    // A restart after a crash spends the same time budget as the calls.
+    const ready = await holder.ensure(deadline - performance.now());
     if ('failure' in ready) {
-      checks.push({ ...base, status: 'error', message: `could not restart the submission's process: ${ready.failure}` });
+      const status = deadline <= performance.now() ? 'timeout' : 'error';
+      checks.push({ ...base, status, message: `could not restart the submission's process: ${ready.failure}` });
+      continue;
+    }
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) {
+      checks.push({ ...base, status: 'timeout', message: outOfTime() });
       continue;
     }
     const bindings = buildInputs(loaded.fixture);

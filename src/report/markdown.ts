@@ -14,9 +14,19 @@ const STATUS_MARK: Record<string, string> = {
   graded: 'graded',
 };
 
-/** Escapes text for a Markdown table cell (pipes, newlines) and for HTML-ish input. */
+/** Escapes HTML in text that comes from a submission (messages, names), so a report shows it as text. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+}
+
+/** Escapes text for a Markdown table cell: HTML, pipes and newlines. */
 export function cell(text: string): string {
-  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+/** A Markdown block quote of (escaped) text. */
+function quote(text: string): string {
+  return `> ${escapeHtml(text).replace(/\n/g, '\n> ')}`;
 }
 
 function points(x: { points: number; maxPoints: number }): string {
@@ -37,12 +47,13 @@ function fence(code: string): string {
 
 function exerciseSection(ex: ExerciseResult): string[] {
   const lines = [`### ${ex.id}: ${ex.title}`, '', `**${STATUS_MARK[ex.status]}**, ${points(ex)} points${ex.graded ? '' : ' (optional part)'}`, ''];
-  if (ex.message) lines.push(`> ${ex.message.replace(/\n/g, '\n> ')}`, '');
+  if (ex.message) lines.push(quote(ex.message), '');
   if (ex.code) lines.push('Your code:', '', fence(ex.code), '');
-  if (ex.checks.length > 0) {
+  // Checks that were not run all say the same thing as the exercise's message.
+  if (ex.checks.some((c) => c.status !== 'skipped')) {
     lines.push('| check | what | result | feedback | points |', '| --- | --- | --- | --- | --- |', ...ex.checks.map(checkRow), '');
     const shown = ex.checks.filter((c) => c.public && !c.passed && c.expected);
-    for (const c of shown) lines.push(`- \`${c.id}\`: expected ${c.expected}; got ${c.actual ?? 'nothing'}`);
+    for (const c of shown) lines.push(`- \`${c.id}\`: expected ${c.expected}; got ${escapeHtml(c.actual ?? 'nothing')}`);
     if (shown.length) lines.push('');
   }
   return lines;
@@ -50,7 +61,7 @@ function exerciseSection(ex: ExerciseResult): string[] {
 
 function labSection(lab: LabResult): string[] {
   const lines = [`## ${lab.title} (\`${lab.file}\`): ${points(lab)}`, ''];
-  if (lab.message) lines.push(`> ${lab.message.replace(/\n/g, '\n> ')}`, '');
+  if (lab.message) lines.push(quote(lab.message), '');
   if (lab.backend) lines.push(`Ran on the tfjs \`${lab.backend}\` backend (tfjs ${lab.tfjsVersion}) in ${(lab.durationMs / 1000).toFixed(1)} s.`, '');
   for (const ex of lab.exercises) lines.push(...exerciseSection(ex));
   return lines;

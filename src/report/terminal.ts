@@ -10,10 +10,11 @@ export function renderCheckFeedback(lab: LabResult): string {
   let total = 0;
   for (const ex of lab.exercises) {
     lines.push(`${ex.id}: ${MARK[ex.status] ?? ex.status}${ex.graded ? '' : ' (optional)'}`);
-    if (ex.message && ex.checks.length === 0) lines.push(`  ${ex.message.replace(/\n/g, '\n  ')}`);
+    if (ex.message) lines.push(`  ${ex.message.replace(/\n/g, '\n  ')}`);
     for (const check of ex.checks) {
       total++;
       if (check.passed) passed++;
+      if (check.status === 'skipped') continue; // the exercise's message says why
       lines.push(`  [${MARK[check.status]}] ${check.description}`);
       if (!check.passed) {
         lines.push(`         ${check.message.replace(/\n/g, '\n         ')}`);

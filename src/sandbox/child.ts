@@ -7,13 +7,16 @@ import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
 import type { ChildMessage, ParentMessage, ThrownError } from './protocol.js';
+import { hardenProcess } from './harden.js';
 
 let submission: Record<string, unknown> | null = null;
 let submissionFile = '';
 
+const sendToParent = hardenProcess();
+
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
+    sendToParent(message, (err) => (err ? reject(err) : resolve()));
   });
 }
 

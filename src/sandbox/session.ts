@@ -3,7 +3,7 @@
  * loads the bundled submission, runs calls with a timeout, and watches its memory. A call that
  * times out or kills the process ends the session; the caller starts a new one for the rest.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { execaNode } from 'execa';
@@ -27,12 +27,13 @@ export type CallOutcome =
   | { kind: 'value'; value: Value; durationMs: number }
   | { kind: 'threw'; error: ThrownError; durationMs: number }
   | { kind: 'timeout'; durationMs: number; limitMs: number }
-  | { kind: 'crashed'; reason: string; durationMs: number };
+  /** `detail` quotes what the process printed (student-controlled), kept apart so hidden checks can omit it. */
+  | { kind: 'crashed'; reason: string; detail?: string; durationMs: number };
 
 export type StartOutcome =
   | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; tfjsVersion: string }
   | { kind: 'load-failed'; error: ThrownError }
-  | { kind: 'crashed'; reason: string };
+  | { kind: 'crashed'; reason: string; detail?: string };
 
 export interface SubmissionBundle {
   code: string;
@@ -45,17 +46,42 @@ export interface SubmissionBundle {
 const CHILD_ENTRY = path.join(distDir, 'src', 'sandbox', 'child.js');
 const POLL_MS = 100;
 
-/** The child may read labgrade's runtime code and the submission, nothing else; it may not write or spawn. */
+/**
+ * The folders of a package and of everything it depends on, found the way Node resolves them
+ * (node_modules folders upwards), so that labgrade's dependencies are readable whether they sit in
+ * its own node_modules or are hoisted into the project that installed it.
+ */
+function dependencyClosure(name: string, fromDir: string, found = new Set<string>()): Set<string> {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) {
+      const real = realpathSync(candidate);
+      if (found.has(real)) return found;
+      found.add(real);
+      const manifest = JSON.parse(readFileSync(path.join(real, 'package.json'), 'utf8'));
+      for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) dependencyClosure(dep, real, found);
+      return found;
+    }
+    if (path.dirname(dir) === dir) return found; // not installed (an optional dependency)
+  }
+}
+
+let readablePaths: string[] | undefined;
+
+/** What the child may read: labgrade's runtime code and tfjs with its dependencies. Not the submission (its code arrives over IPC), not fixtures/ or solutions/. */
+function childReadablePaths(): string[] {
+  readablePaths ??= [path.join(distDir, 'src'), path.join(projectRoot, 'package.json'), ...dependencyClosure('@tensorflow/tfjs', projectRoot)];
+  return readablePaths;
+}
+
+/** The child may read only childReadablePaths(); it may not write, spawn processes or start workers. */
 function spawnChild(submissionDir: string, limits: SandboxLimits) {
-  const readable = [path.join(distDir, 'src'), path.join(projectRoot, 'node_modules'), path.join(projectRoot, 'package.json'), submissionDir];
   return execaNode(CHILD_ENTRY, [], {
     nodeOptions: [
       '--experimental-permission',
-      ...readable.map((p) => `--allow-fs-read=${p}`),
+      ...childReadablePaths().map((p) => `--allow-fs-read=${p}`),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
-      // Stack traces then point at the student's TypeScript lines (the bundle carries an inline map).
-      '--enable-source-maps',
     ],
     ipc: true,
     serialization: 'advanced',
@@ -108,12 +134,15 @@ export class SandboxSession {
     const child = spawnChild(submissionDir, limits);
     const session = new SandboxSession(child, limits, bundle);
     const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
-    if (!ready) return { kind: 'crashed', reason: session.describeExit('did not start') };
+    if (!ready) {
+      session.kill(`did not start within ${limits.startupTimeoutMs} ms`);
+      return { kind: 'crashed', ...session.describeExit('did not start') };
+    }
     session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend });
     const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
     if (!loaded) {
-      session.kill('loading the submission took too long');
-      return { kind: 'crashed', reason: session.describeExit('stopped while loading the submission') };
+      session.kill(`took more than ${limits.startupTimeoutMs} ms to load the submission`);
+      return { kind: 'crashed', ...session.describeExit('stopped while loading the submission') };
     }
     if (loaded.type === 'load-failed') {
       session.close();
@@ -135,7 +164,7 @@ export class SandboxSession {
   /** Calls an exported function; resolves with its encoded result or what went wrong. */
   call(fn: string, args: Value[], timeoutMs: number): Promise<CallOutcome> {
     const started = performance.now();
-    if (!this.alive) return Promise.resolve({ kind: 'crashed', reason: this.describeExit('had already stopped'), durationMs: 0 });
+    if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit('had already stopped'), durationMs: 0 });
     const id = this.nextId++;
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
@@ -199,6 +228,10 @@ export class SandboxSession {
 
 
   private onMessage(message: ChildMessage): void {
+    if (!isChildMessage(message)) {
+      this.kill('sent a malformed message to the grader');
+      return;
+    }
     for (const listener of [...this.listeners]) listener(message);
     if (message.type !== 'result' && message.type !== 'threw') return;
     const settle = this.pending.get(message.id);
@@ -219,16 +252,16 @@ export class SandboxSession {
     clearInterval(this.watchdog);
     this.exitReason = this.killedFor ?? (signal ? `was killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`);
     if (!this.killedFor && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = `ran out of memory (V8 heap limit ${this.limits.heapMb} MB)`;
-    for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', reason: this.describeExit('stopped during the call'), durationMs: 0 });
+    for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', ...this.describeExit('stopped during the call'), durationMs: 0 });
     this.pending.clear();
     for (const waiter of [...this.exitWaiters]) waiter();
   }
 
-  private describeExit(fallback: string): string {
-    const what = `the submission's process ${this.exitReason ?? fallback}`;
+  private describeExit(fallback: string): { reason: string; detail?: string } {
+    const reason = `the submission's process ${this.exitReason ?? this.killedFor ?? fallback}`;
     // An uncaught error (e.g. a rejected promise) prints its name and message; quote that line.
-    const errorLine = /^\w*(?:Error|Exception)\b[^\n]*/m.exec(this.capturedOutput())?.[0];
-    return errorLine && !this.killedFor ? `${what}: ${errorLine.slice(0, 300)}` : what;
+    const errorLine = this.killedFor ? undefined : /^\w*(?:Error|Exception)\b[^\n]*/m.exec(this.capturedOutput())?.[0];
+    return errorLine ? { reason, detail: errorLine.slice(0, 300) } : { reason };
   }
 
   private checkMemory(): void {
@@ -243,6 +276,18 @@ export class SandboxSession {
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     if (rssKb > this.limits.rssMb * 1024) this.kill(`used more than ${this.limits.rssMb} MB of memory`);
   }
+}
+
+const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw']);
+
+/** The child is untrusted: only messages of the protocol's shape are looked at. */
+export function isChildMessage(m: unknown): m is ChildMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const { type, id, exports } = m as Record<string, unknown>;
+  if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) return false;
+  if ((type === 'result' || type === 'threw') && !Number.isSafeInteger(id)) return false;
+  if (type === 'loaded' && (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string'))) return false;
+  return true;
 }
 
 /** Keeps only the expected shape and bounded lengths of an error reported by the child. */

@@ -83,6 +83,15 @@ describe('labgrade check', () => {
     expect(r.stdout).toContain('28 of 28 public checks passed');
   });
 
+  test('a missing function fails the check (exit 1) and its checks count as not passed', async () => {
+    const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE.replace('export function distributeValue(', 'function distributeValue(') });
+    const r = await run('check', path.join(dir, 'conv-step-by-step.ts'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('distributeValue: MISSING');
+    expect(r.stdout).toContain('conv-step-by-step.ts does not export a function named distributeValue');
+    expect(r.stdout).toContain('26 of 28 public checks passed');
+  });
+
   test('a file that is not a lab file is bad usage', async () => {
     const dir = makeSubmission({ 'my-lab.ts': REFERENCE });
     const r = await run('check', path.join(dir, 'my-lab.ts'));

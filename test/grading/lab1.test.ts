@@ -140,27 +140,47 @@ describe('containment', () => {
     expect(lab.points).toBe(48);
   });
 
-  test('the child cannot read fixtures or import anything but tfjs', async () => {
-    const fixture = path.join(projectRoot, 'fixtures/conv-step-by-step/public.expected.json');
-    const sneaky = `let leaked = 'nothing yet';
-try { leaked = String((process as any).binding('fs')); } catch (e) { leaked = 'binding: ' + (e as Error).message; }
-const dynamicImport = new Function('s', 'return import(s)');
-export function zeroPad() { return leaked; }
-export function convSingleStep() { return dynamicImport('node:fs').then((fs: any) => fs.readFileSync(${JSON.stringify(fixture)}, 'utf8')); }
-const load = require;
-export function convForward() { return (load as any)('node:fs'); }`;
+  test('what the permission model leaves open is denied: builtins, bindings, signals, network, IPC', async () => {
+    const fixture = path.join(projectRoot, 'fixtures/conv-step-by-step/hidden.expected.json');
+    // Each attempt's error propagates, so the (public) check's message quotes it.
+    const attempt = (code: string) => `String(${code})`;
+    const sneaky = `const load = require;
+export function zeroPad() { return ${attempt(`(process as any).getBuiltinModule('fs').readFileSync(${JSON.stringify(fixture)}, 'utf8')`)}; }
+export function convSingleStep() { return ${attempt("(process as any).binding('fs')")}; }
+export function convForward() { return ${attempt("(load as any)('node:fs')")}; }
+export function poolForward() { return ${attempt('process.kill(process.ppid, 0)')}; }
+export function convBackward() { return ${attempt("fetch('http://127.0.0.1:9/')")}; }
+export function createMaskFromWindow() { return ${attempt("(process as any).send({ type: 'result', id: 1, value: 1 })")}; }
+export function distributeValue() { return ${attempt('(process as any)._getActiveHandles().length')}; }`;
     const lab = await grade(makeSubmission({ [LAB_FILE]: sneaky }));
-    const ex = byId(lab);
-    expect(ex.zeroPad.checks[0].message).toContain('binding: process.binding');
-    expect(ex.convSingleStep.checks[0].message).toMatch(/Promise|dynamic import/);
-    expect(ex.convForward.checks[0].message).toContain('may import only @tensorflow/tfjs');
+    const message = (id: string) => byId(lab)[id].checks[0].message;
+    expect(message('zeroPad')).toContain('process.getBuiltinModule is not available to submissions');
+    expect(message('convSingleStep')).toContain('process.binding is not available to submissions');
+    expect(message('convForward')).toContain('Cannot import "node:fs": a submission may import only @tensorflow/tfjs');
+    expect(message('poolForward')).toContain('process.kill is not available to submissions');
+    expect(message('convBackward')).toContain('fetch is not available to submissions');
+    expect(message('createMaskFromWindow')).toContain('process.send is not available to submissions');
+    expect(message('distributeValue')).toContain('process._getActiveHandles is not available to submissions');
     expect(lab.points).toBe(0);
   });
 
-  test('importing a file outside the submission folder is refused', async () => {
-    const lab = await grade(makeSubmission({ [LAB_FILE]: `export * from ${JSON.stringify(path.join(projectRoot, 'solutions/conv-step-by-step.js'))};\nimport '../../x';` }));
+  test('a hidden check does not show an error message the submission wrote (it could carry the inputs)', async () => {
+    const leaky = referenceWith([['  const [nH, nW] = shape;', '  const [nH, nW] = shape;\n  throw new Error(`inputs were ${dz} and ${shape}`);']]);
+    const lab = await grade(makeSubmission({ [LAB_FILE]: leaky }));
+    const [publicCheck, ...rest] = byId(lab).distributeValue.checks;
+    expect(publicCheck.message).toContain('inputs were 2 and 2,2');
+    const hidden = rest.filter((c) => !c.public);
+    expect(hidden.length).toBe(3);
+    for (const c of hidden) {
+      expect(c.message).toMatch(/^distributeValue threw Error \(messages are not shown for hidden checks\)\n\s+at distributeValue \(conv-step-by-step\.ts:\d+:\d+\)$/);
+    }
+  });
+
+  test('importing labgrade\'s own files is refused', async () => {
+    const lab = await grade(makeSubmission({ [LAB_FILE]: `export * from ${JSON.stringify(path.join(projectRoot, 'solutions/conv-step-by-step.ts'))};` }));
     expect(lab.status).toBe('error');
-    expect(lab.message).toMatch(/outside the submission folder|Could not resolve/);
+    expect(lab.message).toContain('is outside the submission folder');
+    expect(lab.exercises.every((e) => e.checks.every((c) => c.status === 'skipped'))).toBe(true);
   });
 });
 

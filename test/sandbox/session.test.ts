@@ -1,8 +1,9 @@
 /** The submission's process: limits on time, memory and output, and the kill that enforces them. */
 import { describe, expect, test } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleSubmission } from '../../src/sandbox/bundle.js';
-import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
+import { DEFAULT_LIMITS, isChildMessage, SandboxSession } from '../../src/sandbox/session.js';
 import { makeSubmission } from '../grading/submissions.js';
 
 async function start(source: string, limits = DEFAULT_LIMITS) {
@@ -19,6 +20,20 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Processes running labgrade's child entry point. */
+function childPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('sandbox/child.js');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 async function eventually(condition: () => boolean, ms = 5000): Promise<boolean> {
@@ -38,6 +53,15 @@ describe('SandboxSession', () => {
     expect(outcome.kind).toBe('timeout');
     expect(session.alive).toBe(false);
     expect(await eventually(() => !isRunning(pid))).toBe(true);
+  });
+
+  test('a process that does not start in time is killed, not left behind', async () => {
+    const dir = makeSubmission({ 'lab.ts': 'export const x = 1;' });
+    const bundle = await bundleSubmission(path.join(dir, 'lab.ts'));
+    const before = new Set(childPids());
+    const started = await SandboxSession.start(bundle, dir, 'cpu', { ...DEFAULT_LIMITS, startupTimeoutMs: 20 });
+    expect(started).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('did not start within 20 ms') });
+    expect(await eventually(() => childPids().every((pid) => before.has(pid)))).toBe(true);
   });
 
   test('memory outside the V8 heap (tensor data) is capped by the RSS watchdog', async () => {
@@ -69,6 +93,14 @@ describe('SandboxSession', () => {
       value: { fn: { $unsupported: 'a function' }, n: { $unsupported: 'undefined' }, t: { $unsupported: expect.stringContaining('Float32Array') } },
     });
     session.close();
+  });
+
+  test('messages that do not follow the protocol are rejected', () => {
+    expect(isChildMessage(null)).toBe(false);
+    expect(isChildMessage({ type: 'result' })).toBe(false);
+    expect(isChildMessage({ type: 'loaded', exports: { f: 1 } })).toBe(false);
+    expect(isChildMessage({ type: 'nonsense' })).toBe(false);
+    expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 })).toBe(true);
   });
 
   test('a module that throws while loading is a load failure with the student\'s line', async () => {

@@ -20,7 +20,8 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       if (!lab) throw new UsageError(`${path.basename(file)} is not a lab file; labgrade checks ${labs.map((l) => l.file).join(', ')}`);
       const result = await gradeLab(lab, resolved, { checks: 'public' });
       process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckFeedback(result));
-      const allPassed = result.status === 'graded' && result.exercises.every((e) => e.checks.every((c) => c.passed));
+      // A missing function has no passing checks either: every exercise must pass.
+      const allPassed = result.status === 'graded' && result.exercises.every((e) => e.status === 'passed');
       setExitCode(allPassed ? 0 : 1);
     });
 }

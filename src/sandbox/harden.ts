@@ -1,0 +1,57 @@
+/**
+ * Takes away from a submission's process what the permission model leaves open: signalling other
+ * processes (process.kill can reach the grader, or with -1 every process of the user), loading
+ * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
+ * debugger of another process, diagnostic reports written to disk, the IPC channel (forged or
+ * flooding messages), the list of open handles (which includes that channel), and network access
+ * through fetch. It runs after labgrade's own modules have loaded and before the submission's code.
+ */
+
+const DENIED_PROCESS_MEMBERS = [
+  'kill',
+  '_kill',
+  'getBuiltinModule',
+  'binding',
+  '_linkedBinding',
+  'dlopen',
+  '_debugProcess',
+  '_debugEnd',
+  'setuid',
+  'setgid',
+  'seteuid',
+  'setegid',
+  'setgroups',
+  'initgroups',
+  'chdir',
+  'loadEnvFile',
+  'report',
+  'send',
+  '_send',
+  '_getActiveHandles',
+  '_getActiveRequests',
+] as const;
+
+const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData'] as const;
+
+export type SendMessage = (message: unknown, callback: (error: Error | null) => void) => void;
+
+function refuse(name: string): never {
+  throw new Error(`${name} is not available to submissions`);
+}
+
+function deny(target: object, name: string, shown: string): void {
+  Object.defineProperty(target, name, { get: () => refuse(shown), set: () => refuse(shown), configurable: false, enumerable: false });
+}
+
+/** Denies the members above and returns the only way left to talk to the parent. */
+export function hardenProcess(): SendMessage {
+  const proc = process as unknown as Record<string, unknown>;
+  const send = proc.send as (...args: unknown[]) => boolean;
+  // Node's send() calls this._send(); a private object inheriting from process keeps the real one.
+  const sender = Object.create(process, { _send: { value: proc._send } });
+  for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
+  for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
+  return (message, callback) => {
+    send.call(sender, message, undefined, {}, callback);
+  };
+}
