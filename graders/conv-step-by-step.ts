@@ -21,7 +21,7 @@ interface PoolHp {
 
 const refOf = (ctx: MistakeContext) => ctx.ref as unknown as Ref;
 
-/** Keeps the output with the real cache, so a wrong Z is matched whatever the cache holds. */
+/** A wrong Z paired with the real cache, as a convForward with this mistake returns it. */
 function convForwardWith(ctx: MistakeContext, wrongZ: (tf: typeof tfType, Z: T4, args: [T4, T4, T4, ConvHp]) => T4): unknown {
   const [A, W, b, hp] = ctx.args as [T4, T4, T4, ConvHp];
   const [Z] = refOf(ctx).convForward(A, W, b, hp) as [T4];

@@ -119,6 +119,8 @@ function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>
       return `did not finish within ${(outcome.limitMs / 1000).toFixed(1)} s (is there an infinite loop?)`;
     case 'crashed':
       return reveal && outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
+    case 'stale':
+      return `could not run: the submission keeps changing ${outcome.tampered.join(', ')} between calls`;
   }
 }
 
@@ -153,12 +155,14 @@ function judge(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition
     reveal: isPublic,
   });
   const summaries = { actual: summarizeValue(outcome.value), ...(isPublic ? { expected: summarizeValue(loaded.expected.expected) } : {}) };
-  if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: 'The result is correct.' };
+  // Changing built-ins cannot fool the comparison (it happens here), but the student should know.
+  const tamperNote = outcome.tampered ? ` (${def.id} changed ${outcome.tampered.join(', ')}; later checks ran in a fresh process.)` : '';
+  if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: `The result is correct.${tamperNote}` };
   const diagnosis = diagnose(outcome.value, loaded, def, lab);
   // A diagnosis says more than the general hint; an unfilled function (null) needs neither.
   const hint = !diagnosis && def.hint && !mismatch.message.includes('got null') ? ` Hint: ${def.hint}` : '';
   const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.message : `${mismatch.message}.`;
-  return { ...base, ...summaries, status: 'failed', passed: false, message: `${sentence}${hint}`, ...(diagnosis ? { diagnosis } : {}) };
+  return { ...base, ...summaries, status: 'failed', passed: false, message: `${sentence}${hint}${tamperNote}`, ...(diagnosis ? { diagnosis } : {}) };
 }
 
 export async function gradeLab(lab: LabDefinition, file: string, options: GradeLabOptions): Promise<LabResult> {
@@ -243,7 +247,12 @@ async function gradeExercise(
     const bindings = buildInputs(loaded.fixture);
     for (const [name, value] of Object.entries(loaded.expected.derived)) bindings.set(name, value);
     const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
-    const outcome = await ready.session.call(def.id, args, Math.max(1, Math.round(remaining)));
+    let outcome = await ready.session.call(def.id, args, Math.max(1, Math.round(remaining)));
+    if (outcome.kind === 'stale') {
+      // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
+      const fresh = await holder.ensure(deadline - performance.now());
+      outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, args, Math.max(1, Math.round(deadline - performance.now())));
+    }
     if (outcome.kind === 'timeout') timedOut = true;
     checks.push(judge(outcome, loaded, def, lab));
   }

@@ -24,12 +24,15 @@ export function scoreChecks(exercisePoints: number, checks: UnscoredCheck[]): Ch
   return checks.map((check, i) => ({ ...check, maxPoints: shares[i], points: check.passed ? shares[i] : 0 }));
 }
 
-/** An exercise's status sums up its checks: the worst outcome wins. */
+/**
+ * An exercise's status sums up its checks. An error or a timeout outranks a wrong answer, and the
+ * first of them, in the order the checks ran, names the cause: checks cut short after a crash ate
+ * the time are a consequence, not the cause.
+ */
 export function exerciseStatus(checks: readonly CheckResult[]): ExerciseStatus {
-  if (checks.length === 0) return 'skipped';
-  if (checks.some((c) => c.status === 'timeout')) return 'timeout';
-  if (checks.some((c) => c.status === 'error')) return 'error';
-  if (checks.every((c) => c.status === 'skipped')) return 'skipped';
+  if (checks.length === 0 || checks.every((c) => c.status === 'skipped')) return 'skipped';
+  const cause = checks.find((c) => c.status === 'error' || c.status === 'timeout');
+  if (cause) return cause.status as ExerciseStatus;
   return checks.every((c) => c.passed) ? 'passed' : 'failed';
 }
 

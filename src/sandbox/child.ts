@@ -8,8 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
 import type { ChildMessage, ParentMessage, ThrownError } from './protocol.js';
 import { hardenProcess } from './harden.js';
+import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integrity.js';
 
 let submission: Record<string, unknown> | null = null;
+let integrity: IntegrityWatch | null = null;
 let submissionFile = '';
 
 const sendToParent = hardenProcess();
@@ -44,6 +46,7 @@ async function load(code: string, filename: string, backend: string): Promise<vo
   submissionFile = filename;
   await tf.setBackend(backend);
   await tf.ready();
+  integrity = watchIntegrity(standardWatchList(tf));
   const module = { exports: {} as Record<string, unknown> };
   try {
     const fn = vm.compileFunction(code, ['require', 'module', 'exports'], { filename });
@@ -61,19 +64,26 @@ async function load(code: string, filename: string, backend: string): Promise<vo
 async function call(id: number, fnName: string, args: Value[]): Promise<void> {
   const fn = submission?.[fnName];
   const start = performance.now();
+  const changedBefore = integrity?.changes() ?? [];
+  if (changedBefore.length > 0) {
+    // Changed outside any call (e.g. in a timer): nothing here can be trusted to run this call.
+    await send({ type: 'stale', id, tampered: changedBefore });
+    return;
+  }
   tf.engine().startScope();
+  let reply: ChildMessage;
   try {
     if (typeof fn !== 'function') throw new Error(`${fnName} is not an exported function`);
     const inputs = args.map((a) => decodeToTf(tf, a));
     const returned = fn(...inputs);
-    const value = encodeValue(tf, returned);
-    const durationMs = performance.now() - start;
-    await send({ type: 'result', id, value, durationMs });
+    reply = { type: 'result', id, value: encodeValue(tf, returned), durationMs: performance.now() - start };
   } catch (thrown) {
-    await send({ type: 'threw', id, error: describeThrown(thrown), durationMs: performance.now() - start });
+    reply = { type: 'threw', id, error: describeThrown(thrown), durationMs: performance.now() - start };
   } finally {
     tf.engine().endScope();
   }
+  const changed = integrity?.changes() ?? [];
+  await send(changed.length > 0 ? { ...reply, tampered: changed } : reply);
 }
 
 process.on('message', (message: ParentMessage) => {

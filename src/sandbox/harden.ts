@@ -4,7 +4,7 @@
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the IPC channel (forged or
  * flooding messages), the list of open handles (which includes that channel), and network access
- * through fetch. It runs after labgrade's own modules have loaded and before the submission's code.
+ * through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before the submission's code.
  */
 
 const DENIED_PROCESS_MEMBERS = [
@@ -43,7 +43,27 @@ function deny(target: object, name: string, shown: string): void {
   Object.defineProperty(target, name, { get: () => refuse(shown), set: () => refuse(shown), configurable: false, enumerable: false });
 }
 
-/** Denies the members above and returns the only way left to talk to the parent. */
+/** Most a submission may print, per stream; the rest is dropped so a flood costs neither memory nor a crash. */
+const OUTPUT_CAP_BYTES = 1 << 20;
+
+function capOutput(stream: NodeJS.WriteStream): void {
+  // stdout/stderr are sockets to the parent: a flood would queue in memory, then fail with ENOBUFS.
+  stream.on('error', () => {});
+  const write = stream.write.bind(stream) as (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+  let written = 0;
+  const capped = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (written >= OUTPUT_CAP_BYTES) {
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    }
+    written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : ((chunk as Uint8Array)?.byteLength ?? 0);
+    return write(chunk, encoding, callback);
+  };
+  Object.defineProperty(stream, 'write', { value: capped, writable: false, configurable: false });
+}
+
+/** Denies the members above, caps printed output, and returns the only way left to talk to the parent. */
 export function hardenProcess(): SendMessage {
   const proc = process as unknown as Record<string, unknown>;
   const send = proc.send as (...args: unknown[]) => boolean;
@@ -51,6 +71,8 @@ export function hardenProcess(): SendMessage {
   const sender = Object.create(process, { _send: { value: proc._send } });
   for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
   for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
+  capOutput(process.stdout);
+  capOutput(process.stderr);
   return (message, callback) => {
     send.call(sender, message, undefined, {}, callback);
   };

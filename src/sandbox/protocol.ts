@@ -18,5 +18,7 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'loaded'; exports: Record<string, string>; backend: string; tfjsVersion: string }
   | { type: 'load-failed'; error: ThrownError }
-  | { type: 'result'; id: number; value: Value; durationMs: number }
-  | { type: 'threw'; id: number; error: ThrownError; durationMs: number };
+  | { type: 'result'; id: number; value: Value; durationMs: number; tampered?: string[] }
+  | { type: 'threw'; id: number; error: ThrownError; durationMs: number; tampered?: string[] }
+  /** Built-ins or tfjs changed between calls (e.g. in a timer): the call was not run. */
+  | { type: 'stale'; id: number; tampered: string[] };

@@ -24,9 +24,12 @@ export interface SandboxLimits {
 export const DEFAULT_LIMITS: SandboxLimits = { heapMb: 768, rssMb: 2048, startupTimeoutMs: 30_000, outputCapBytes: 64 * 1024 };
 
 export type CallOutcome =
-  | { kind: 'value'; value: Value; durationMs: number }
-  | { kind: 'threw'; error: ThrownError; durationMs: number }
+  /** `tampered`: built-ins or tfjs members the call replaced; the session is then ended. */
+  | { kind: 'value'; value: Value; durationMs: number; tampered?: string[] }
+  | { kind: 'threw'; error: ThrownError; durationMs: number; tampered?: string[] }
   | { kind: 'timeout'; durationMs: number; limitMs: number }
+  /** Not run: the process had been changed between calls; run it again in a fresh process. */
+  | { kind: 'stale'; tampered: string[]; durationMs: number }
   /** `detail` quotes what the process printed (student-controlled), kept apart so hidden checks can omit it. */
   | { kind: 'crashed'; reason: string; detail?: string; durationMs: number };
 
@@ -233,19 +236,22 @@ export class SandboxSession {
       return;
     }
     for (const listener of [...this.listeners]) listener(message);
-    if (message.type !== 'result' && message.type !== 'threw') return;
+    if (message.type !== 'result' && message.type !== 'threw' && message.type !== 'stale') return;
     const settle = this.pending.get(message.id);
     if (!settle) return;
-    if (message.type === 'threw') {
-      settle({ kind: 'threw', error: this.mapError(message.error), durationMs: Number(message.durationMs) || 0 });
-      return;
+    const durationMs = message.type === 'stale' ? 0 : Number(message.durationMs) || 0;
+    const tampered = Array.isArray(message.tampered) ? message.tampered.filter((t) => typeof t === 'string').slice(0, 10) : [];
+    const extra = tampered.length > 0 ? { tampered } : {};
+    if (message.type === 'stale') {
+      settle({ kind: 'stale', tampered, durationMs });
+    } else if (message.type === 'threw') {
+      settle({ kind: 'threw', error: this.mapError(message.error), durationMs, ...extra });
+    } else {
+      const problem = validateValue(message.value);
+      settle(problem ? { kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs } : { kind: 'value', value: message.value, durationMs, ...extra });
     }
-    const problem = validateValue(message.value);
-    if (problem) {
-      settle({ kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs: Number(message.durationMs) || 0 });
-      return;
-    }
-    settle({ kind: 'value', value: message.value, durationMs: Number(message.durationMs) || 0 });
+    // What one call changed must not reach the next: that one gets a fresh process.
+    if (tampered.length > 0) this.kill(`changed JavaScript built-ins or tfjs (${tampered.join(', ')})`);
   }
 
   private onExit(exitCode: number | undefined, signal: string | undefined): void {
@@ -278,14 +284,14 @@ export class SandboxSession {
   }
 }
 
-const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw']);
+const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw', 'stale']);
 
 /** The child is untrusted: only messages of the protocol's shape are looked at. */
 export function isChildMessage(m: unknown): m is ChildMessage {
   if (typeof m !== 'object' || m === null) return false;
   const { type, id, exports } = m as Record<string, unknown>;
   if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) return false;
-  if ((type === 'result' || type === 'threw') && !Number.isSafeInteger(id)) return false;
+  if ((type === 'result' || type === 'threw' || type === 'stale') && !Number.isSafeInteger(id)) return false;
   if (type === 'loaded' && (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string'))) return false;
   return true;
 }

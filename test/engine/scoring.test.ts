@@ -16,11 +16,13 @@ describe('scoring', () => {
     expect(sumPoints(scored)).toEqual({ points: 2, maxPoints: 6 });
   });
 
-  test('the exercise status is the worst check outcome', () => {
+  test('the exercise status is the first error or timeout, else failed or passed', () => {
     expect(exerciseStatus(scoreChecks(1, [check('passed'), check('passed')]))).toBe('passed');
     expect(exerciseStatus(scoreChecks(1, [check('passed'), check('failed')]))).toBe('failed');
     expect(exerciseStatus(scoreChecks(1, [check('failed'), check('error')]))).toBe('error');
-    expect(exerciseStatus(scoreChecks(1, [check('error'), check('timeout')]))).toBe('timeout');
+    expect(exerciseStatus(scoreChecks(1, [check('error'), check('timeout')]))).toBe('error');
+    expect(exerciseStatus(scoreChecks(1, [check('passed'), check('timeout'), check('error')]))).toBe('timeout');
+    expect(exerciseStatus(scoreChecks(1, [check('skipped'), check('skipped')]))).toBe('skipped');
     expect(exerciseStatus([])).toBe('skipped');
   });
 });

@@ -1,0 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
+export function poolForward(): unknown {
+  return { get trap(): number { for (;;) { /* spin */ } } };
+}

@@ -1,0 +1,1 @@
+import * as tf from '@tensorflow/tfjs';

@@ -1,0 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
+export function poolForward(): unknown {
+  for (;;) {
+    // spin
+  }
+}

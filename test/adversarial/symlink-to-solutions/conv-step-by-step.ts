@@ -1,0 +1,1 @@
+../../../solutions/conv-step-by-step.ts

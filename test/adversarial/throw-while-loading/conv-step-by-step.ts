@@ -1,0 +1,2 @@
+import * as tf from '@tensorflow/tfjs';
+throw new Error('refusing to load');
