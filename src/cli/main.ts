@@ -6,6 +6,8 @@ import { SchemaError } from '../schema.js';
 import { registerCheck } from './commands/check.js';
 import { registerGrade } from './commands/grade.js';
 import { registerFixtures } from './commands/fixtures.js';
+import { registerGradeClass } from './commands/grade-class.js';
+import { registerMerge } from './commands/merge.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('labgrade')
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   registerCheck(program, setExitCode);
   registerGrade(program, setExitCode);
+  registerGradeClass(program, setExitCode);
+  registerMerge(program, setExitCode);
   registerFixtures(program, setExitCode);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { labgradeVersion } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { readStudent } from '../submission/student.js';
+import { hashSubmission } from '../submission/content-hash.js';
 import { gradeLab, type GradeLabOptions } from './grade-lab.js';
 import type { LabDefinition } from './lab-definition.js';
 import type { GradeResult, LabResult } from './model.js';
@@ -31,6 +32,7 @@ export async function gradeSubmission(dir: string, labs: readonly LabDefinition[
     student,
     submission: {
       path: root,
+      contentHash: hashSubmission(root),
       files: present.map((lab) => ({ name: lab.file, sha256: createHash('sha256').update(readFileSync(path.join(root, lab.file))).digest('hex') })),
     },
     environment: { node: process.version, platform: process.platform, arch: os.arch() },

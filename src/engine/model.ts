@@ -71,7 +71,8 @@ export interface GradeResult {
   /** Which checks ran: all of them (instructor grading) or the public ones (student self-check). */
   checks: 'all' | 'public';
   student: StudentInfo | null;
-  submission: { path: string; files: { name: string; sha256: string }[] };
+  /** `contentHash` covers every file of the folder: an unchanged submission need not be regraded. */
+  submission: { path: string; contentHash: string; files: { name: string; sha256: string }[] };
   environment: { node: string; platform: string; arch: string };
   labs: LabResult[];
   total: { points: number; maxPoints: number };

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { labs as allLabs, findLab } from '../../../graders/index.js';
+import { selectLabs } from '../../../graders/index.js';
 import { generateExpected } from '../../fixtures/generate.js';
 import { expectedFilePath, writeExpected } from '../../fixtures/expected.js';
-import { UsageError } from '../../errors.js';
+
 import type { Visibility } from '../../engine/model.js';
 
 export function registerFixtures(program: Command, setExitCode: (code: number) => void): void {
@@ -18,7 +18,7 @@ export function registerFixtures(program: Command, setExitCode: (code: number) =
     .option('--lab <id...>', 'only these labs')
     .option('--check', 'compare with the committed files instead of writing them')
     .action(async (options: { lab?: string[]; check?: boolean }) => {
-      const labs = (options.lab ?? allLabs.map((l) => l.id)).map((id) => findLab(id) ?? failUnknown(id));
+      const labs = selectLabs(options.lab);
       let stale = 0;
       for (const lab of labs) {
         for (const visibility of ['public', 'hidden'] as Visibility[]) {
@@ -39,10 +39,6 @@ export function registerFixtures(program: Command, setExitCode: (code: number) =
       }
       setExitCode(stale > 0 ? 1 : 0);
     });
-}
-
-function failUnknown(id: string): never {
-  throw new UsageError(`unknown lab "${id}"; labs: ${allLabs.map((l) => l.id).join(', ')}`);
 }
 
 function readFileOr(file: string): string | null {

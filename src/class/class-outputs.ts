@@ -1,0 +1,157 @@
+/**
+ * The class-level outputs, always derived from the per-student outputs on disk (so a resumed run
+ * and a merge of shards give the same files): class.json, gradebook.csv, junit.xml, summary.md.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { writeFileAtomic } from '../atomic-write.js';
+import type { GradeResult } from '../engine/model.js';
+import { labgradeVersion } from '../paths.js';
+import { renderClassJunit } from '../report/junit.js';
+import { cell } from '../report/markdown.js';
+import { validateResult } from '../report/result-json.js';
+import { STUDENT_FILES } from '../report/student-outputs.js';
+import { STUDENTS_DIR, UNGRADABLE_FILE, type UngradableRecord } from './grade-class.js';
+
+export interface ClassEntry {
+  folder: string;
+  result?: GradeResult;
+  ungradable?: UngradableRecord;
+}
+
+export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', junit: 'junit.xml', report: 'summary.md' } as const;
+
+/** Reads every student's output under <outDir>/students, in folder order. */
+export function readClass(outDir: string): ClassEntry[] {
+  const root = path.join(outDir, STUDENTS_DIR);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .flatMap((folder): ClassEntry[] => {
+      const resultFile = path.join(root, folder, STUDENT_FILES.result);
+      if (existsSync(resultFile)) return [{ folder, result: validateResult(JSON.parse(readFileSync(resultFile, 'utf8')), resultFile) }];
+      const ungradableFile = path.join(root, folder, UNGRADABLE_FILE);
+      if (existsSync(ungradableFile)) return [{ folder, ungradable: JSON.parse(readFileSync(ungradableFile, 'utf8')) }];
+      return []; // grading of this student was interrupted before anything was written
+    });
+}
+
+/** Columns: each exercise of each lab, then the lab totals, then the total. */
+function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; exercise?: string }[] {
+  const labs = new Map<string, string[]>();
+  for (const e of entries) {
+    for (const lab of e.result?.labs ?? []) {
+      const exercises = labs.get(lab.id) ?? [];
+      for (const ex of lab.exercises) if (!exercises.includes(ex.id)) exercises.push(ex.id);
+      labs.set(lab.id, exercises);
+    }
+  }
+  return [...labs].flatMap(([lab, exercises]) => [...exercises.map((exercise) => ({ key: `${lab}:${exercise}`, lab, exercise })), { key: `${lab}:total`, lab }]);
+}
+
+export function renderGradebook(entries: ClassEntry[]): string {
+  const columns = gradebookColumns(entries);
+  const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', ...columns.map((c) => c.key), 'total', 'max_total'];
+  const rows = entries.map((e) => {
+    const s = e.result?.student;
+    const values = columns.map((c) => {
+      const lab = e.result?.labs.find((l) => l.id === c.lab);
+      if (!lab) return '';
+      return c.exercise ? (lab.exercises.find((x) => x.id === c.exercise)?.points ?? '') : lab.points;
+    });
+    const status = e.ungradable ? 'ungradable' : e.result!.labs.some((l) => l.status === 'error') ? 'lab error' : 'graded';
+    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
+  });
+  return stringify([header, ...rows]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function summarize(entries: ClassEntry[]) {
+  const graded = entries.filter((e) => e.result).map((e) => e.result!);
+  const fractions = graded.map((r) => (r.total.maxPoints ? r.total.points / r.total.maxPoints : 0));
+  const exercises = new Map<string, { passed: number; total: number }>();
+  for (const r of graded) {
+    for (const lab of r.labs) {
+      for (const ex of lab.exercises) {
+        const key = `${lab.id}:${ex.id}`;
+        const stat = exercises.get(key) ?? { passed: 0, total: 0 };
+        stat.total++;
+        if (ex.status === 'passed') stat.passed++;
+        exercises.set(key, stat);
+      }
+    }
+  }
+  return {
+    students: entries.length,
+    graded: graded.length,
+    ungradable: entries.filter((e) => e.ungradable).map((e) => ({ folder: e.folder, reason: e.ungradable!.reason })),
+    meanPercent: graded.length ? Math.round((fractions.reduce((a, b) => a + b, 0) / graded.length) * 1000) / 10 : 0,
+    medianPercent: Math.round(median(fractions) * 1000) / 10,
+    /** Students per 10-point band of their percentage (the last band includes 100). */
+    distribution: Array.from({ length: 10 }, (_, i) => fractions.filter((f) => Math.min(9, Math.floor(f * 10)) === i).length),
+    passRates: Object.fromEntries([...exercises].map(([k, v]) => [k, Math.round((v.passed / v.total) * 1000) / 10])),
+  };
+}
+
+function renderSummaryMarkdown(entries: ClassEntry[], summary: ReturnType<typeof summarize>): string {
+  const graded = entries.filter((e) => e.result);
+  const slowest = [...graded].sort((a, b) => b.result!.durationMs - a.result!.durationMs).slice(0, 5);
+  const struggling = graded.filter((e) => e.result!.total.points < e.result!.total.maxPoints / 2 || e.result!.labs.some((l) => l.status === 'error'));
+  const lines = [
+    '# Class summary',
+    '',
+    `${summary.students} submissions: ${summary.graded} graded, ${summary.ungradable.length} could not be graded. Mean ${summary.meanPercent}%, median ${summary.medianPercent}%.`,
+    '',
+    '## Score distribution',
+    '',
+    '| score | students | |',
+    '| --- | --- | --- |',
+    ...summary.distribution.map((n, i) => `| ${i * 10}–${i === 9 ? 100 : i * 10 + 9}% | ${n} | ${'█'.repeat(n)} |`),
+    '',
+    '## Pass rate per exercise',
+    '',
+    '| exercise | passed |',
+    '| --- | --- |',
+    ...Object.entries(summary.passRates).map(([k, v]) => `| ${k} | ${v}% |`),
+    '',
+    '## Slowest to grade',
+    '',
+    ...slowest.map((e) => `- ${cell(e.folder)}: ${(e.result!.durationMs / 1000).toFixed(1)} s`),
+    '',
+    '## Below half marks, or a lab that could not run',
+    '',
+    ...(struggling.length ? struggling.map((e) => `- ${cell(e.folder)}: ${e.result!.total.points} / ${e.result!.total.maxPoints}`) : ['- none']),
+    '',
+    '## Could not be graded',
+    '',
+    ...(summary.ungradable.length ? summary.ungradable.map((u) => `- ${cell(u.folder)}: ${cell(u.reason)}`) : ['- none']),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeClassOutputs(outDir: string): ReturnType<typeof summarize> {
+  const entries = readClass(outDir);
+  const summary = summarize(entries);
+  const students = entries.map((e) => ({
+    folder: e.folder,
+    status: e.ungradable ? 'ungradable' : 'graded',
+    id: e.result?.student?.id ?? null,
+    points: e.result?.total.points ?? null,
+    maxPoints: e.result?.total.maxPoints ?? null,
+    labs: Object.fromEntries((e.result?.labs ?? []).map((l) => [l.id, l.points])),
+    reason: e.ungradable?.reason ?? null,
+  }));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.summary), `${JSON.stringify({ labgradeVersion, summary, students }, null, 2)}\n`);
+  writeFileAtomic(path.join(outDir, CLASS_FILES.gradebook), renderGradebook(entries));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.junit), renderClassJunit(entries.filter((e) => e.result).map((e) => e.result!)));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.report), renderSummaryMarkdown(entries, summary));
+  return summary;
+}

@@ -1,0 +1,157 @@
+/**
+ * Grades a class: every sub-folder of a folder is one student's submission. Students are graded
+ * `jobs` at a time (each submission in its own processes), results are written atomically per
+ * student, and a rerun skips students whose submission and labgrade version are unchanged, so a
+ * run killed at any moment loses nothing already graded. `shard` picks a stable subset of the class
+ * for one CI job; `labgrade merge` joins the shards' outputs.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+import { UsageError } from '../errors.js';
+import { gradeSubmission } from '../engine/grade-submission.js';
+import type { GradeLabOptions } from '../engine/grade-lab.js';
+import type { LabDefinition } from '../engine/lab-definition.js';
+import { labgradeVersion } from '../paths.js';
+import { STUDENT_FILES, writeStudentOutputs } from '../report/student-outputs.js';
+import { hashSubmission } from '../submission/content-hash.js';
+
+export const STUDENTS_DIR = 'students';
+export const UNGRADABLE_FILE = 'ungradable.json';
+
+export interface Shard {
+  /** 1-based index of this shard. */
+  k: number;
+  n: number;
+}
+
+export interface ClassOptions extends GradeLabOptions {
+  labs: readonly LabDefinition[];
+  jobs: number;
+  shard?: Shard;
+  /** Regrade even students whose submission is unchanged. */
+  force?: boolean;
+  onProgress?: (event: StudentOutcome, done: number, total: number) => void;
+}
+
+export interface StudentOutcome {
+  folder: string;
+  /** Graded now, or could not be graded (with the reason). */
+  status: 'graded' | 'ungradable';
+  /** The outcome was kept from an earlier run: the submission and labgrade are unchanged. */
+  kept: boolean;
+  points?: number;
+  maxPoints?: number;
+  reason?: string;
+  durationMs: number;
+}
+
+/** What a student that could not be graded gets instead of result.json. */
+export interface UngradableRecord {
+  folder: string;
+  reason: string;
+  contentHash: string;
+  labgradeVersion: string;
+}
+
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || k < 1 || k > n) throw new UsageError(`--shard must be k/n with 1 <= k <= n, got "${text}"`);
+  return { k, n };
+}
+
+/** A student's shard depends on its folder name alone, so it stays put as the class changes. */
+export function shardOf(folder: string, n: number): number {
+  return (parseInt(createHash('sha256').update(folder).digest('hex').slice(0, 8), 16) % n) + 1;
+}
+
+export function listStudents(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort();
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+interface PreviousResult {
+  labgradeVersion: string;
+  checks: string;
+  submission: { contentHash: string };
+  labs: { id: string }[];
+  total: { points: number; maxPoints: number };
+}
+
+/** This student's earlier outcome, if it was made from the same submission by the same labgrade. */
+function keptOutcome(folder: string, outDir: string, contentHash: string, options: ClassOptions): StudentOutcome | null {
+  const previous = readJson<PreviousResult>(path.join(outDir, STUDENT_FILES.result));
+  if (
+    previous?.labgradeVersion === labgradeVersion &&
+    previous.submission?.contentHash === contentHash &&
+    previous.checks === options.checks &&
+    previous.labs?.map((l) => l.id).join() === options.labs.map((l) => l.id).join()
+  ) {
+    return { folder, status: 'graded', kept: true, ...previous.total, durationMs: 0 };
+  }
+  const ungradable = readJson<UngradableRecord>(path.join(outDir, UNGRADABLE_FILE));
+  if (ungradable?.contentHash === contentHash && ungradable.labgradeVersion === labgradeVersion) {
+    return { folder, status: 'ungradable', kept: true, reason: ungradable.reason, durationMs: 0 };
+  }
+  return null;
+}
+
+/** A run killed between writing a temporary file and renaming it leaves the temporary behind. */
+function removeStaleTemporaries(outDir: string): void {
+  if (!existsSync(outDir)) return;
+  for (const name of readdirSync(outDir)) if (name.endsWith('.tmp')) rmSync(path.join(outDir, name), { force: true });
+}
+
+async function gradeStudent(submissionsDir: string, outRoot: string, folder: string, options: ClassOptions): Promise<StudentOutcome> {
+  const started = performance.now();
+  const dir = path.join(submissionsDir, folder);
+  const outDir = path.join(outRoot, STUDENTS_DIR, folder);
+  const contentHash = hashSubmission(dir);
+  removeStaleTemporaries(outDir);
+  const kept = options.force ? null : keptOutcome(folder, outDir, contentHash, options);
+  if (kept) return kept;
+  try {
+    const result = await gradeSubmission(dir, options.labs, options);
+    rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
+    writeStudentOutputs(outDir, result);
+    return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    // A student that cannot be graded is recorded with the reason; the class run goes on.
+    const reason = err instanceof UsageError ? err.message : `labgrade failed on this submission: ${err instanceof Error ? err.message : String(err)}`;
+    const record: UngradableRecord = { folder, reason, contentHash, labgradeVersion };
+    rmSync(path.join(outDir, STUDENT_FILES.result), { force: true });
+    writeFileAtomic(path.join(outDir, UNGRADABLE_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    return { folder, status: 'ungradable', kept: false, reason, durationMs: Math.round(performance.now() - started) };
+  }
+}
+
+export async function gradeClass(submissionsDir: string, outRoot: string, options: ClassOptions): Promise<StudentOutcome[]> {
+  const everyone = listStudents(submissionsDir);
+  const students = options.shard ? everyone.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k) : everyone;
+  const outcomes: StudentOutcome[] = new Array(students.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < students.length) {
+      const i = next++;
+      outcomes[i] = await gradeStudent(submissionsDir, outRoot, students[i], options);
+      options.onProgress?.(outcomes[i], ++done, students.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, students.length)) }, worker));
+  return outcomes;
+}

@@ -1,0 +1,68 @@
+/** `labgrade grade-class <submissions-dir> --out <dir>`: grades every sub-folder as one student's submission. */
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { labs as allLabs, selectLabs } from '../../../graders/index.js';
+import { gradeClass, parseShard, type StudentOutcome } from '../../class/grade-class.js';
+import { writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
+import { UsageError } from '../../errors.js';
+
+
+interface ClassCommandOptions {
+  out: string;
+  jobs?: string;
+  shard?: string;
+  force?: boolean;
+  lab?: string[];
+  publicOnly?: boolean;
+}
+
+function describe(o: StudentOutcome): string {
+  const how = o.kept ? 'unchanged, kept' : `${(o.durationMs / 1000).toFixed(1)} s`;
+  if (o.status === 'ungradable') return `${o.folder}: could not be graded (${how}): ${o.reason?.split('\n')[0]}`;
+  return `${o.folder}: ${o.points} / ${o.maxPoints} (${how})`;
+}
+
+/** A progress bar on a terminal; plain lines elsewhere (CI logs). */
+function progressReporter(): (o: StudentOutcome, done: number, total: number) => void {
+  if (!process.stderr.isTTY) return (o, done, total) => process.stdout.write(`[${done}/${total}] ${describe(o)}\n`);
+  return (o, done, total) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${describe(o).slice(0, 60).padEnd(60)}`);
+    if (done === total) process.stderr.write('\n');
+  };
+}
+
+export function registerGradeClass(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('grade-class')
+    .description('grade every sub-folder of <submissions-dir> (one per student); resumable, shardable')
+    .argument('<submissions-dir>', 'folder with one sub-folder per student')
+    .requiredOption('--out <dir>', 'output folder: students/<folder>/..., class.json, gradebook.csv, junit.xml, summary.md')
+    .option('--jobs <n>', 'students graded at once (default: the number of cores)')
+    .option('--shard <k/n>', 'grade only shard k of n (for a CI job matrix; join with `labgrade merge`)')
+    .option('--force', 'regrade students whose submission is unchanged')
+    .option('--lab <id...>', `grade only these labs (${allLabs.map((l) => l.id).join(', ')})`)
+    .option('--public-only', 'run only the public checks')
+    .action(async (dir: string, options: ClassCommandOptions) => {
+      const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
+      const out = path.resolve(options.out);
+      const outcomes = await gradeClass(path.resolve(dir), out, {
+        labs: selectLabs(options.lab),
+        checks: options.publicOnly ? 'public' : 'all',
+        jobs,
+        shard: options.shard ? parseShard(options.shard) : undefined,
+        force: options.force,
+        onProgress: progressReporter(),
+      });
+      const summary = writeClassOutputs(out);
+      const count = (p: (o: StudentOutcome) => boolean) => outcomes.filter(p).length;
+      process.stdout.write(
+        `${outcomes.length} students: ${count((o) => !o.kept)} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
+          `Class (${summary.students} in ${out}): mean ${summary.meanPercent}%, median ${summary.medianPercent}%. Wrote ${Object.values(CLASS_FILES).join(', ')}.\n`,
+      );
+      setExitCode(0);
+    });
+}

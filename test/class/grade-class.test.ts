@@ -1,0 +1,131 @@
+/**
+ * A 30-student synthetic class graded with --jobs 2 through the CLI: killed mid-run and resumed
+ * (nothing lost, nothing graded twice), sharded three ways and merged (equal to the unsharded run),
+ * with per-student and class outputs that validate.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execaNode } from 'execa';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { projectRoot } from '../../src/paths.js';
+import { parseShard, shardOf } from '../../src/class/grade-class.js';
+import { validateGradescope } from '../../src/report/gradescope.js';
+import { validateResult } from '../../src/report/result-json.js';
+import { makeClass, VARIANTS } from './synthetic-class.js';
+
+const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
+const run = (...args: string[]) => execaNode(BIN, args, { reject: false, all: true, env: { CI: 'true' } });
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'labgrade-class-out-'));
+const klass = makeClass(30);
+const UNGRADABLE = klass.students.filter((s) => s.ungradable).length;
+const resultFiles = (out: string) =>
+  existsSync(path.join(out, 'students')) ? readdirSync(path.join(out, 'students')).filter((f) => existsSync(path.join(out, 'students', f, 'result.json'))) : [];
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('grade-class', () => {
+  const unsharded = tmp();
+
+  test('killed mid-run and resumed: every student graded once, nothing lost or half-written', async () => {
+    const first = execaNode(BIN, ['grade-class', klass.dir, '--out', unsharded, '--jobs', '2'], { reject: false, all: true });
+    await waitFor(() => resultFiles(unsharded).length >= 6, 60_000);
+    first.kill('SIGKILL');
+    await first;
+    const before = resultFiles(unsharded);
+    expect(before.length).toBeGreaterThanOrEqual(6);
+    expect(before.length).toBeLessThan(28);
+    for (const f of before) expect(() => validateResult(JSON.parse(readFileSync(path.join(unsharded, 'students', f, 'result.json'), 'utf8')), f)).not.toThrow();
+
+    const resumed = await run('grade-class', klass.dir, '--out', unsharded, '--jobs', '2');
+    expect(resumed.exitCode).toBe(0);
+    for (const f of before) expect(resumed.stdout).toContain(`${f}: `);
+    // Everything finished before the kill is kept, not graded again.
+    const keptLines = resumed.stdout.split('\n').filter((l) => l.includes('(unchanged, kept)'));
+    for (const f of before) expect(keptLines.some((l) => l.includes(`] ${f}: `))).toBe(true);
+    expect(resumed.stdout).toMatch(new RegExp(`30 students: \\d+ graded now, \\d+ unchanged and kept, ${UNGRADABLE} could not be graded`));
+
+    // One row per student, with the points its variant must get.
+    const gradebook = readFileSync(path.join(unsharded, 'gradebook.csv'), 'utf8').trim().split('\n');
+    expect(gradebook.length).toBe(31);
+    for (const s of klass.students) {
+      const row = gradebook.find((r) => r.startsWith(`${s.folder},`))!;
+      const cells = row.split(',');
+      if (s.ungradable) {
+        expect(cells[5]).toBe('ungradable');
+        continue;
+      }
+      const want = VARIANTS.find((v) => v.kind === s.kind)!.points;
+      if (want !== null) expect([s.folder, Number(cells.at(-2))]).toEqual([s.folder, want]);
+    }
+    // Temporaries a kill may leave between write and rename are gone after the resumed run.
+    const leftovers = readdirSync(path.join(unsharded, 'students'), { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+
+  test('three shards merged equal the unsharded run', async () => {
+    const shards = [tmp(), tmp(), tmp()];
+    for (const [i, out] of shards.entries()) {
+      const r = await run('grade-class', klass.dir, '--out', out, '--jobs', '2', '--shard', `${i + 1}/3`);
+      expect(r.exitCode).toBe(0);
+    }
+    const sizes = shards.map((out) => readdirSync(path.join(out, 'students')).length);
+    expect(sizes.reduce((a, b) => a + b)).toBe(30);
+    const merged = tmp();
+    const r = await run('merge', ...shards, '--out', merged);
+    expect(r.exitCode).toBe(0);
+    for (const file of ['gradebook.csv', 'class.json']) {
+      expect([file, readFileSync(path.join(merged, file), 'utf8')]).toEqual([file, readFileSync(path.join(unsharded, file), 'utf8')]);
+    }
+  });
+
+  test('per-student and class outputs validate', () => {
+    const students = readdirSync(path.join(unsharded, 'students'));
+    for (const f of students) {
+      const dir = path.join(unsharded, 'students', f);
+      if (!existsSync(path.join(dir, 'result.json'))) {
+        expect(JSON.parse(readFileSync(path.join(dir, 'ungradable.json'), 'utf8')).reason).toMatch(/student\.json is not valid JSON|holds no lab file/);
+        continue;
+      }
+      expect(() => validateGradescope(JSON.parse(readFileSync(path.join(dir, 'gradescope-results.json'), 'utf8')), f)).not.toThrow();
+      const junit = readFileSync(path.join(dir, 'junit.xml'), 'utf8');
+      expect(XMLValidator.validate(junit)).toBe(true);
+      const parsed = new XMLParser({ ignoreAttributes: false }).parse(junit);
+      expect(Number(parsed.testsuites['@_tests'])).toBe(53);
+    }
+    const classJunit = readFileSync(path.join(unsharded, 'junit.xml'), 'utf8');
+    expect(XMLValidator.validate(classJunit)).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(unsharded, 'class.json'), 'utf8')).summary;
+    expect(summary).toMatchObject({ students: 30, graded: 30 - UNGRADABLE });
+    expect(summary.ungradable).toHaveLength(UNGRADABLE);
+    expect(readFileSync(path.join(unsharded, 'summary.md'), 'utf8')).toContain(`30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+  });
+
+  test('merging two gradings of different submissions for one student is refused', async () => {
+    const a = tmp();
+    const b = tmp();
+    const one = makeClass(1);
+    expect((await run('grade-class', one.dir, '--out', a)).exitCode).toBe(0);
+    writeFileSync(path.join(one.dir, 's01', 'conv-step-by-step.ts'), '// changed\n');
+    expect((await run('grade-class', one.dir, '--out', b)).exitCode).toBe(0);
+    const r = await run('merge', a, b, '--out', tmp());
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('student s01 was graded from different submissions');
+  });
+});
+
+describe('shards', () => {
+  test('a student\'s shard depends on its folder name only', () => {
+    expect(shardOf('alice', 3)).toBe(shardOf('alice', 3));
+    const counts = [1, 2, 3].map((k) => Array.from({ length: 300 }, (_, i) => `s${i}`).filter((f) => shardOf(f, 3) === k).length);
+    for (const c of counts) expect(c).toBeGreaterThan(60);
+  });
+
+  test.each(['0/3', '4/3', '1/0', 'x', '1-3'])('--shard %s is bad usage', (text) => {
+    expect(() => parseShard(text)).toThrow(/--shard must be k\/n/);
+  });
+});
