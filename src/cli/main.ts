@@ -8,6 +8,7 @@ import { registerGrade } from './commands/grade.js';
 import { registerFixtures } from './commands/fixtures.js';
 import { registerGradeClass } from './commands/grade-class.js';
 import { registerMerge } from './commands/merge.js';
+import { registerKit } from './commands/kit.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('labgrade')
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGrade(program, setExitCode);
   registerGradeClass(program, setExitCode);
   registerMerge(program, setExitCode);
+  registerKit(program, setExitCode);
   registerFixtures(program, setExitCode);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -10,7 +10,8 @@ import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
 import type { CheckResult, Diagnosis, ExerciseResult, LabResult, Visibility } from './model.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from './values.js';
-import { buildInputs, loadRecipes, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
+import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
+import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
 import { BundleError, bundleSubmission } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SubmissionBundle } from '../sandbox/session.js';
@@ -36,6 +37,9 @@ interface LoadedCase {
 export function loadCases(lab: LabDefinition, checks: 'all' | 'public'): LoadedCase[] {
   const visibilities: Visibility[] = checks === 'all' ? ['public', 'hidden'] : ['public'];
   return visibilities.flatMap((visibility) => {
+    if (!existsSync(recipeFilePath(lab.id, visibility))) {
+      throw new UsageError(`this labgrade has no ${visibility} checks for ${lab.id} (a student kit has only the public ones): use \`labgrade check\`, or grade with --public-only`);
+    }
     const expected = loadExpected(lab.id, visibility);
     const seen = new Map<string, number>();
     return loadRecipes(lab.id, visibility).map((fixture) => {

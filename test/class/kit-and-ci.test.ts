@@ -1,0 +1,88 @@
+/** The student kit holds no solutions or hidden checks and works from a fresh install; the CI templates fit the CLI. */
+import { describe, expect, test } from '@jest/globals';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, execaNode } from 'execa';
+import { parse } from 'yaml';
+import { projectRoot } from '../../src/paths.js';
+
+const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath, d.name));
+}
+
+describe('labgrade kit', () => {
+  const kit = path.join(mkdtempSync(path.join(os.tmpdir(), 'labgrade-kit-')), 'kit');
+
+  test('holds the starter files and public checks, and nothing of the solutions or hidden checks', async () => {
+    const r = await execaNode(BIN, ['kit', kit], { reject: false });
+    expect(r.exitCode).toBe(0);
+    const files = filesUnder(kit).map((f) => path.relative(kit, f));
+    expect(files).toContain('conv-step-by-step.ts');
+    expect(files).toContain('.github/workflows/check.yml');
+    expect(files).toContain('labgrade/fixtures/conv-step-by-step/public.expected.json');
+    expect(files.filter((f) => /hidden|solutions/.test(f))).toEqual([]);
+    // No file carries the reference solution's code or a hidden case.
+    const solution = readFileSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), 'utf8');
+    const telltale = solution.split('\n').find((l) => l.includes('Unpad with a slice'))!.trim();
+    const hiddenKey = Object.keys(JSON.parse(readFileSync(path.join(projectRoot, 'fixtures/conv-step-by-step/hidden.expected.json'), 'utf8')).cases)[0];
+    for (const f of filesUnder(kit)) {
+      const text = readFileSync(f, 'utf8');
+      expect([f, text.includes(telltale) || text.includes(hiddenKey)]).toEqual([f, false]);
+    }
+    expect(readFileSync(path.join(kit, 'conv-step-by-step.ts'), 'utf8')).toBe(readFileSync(path.join(projectRoot, 'exercises', 'conv-step-by-step.ts'), 'utf8'));
+  });
+
+  test('`check` works from the kit after a fresh npm install; `grade` says the hidden checks are not there', async () => {
+    const install = await execa('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: kit, reject: false, all: true });
+    expect([install.exitCode, install.all?.slice(-500)]).toEqual([0, expect.any(String)]);
+    const labgrade = path.join(kit, 'node_modules', '.bin', 'labgrade');
+    const starter = await execa(labgrade, ['check', 'conv-step-by-step.ts'], { cwd: kit, reject: false });
+    expect(starter.exitCode).toBe(1);
+    expect(starter.stdout).toContain('0 of 28 public checks passed');
+    copyFileSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), path.join(kit, 'conv-step-by-step.ts'));
+    const solved = await execa(labgrade, ['check', 'conv-step-by-step.ts'], { cwd: kit, reject: false });
+    expect(solved.exitCode).toBe(0);
+    expect(solved.stdout).toContain('28 of 28 public checks passed');
+    const grade = await execa(labgrade, ['grade', '.', '--out', path.join(kit, 'out')], { cwd: kit, reject: false });
+    expect(grade.exitCode).toBe(2);
+    expect(grade.stderr).toContain('has no hidden checks');
+  });
+
+  test('refuses a folder that is not empty', async () => {
+    const r = await execaNode(BIN, ['kit', projectRoot], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('is not empty');
+  });
+});
+
+describe('CI templates', () => {
+  const load = (file: string) => parse(readFileSync(path.join(projectRoot, 'ci', file), 'utf8'));
+
+  test('GitHub: a shard matrix feeds a merge job, with the shard count used by the grade command', () => {
+    const wf = load('github/grade-class.yml');
+    const shards: number[] = wf.jobs.grade.strategy.matrix.shard;
+    expect(shards).toEqual(Array.from({ length: Number(wf.env.SHARDS) }, (_, i) => i + 1));
+    const gradeRun = wf.jobs.grade.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(gradeRun).toContain('labgrade grade-class submissions --out out/shard-${{ matrix.shard }} --jobs 2 --shard ${{ matrix.shard }}/$SHARDS');
+    expect(wf.jobs.merge.needs).toBe('grade');
+    expect(wf.jobs.merge.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain('labgrade merge shards/shard-* --out class');
+  });
+
+  test('GitLab: the same shards and merge', () => {
+    const ci = load('gitlab/grade-class.gitlab-ci.yml');
+    expect(ci.grade.parallel.matrix[0].SHARD).toEqual(['1', '2', '3']);
+    expect(ci.variables.SHARDS).toBe('3');
+    expect(ci.merge.needs).toEqual(['grade']);
+    expect(ci.merge.script.join('\n')).toContain('labgrade merge out/shard-* --out class');
+  });
+
+  test('the student workflow runs the public checks', () => {
+    const wf = load('github/student-check.yml');
+    expect(wf.jobs.check.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain('npx labgrade check "$lab"');
+  });
+});
