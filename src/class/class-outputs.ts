@@ -9,7 +9,9 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion } from '../paths.js';
 import { renderClassJunit } from '../report/junit.js';
-import { cell } from '../report/markdown.js';
+import { distributionSpec, renderSvg } from '../report/charts.js';
+import { format, labels, type Lang } from '../report/report-view.js';
+import { renderTemplate } from '../report/templates.js';
 import { validateResult } from '../report/result-json.js';
 import { STUDENT_FILES } from '../report/student-outputs.js';
 import { STUDENTS_DIR, UNGRADABLE_FILE, type UngradableRecord } from './grade-class.js';
@@ -20,7 +22,7 @@ export interface ClassEntry {
   ungradable?: UngradableRecord;
 }
 
-export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', junit: 'junit.xml', report: 'summary.md' } as const;
+export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', junit: 'junit.xml', report: 'summary.md', html: 'summary.html' } as const;
 
 /** Reads every student's output under <outDir>/students, in folder order. */
 export function readClass(outDir: string): ClassEntry[] {
@@ -101,43 +103,25 @@ export function summarize(entries: ClassEntry[]) {
   };
 }
 
-function renderSummaryMarkdown(entries: ClassEntry[], summary: ReturnType<typeof summarize>): string {
+/** What the class summary shows (summary.md and summary.html render it). */
+function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize>, lang: Lang) {
+  const t = labels(lang);
   const graded = entries.filter((e) => e.result);
-  const slowest = [...graded].sort((a, b) => b.result!.durationMs - a.result!.durationMs).slice(0, 5);
-  const struggling = graded.filter((e) => e.result!.total.points < e.result!.total.maxPoints / 2 || e.result!.labs.some((l) => l.status === 'error'));
-  const lines = [
-    '# Class summary',
-    '',
-    `${summary.students} submissions: ${summary.graded} graded, ${summary.ungradable.length} could not be graded. Mean ${summary.meanPercent}%, median ${summary.medianPercent}%.`,
-    '',
-    '## Score distribution',
-    '',
-    '| score | students | |',
-    '| --- | --- | --- |',
-    ...summary.distribution.map((n, i) => `| ${i * 10}–${i === 9 ? 100 : i * 10 + 9}% | ${n} | ${'█'.repeat(n)} |`),
-    '',
-    '## Pass rate per exercise',
-    '',
-    '| exercise | passed |',
-    '| --- | --- |',
-    ...Object.entries(summary.passRates).map(([k, v]) => `| ${k} | ${v}% |`),
-    '',
-    '## Slowest to grade',
-    '',
-    ...slowest.map((e) => `- ${cell(e.folder)}: ${(e.result!.durationMs / 1000).toFixed(1)} s`),
-    '',
-    '## Below half marks, or a lab that could not run',
-    '',
-    ...(struggling.length ? struggling.map((e) => `- ${cell(e.folder)}: ${e.result!.total.points} / ${e.result!.total.maxPoints}`) : ['- none']),
-    '',
-    '## Could not be graded',
-    '',
-    ...(summary.ungradable.length ? summary.ungradable.map((u) => `- ${cell(u.folder)}: ${cell(u.reason)}`) : ['- none']),
-  ];
-  return `${lines.join('\n')}\n`;
+  return {
+    lang,
+    t,
+    line: format(t.classLine, { students: summary.students, graded: summary.graded, ungradable: summary.ungradable.length, mean: summary.meanPercent, median: summary.medianPercent }),
+    bands: summary.distribution.map((n, i) => ({ band: `${i * 10}–${i === 9 ? 100 : i * 10 + 9}%`, students: n, bar: '█'.repeat(n) })),
+    passRates: Object.entries(summary.passRates).map(([exercise, percent]) => ({ exercise, percent })),
+    slowest: [...graded].sort((a, b) => b.result!.durationMs - a.result!.durationMs).slice(0, 5).map((e) => ({ folder: e.folder, seconds: (e.result!.durationMs / 1000).toFixed(1) })),
+    struggling: graded
+      .filter((e) => e.result!.total.points < e.result!.total.maxPoints / 2 || e.result!.labs.some((l) => l.status === 'error'))
+      .map((e) => ({ folder: e.folder, ...e.result!.total })),
+    ungradable: summary.ungradable,
+  };
 }
 
-export function writeClassOutputs(outDir: string): ReturnType<typeof summarize> {
+export async function writeClassOutputs(outDir: string, lang: Lang = 'en'): Promise<ReturnType<typeof summarize>> {
   const entries = readClass(outDir);
   const summary = summarize(entries);
   const students = entries.map((e) => ({
@@ -152,6 +136,9 @@ export function writeClassOutputs(outDir: string): ReturnType<typeof summarize> 
   writeFileAtomic(path.join(outDir, CLASS_FILES.summary), `${JSON.stringify({ labgradeVersion, summary, students }, null, 2)}\n`);
   writeFileAtomic(path.join(outDir, CLASS_FILES.gradebook), renderGradebook(entries));
   writeFileAtomic(path.join(outDir, CLASS_FILES.junit), renderClassJunit(entries.filter((e) => e.result).map((e) => e.result!)));
-  writeFileAtomic(path.join(outDir, CLASS_FILES.report), renderSummaryMarkdown(entries, summary));
+  const view = summaryView(entries, summary, lang);
+  writeFileAtomic(path.join(outDir, CLASS_FILES.report), renderTemplate('summary.md.hbs', view));
+  const chartSvg = await renderSvg(distributionSpec(view.bands.map(({ band, students }) => ({ band, students }))));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.html), renderTemplate('summary.html.hbs', { ...view, chartSvg }));
   return summary;
 }

@@ -16,6 +16,7 @@ import type { LabDefinition } from '../engine/lab-definition.js';
 import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeStudentOutputs } from '../report/student-outputs.js';
 import { hashSubmission } from '../submission/content-hash.js';
+import type { Lang } from '../report/report-view.js';
 
 export const STUDENTS_DIR = 'students';
 export const UNGRADABLE_FILE = 'ungradable.json';
@@ -28,6 +29,8 @@ export interface Shard {
 
 export interface ClassOptions extends GradeLabOptions {
   labs: readonly LabDefinition[];
+  /** Language of the reports. */
+  lang?: Lang;
   jobs: number;
   shard?: Shard;
   /** Regrade even students whose submission is unchanged. */
@@ -127,7 +130,7 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   try {
     const result = await gradeSubmission(dir, options.labs, options);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
-    writeStudentOutputs(outDir, result);
+    await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     // A student that cannot be graded is recorded with the reason; the class run goes on.

@@ -11,7 +11,7 @@ import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeLab } from '../../src/engine/grade-lab.js';
 import { gradeSubmission } from '../../src/engine/grade-submission.js';
 import { projectRoot } from '../../src/paths.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/session.js';
 import { loadCorpus, LAB_FILE, materialize } from './corpus.js';
 
@@ -51,7 +51,7 @@ test.each(corpus.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const messages = ex.checks.map((ch) => ch.message).join('\n');
     if (!messages.includes(want.message)) containment.push(`${id} messages lack "${want.message}": ${messages.slice(0, 300)}`);
   }
-  const report = renderMarkdown(result);
+  const report = renderMarkdown(result) + (await renderHtml(result));
   for (const text of expected.report?.contains ?? []) if (!report.includes(text)) containment.push(`report lacks ${text}`);
   for (const text of expected.report?.notContains ?? []) if (report.includes(text)) containment.push(`report contains ${text}`);
 

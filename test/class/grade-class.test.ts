@@ -103,6 +103,12 @@ describe('grade-class', () => {
     expect(summary).toMatchObject({ students: 30, graded: 30 - UNGRADABLE });
     expect(summary.ungradable).toHaveLength(UNGRADABLE);
     expect(readFileSync(path.join(unsharded, 'summary.md'), 'utf8')).toContain(`30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+    const html = readFileSync(path.join(unsharded, 'summary.html'), 'utf8');
+    expect(html).toContain(`<p id="class-line">30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+    expect(html).toMatch(/<figure class="chart"><svg[\s\S]*<\/svg><\/figure>/);
+    for (const f of students.filter((s) => existsSync(path.join(unsharded, 'students', s, 'result.json')))) {
+      expect(readFileSync(path.join(unsharded, 'students', f, 'report.html'), 'utf8')).toContain('<!DOCTYPE html>');
+    }
   });
 
   test('merging two gradings of different submissions for one student is refused', async () => {

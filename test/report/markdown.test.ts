@@ -6,7 +6,8 @@ import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeSubmission } from '../../src/engine/grade-submission.js';
 import type { GradeResult } from '../../src/engine/model.js';
 import { projectRoot } from '../../src/paths.js';
-import { cell, renderMarkdown } from '../../src/report/markdown.js';
+import { cell } from '../../src/report/markdown-text.js';
+import { renderMarkdown } from '../../src/report/templates.js';
 
 const GOLDEN = path.join(projectRoot, 'test', 'report', 'golden', 'sample-report-mistakes.md');
 
@@ -22,11 +23,12 @@ function normalized(result: GradeResult): GradeResult {
   return JSON.parse(JSON.stringify(fixed, (k, v) => (k === 'durationMs' ? 0 : v)));
 }
 
-test('report.md for the sample-report example matches the golden file', async () => {
+test.each(['en', 'zh'] as const)('report.md (%s) for the sample-report example matches the golden file', async (lang) => {
   const result = await gradeSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes'), [convStepByStep], { checks: 'all' });
-  const markdown = renderMarkdown(normalized(result));
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, markdown);
-  expect(markdown).toBe(readFileSync(GOLDEN, 'utf8'));
+  const markdown = renderMarkdown(normalized(result), lang);
+  const golden = GOLDEN.replace('.md', `.${lang}.md`);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, markdown);
+  expect(markdown).toBe(readFileSync(golden, 'utf8'));
 });
 
 test('table cells escape pipes, newlines and HTML', () => {

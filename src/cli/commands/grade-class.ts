@@ -6,6 +6,7 @@ import { labs as allLabs, selectLabs } from '../../../graders/index.js';
 import { gradeClass, parseShard, type StudentOutcome } from '../../class/grade-class.js';
 import { writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
+import { LANGS, parseLang } from '../../report/report-view.js';
 
 
 interface ClassCommandOptions {
@@ -15,6 +16,7 @@ interface ClassCommandOptions {
   force?: boolean;
   lab?: string[];
   publicOnly?: boolean;
+  lang?: string;
 }
 
 function describe(o: StudentOutcome): string {
@@ -45,6 +47,7 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
     .option('--force', 'regrade students whose submission is unchanged')
     .option('--lab <id...>', `grade only these labs (${allLabs.map((l) => l.id).join(', ')})`)
     .option('--public-only', 'run only the public checks')
+    .option('--lang <lang>', `language of the reports (${LANGS.join(', ')})`, 'en')
     .action(async (dir: string, options: ClassCommandOptions) => {
       const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
@@ -55,12 +58,13 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
         jobs,
         shard: options.shard ? parseShard(options.shard) : undefined,
         force: options.force,
+        lang: parseLang(options.lang),
         onProgress: progressReporter(),
       });
-      const summary = writeClassOutputs(out);
+      const summary = await writeClassOutputs(out, parseLang(options.lang));
       const count = (p: (o: StudentOutcome) => boolean) => outcomes.filter(p).length;
       process.stdout.write(
-        `${outcomes.length} students: ${count((o) => !o.kept)} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
+        `${outcomes.length} students: ${count((o) => !o.kept && o.status === 'graded')} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
           `Class (${summary.students} in ${out}): mean ${summary.meanPercent}%, median ${summary.medianPercent}%. Wrote ${Object.values(CLASS_FILES).join(', ')}.\n`,
       );
       setExitCode(0);

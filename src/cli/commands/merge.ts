@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { STUDENTS_DIR } from '../../class/grade-class.js';
 import { readClass, writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
+import { LANGS, parseLang } from '../../report/report-view.js';
 
 function contentHashOf(dir: string, folder: string): string | undefined {
   const entry = readClass(dir).find((e) => e.folder === folder);
@@ -17,7 +18,8 @@ export function registerMerge(program: Command, setExitCode: (code: number) => v
     .description('join the output folders of sharded grade-class runs into one class result')
     .argument('<dirs...>', 'output folders of grade-class runs')
     .requiredOption('--out <dir>', 'folder for the merged class')
-    .action((dirs: string[], options: { out: string }) => {
+    .option('--lang <lang>', `language of the class summary (${LANGS.join(', ')})`, 'en')
+    .action(async (dirs: string[], options: { out: string; lang?: string }) => {
       const out = path.resolve(options.out);
       const owner = new Map<string, string>();
       for (const dir of dirs.map((d) => path.resolve(d))) {
@@ -32,7 +34,7 @@ export function registerMerge(program: Command, setExitCode: (code: number) => v
           if (dir !== out) cpSync(path.join(students, folder), path.join(out, STUDENTS_DIR, folder), { recursive: true });
         }
       }
-      const summary = writeClassOutputs(out);
+      const summary = await writeClassOutputs(out, parseLang(options.lang));
       process.stdout.write(`merged ${owner.size} students from ${dirs.length} folders into ${out}: mean ${summary.meanPercent}%; wrote ${Object.values(CLASS_FILES).join(', ')}\n`);
       setExitCode(0);
     });

@@ -1,0 +1,45 @@
+/** Charts for the HTML reports: Vega-Lite specs compiled and rendered to SVG by Vega, no browser needed. */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Earned and missing points per exercise of a lab, as stacked horizontal bars. */
+export function pointsPerExerciseSpec(exercises: { id: string; points: number; maxPoints: number }[], labelsFor: { earned: string; missing: string }): TopLevelSpec {
+  const values = exercises.flatMap((e) => [
+    { exercise: e.id, kind: labelsFor.earned, points: e.points },
+    { exercise: e.id, kind: labelsFor.missing, points: Math.round((e.maxPoints - e.points) * 100) / 100 },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 480,
+    data: { values },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'exercise', type: 'nominal', sort: null, title: null },
+      x: { field: 'points', type: 'quantitative', stack: 'zero', title: null },
+      color: { field: 'kind', type: 'nominal', sort: [labelsFor.earned, labelsFor.missing], scale: { range: ['#2da44e', '#e5e7eb'] }, title: null },
+    },
+  };
+}
+
+/** Students per score band, for the class summary. */
+export function distributionSpec(bands: { band: string; students: number }[]): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 480,
+    data: { values: bands },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'band', type: 'ordinal', sort: null, title: null },
+      y: { field: 'students', type: 'quantitative', title: null, axis: { tickMinStep: 1 } },
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * What a lab report shows, computed once from a finished result and rendered by the Handlebars
+ * templates in reports/templates (Markdown and HTML alike). Reporters never score: this only reads.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GradeResult } from '../engine/model.js';
+import { projectRoot } from '../paths.js';
+import { UsageError } from '../errors.js';
+
+export type Lang = 'en' | 'zh';
+export const LANGS: readonly Lang[] = ['en', 'zh'];
+
+export function parseLang(text: string | undefined): Lang {
+  const lang = text ?? 'en';
+  if (!(LANGS as readonly string[]).includes(lang)) throw new UsageError(`--lang must be one of ${LANGS.join(', ')}, got "${lang}"`);
+  return lang as Lang;
+}
+
+export type Labels = Record<string, string> & { statuses: Record<string, string> };
+
+const labelCache = new Map<Lang, Labels>();
+
+export function labels(lang: Lang): Labels {
+  let found = labelCache.get(lang);
+  if (!found) {
+    found = JSON.parse(readFileSync(path.join(projectRoot, 'reports', 'i18n', `${lang}.json`), 'utf8')) as Labels;
+    labelCache.set(lang, found);
+  }
+  return found;
+}
+
+/** Fills "{name}" placeholders of a label. */
+export function format(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+export function reportView(result: GradeResult, lang: Lang) {
+  const t = labels(lang);
+  const status = (s: string) => t.statuses[s] ?? s;
+  const labs = result.labs.map((lab) => ({
+    id: lab.id,
+    title: lab.title,
+    file: lab.file,
+    status: lab.status,
+    statusLabel: status(lab.status),
+    points: lab.points,
+    maxPoints: lab.maxPoints,
+    message: lab.message,
+    ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
+    exercises: lab.exercises.map((ex) => ({
+      id: ex.id,
+      title: ex.title,
+      optional: !ex.graded,
+      status: ex.status,
+      statusLabel: status(ex.status),
+      points: ex.points,
+      maxPoints: ex.maxPoints,
+      message: ex.message,
+      code: ex.code,
+      // Checks that were not run all say what the exercise's message says.
+      checksRan: ex.checks.some((c) => c.status !== 'skipped'),
+      checks: ex.checks.map((c) => ({
+        id: c.id,
+        public: c.public,
+        what: c.public ? c.description : t.hiddenCheck,
+        status: c.status,
+        statusLabel: status(c.status),
+        message: c.message,
+        diagnosis: c.diagnosis?.message,
+        points: c.points,
+        maxPoints: c.maxPoints,
+      })),
+      shown: ex.checks.filter((c) => c.public && !c.passed && c.expected).map((c) => ({ id: c.id, expected: c.expected, actual: c.actual ?? '' })),
+    })),
+  }));
+  const exercises = labs.flatMap((lab) => lab.exercises.map((ex) => ({ lab: lab.title, ex })));
+  const toRevisit = exercises
+    .filter(({ ex }) => ex.status !== 'passed')
+    .map(({ lab, ex }) => {
+      const firstFailure = ex.checks.find((c) => c.status !== 'passed');
+      return { lab, exercise: ex.id, reason: firstFailure?.diagnosis ?? ex.message ?? firstFailure?.message ?? ex.statusLabel };
+    });
+  const passed = exercises.length - toRevisit.length;
+  const s = result.student;
+  return {
+    lang,
+    t,
+    student: { id: s?.id ?? t.noStudent, name: s?.name ?? '', class: s?.class ?? '', email: s?.email ?? '' },
+    date: result.gradedAt.slice(0, 10),
+    total: result.total,
+    publicOnly: result.checks === 'public',
+    environment: {
+      labgrade: format(t.labgrade, {
+        version: result.labgradeVersion,
+        node: result.environment.node,
+        platform: result.environment.platform,
+        arch: result.environment.arch,
+        seconds: seconds(result.durationMs),
+      }),
+    },
+    labs,
+    conclusion: {
+      allPassed: toRevisit.length === 0,
+      summary: format(t.conclusionSome, { passed, total: exercises.length }),
+      toRevisit,
+    },
+  };
+}
+
+export type ReportView = ReturnType<typeof reportView>;

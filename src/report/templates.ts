@@ -1,0 +1,52 @@
+/** Handlebars rendering of the report templates in reports/templates. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { projectRoot } from '../paths.js';
+import type { GradeResult } from '../engine/model.js';
+import { cell, escapeHtml } from './markdown-text.js';
+import { pointsPerExerciseSpec, renderSvg } from './charts.js';
+import { reportView, type Lang } from './report-view.js';
+
+const handlebars = Handlebars.create();
+// Markdown templates use triple braces and these helpers for their own escaping.
+handlebars.registerHelper('cell', (text: unknown) => cell(text === undefined || text === null ? '' : String(text)));
+handlebars.registerHelper('quote', (text: string) => `> ${escapeHtml(text).replace(/\n/g, '\n> ')}`);
+handlebars.registerHelper('fence', (code: string) => {
+  const longest = Math.max(2, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}ts\n${code}\n${ticks}`;
+});
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+function template(name: string): HandlebarsTemplateDelegate {
+  let found = compiled.get(name);
+  if (!found) {
+    found = handlebars.compile(readFileSync(path.join(projectRoot, 'reports', 'templates', name), 'utf8'), { strict: true });
+    compiled.set(name, found);
+  }
+  return found;
+}
+
+/** Renders reports/templates/<name>; Markdown output loses the blank-line runs that block helpers leave. */
+export function renderTemplate(name: string, view: object): string {
+  const text = template(name)(view);
+  return name.endsWith('.md.hbs') ? text.replace(/\n{3,}/g, '\n\n') : text;
+}
+
+export function renderMarkdown(result: GradeResult, lang: Lang = 'en'): string {
+  return renderTemplate('report.md.hbs', reportView(result, lang));
+}
+
+/** One self-contained HTML file: styles inline, charts as inline SVG, no network. */
+export async function renderHtml(result: GradeResult, lang: Lang = 'en'): Promise<string> {
+  const view = reportView(result, lang);
+  const labs = await Promise.all(
+    view.labs.map(async (lab) => ({
+      ...lab,
+      chartSvg: await renderSvg(pointsPerExerciseSpec(lab.exercises, { earned: view.t.pointsEarned, missing: view.t.pointsMissed })),
+    })),
+  );
+  return renderTemplate('report.html.hbs', { ...view, labs });
+}
