@@ -7,7 +7,9 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { GradeResult } from '../engine/model.js';
-import { labgradeVersion } from '../paths.js';
+import { labgradeVersion, projectRoot } from '../paths.js';
+import { labs } from '../../graders/index.js';
+import { markedRegions, similarPairs, type SimilarityFlag } from './similarity.js';
 import { renderClassJunit } from '../report/junit.js';
 import { distributionSpec, renderSvg } from '../report/charts.js';
 import { format, labels, type Lang } from '../report/report-view.js';
@@ -76,6 +78,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** The starter file's marked regions per lab, so that starter code never counts as similar. */
+function starterCode(): Map<string, string> {
+  return new Map(
+    labs
+      .filter((lab) => existsSync(path.join(projectRoot, 'exercises', lab.file)))
+      .map((lab) => [lab.id, markedRegions(readFileSync(path.join(projectRoot, 'exercises', lab.file), 'utf8'))]),
+  );
+}
+
+function similarityFlags(entries: ClassEntry[]): SimilarityFlag[] {
+  const students = entries.flatMap((e) => (e.result?.labs ?? []).map((lab) => ({ folder: e.folder, lab: lab.id, code: lab.exercises.map((x) => x.code ?? '').join('\n') })));
+  return similarPairs(students, starterCode());
+}
+
 export function summarize(entries: ClassEntry[]) {
   const graded = entries.filter((e) => e.result).map((e) => e.result!);
   const fractions = graded.map((r) => (r.total.maxPoints ? r.total.points / r.total.maxPoints : 0));
@@ -100,6 +116,8 @@ export function summarize(entries: ClassEntry[]) {
     /** Students per 10-point band of their percentage (the last band includes 100). */
     distribution: Array.from({ length: 10 }, (_, i) => fractions.filter((f) => Math.min(9, Math.floor(f * 10)) === i).length),
     passRates: Object.fromEntries([...exercises].map(([k, v]) => [k, Math.round((v.passed / v.total) * 1000) / 10])),
+    /** Pairs whose code between the markers is very similar: for a person to look at, never a penalty. */
+    similar: similarityFlags(entries),
   };
 }
 
@@ -118,6 +136,7 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
       .filter((e) => e.result!.total.points < e.result!.total.maxPoints / 2 || e.result!.labs.some((l) => l.status === 'error'))
       .map((e) => ({ folder: e.folder, ...e.result!.total })),
     ungradable: summary.ungradable,
+    similar: summary.similar.map((f) => ({ ...f, percent: Math.round(f.similarity * 100) })),
   };
 }
 

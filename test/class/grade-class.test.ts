@@ -103,6 +103,15 @@ describe('grade-class', () => {
     expect(summary).toMatchObject({ students: 30, graded: 30 - UNGRADABLE });
     expect(summary.ungradable).toHaveLength(UNGRADABLE);
     expect(readFileSync(path.join(unsharded, 'summary.md'), 'utf8')).toContain(`30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+    // Copies of one example are flagged as similar; different solutions and unfilled starters are not.
+    const kindOf = new Map(klass.students.map((s) => [s.folder, s.kind]));
+    const similar: { left: string; right: string }[] = summary.similar;
+    expect(similar.some((p) => p.left === 's01' && p.right === 's07')).toBe(true);
+    const gradedKind = (f: string) => (klass.students.find((s) => s.folder === f)!.ungradable ? 'ungradable' : kindOf.get(f));
+    for (const p of similar) {
+      const kinds = new Set([gradedKind(p.left), gradedKind(p.right)]);
+      expect([p, kinds.has('starter') || kinds.has('vectorized') ? kinds.size : 1]).toEqual([p, 1]);
+    }
     const html = readFileSync(path.join(unsharded, 'summary.html'), 'utf8');
     expect(html).toContain(`<p id="class-line">30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
     expect(html).toMatch(/<figure class="chart"><svg[\s\S]*<\/svg><\/figure>/);

@@ -1,0 +1,90 @@
+/**
+ * Similarity of the student-written code across a class: the regions between the START/END
+ * markers are tokenized (identifiers, numbers and strings normalized, so renaming does not hide a
+ * copy), fingerprinted and compared pairwise by winnowing (@dodona/dolos-core, the engine of
+ * Dolos). The starter file's regions are ignored, so identical starter code never counts. Pairs
+ * above the threshold are flagged for a person to look at; nothing is penalised.
+ */
+import { FingerprintIndex, File, Region, TokenizedFile } from '@dodona/dolos-core';
+import { extractStudentCode } from '../submission/student-code.js';
+
+export interface SimilarityFlag {
+  left: string;
+  right: string;
+  lab: string;
+  /** Share of both regions covered by common fingerprints, 0..1. */
+  similarity: number;
+}
+
+export interface StudentCode {
+  folder: string;
+  lab: string;
+  /** The student's code between the markers (result.json keeps it per exercise). */
+  code: string;
+}
+
+/** Tokens short enough that common idioms match, long enough that a copied function stands out. */
+const KGRAM_LENGTH = 12;
+const KGRAMS_IN_WINDOW = 8;
+export const DEFAULT_THRESHOLD = 0.8;
+
+const KEYWORDS = new Set(
+  'break case catch class const continue default do else export extends false finally for function if import in instanceof let new null of return switch this throw true try typeof undefined var void while as type interface'.split(' '),
+);
+
+/** Comments dropped; identifiers, numbers and strings reduced to their kind. */
+export function tokenize(code: string): { tokens: string[]; regions: Region[] } {
+  const tokens: string[] = [];
+  const regions: Region[] = [];
+  const lineStarts = [0];
+  for (let i = 0; i < code.length; i++) if (code[i] === '\n') lineStarts.push(i + 1);
+  const position = (offset: number): [number, number] => {
+    let line = lineStarts.findIndex((start) => start > offset) - 1;
+    if (line < 0) line = lineStarts.length - 1;
+    return [line, offset - lineStarts[line]];
+  };
+  const pattern = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_$][\w$]*)|(\d[\d_]*(?:\.\d+)?(?:e[+-]?\d+)?)|("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`(?:\\.|[^`\\])*`)|(\S)/g;
+  for (const m of code.matchAll(pattern)) {
+    if (m[1] === undefined && m[2] === undefined && m[3] === undefined && m[4] === undefined) continue; // a comment
+    const token = m[1] !== undefined ? (KEYWORDS.has(m[1]) ? m[1] : 'id') : m[2] !== undefined ? 'num' : m[3] !== undefined ? 'str' : m[4];
+    const [startRow, startCol] = position(m.index!);
+    const [endRow, endCol] = position(m.index! + m[0].length);
+    tokens.push(token);
+    regions.push(new Region(startRow, startCol, endRow, endCol));
+  }
+  return { tokens, regions };
+}
+
+/** The regions between the markers of a whole lab file (for the starter). */
+export function markedRegions(source: string): string {
+  return [...extractStudentCode(source).values()].join('\n');
+}
+
+function tokenized(name: string, code: string): TokenizedFile {
+  const { tokens, regions } = tokenize(code);
+  return new TokenizedFile(new File(name, code), tokens, regions);
+}
+
+/** Flags pairs of students, per lab, whose marked regions are at least `threshold` similar; `starterCode` maps a lab to its starter's regions. */
+export function similarPairs(students: readonly StudentCode[], starterCode: ReadonlyMap<string, string>, threshold = DEFAULT_THRESHOLD): SimilarityFlag[] {
+  const flags: SimilarityFlag[] = [];
+  for (const lab of new Set(students.map((s) => s.lab))) {
+    const files = students
+      .filter((s) => s.lab === lab)
+      .map((s) => ({ folder: s.folder, file: tokenized(s.folder, s.code) }))
+      .filter((s) => s.file.tokens.length >= KGRAM_LENGTH);
+    if (files.length < 2) continue;
+    const index = new FingerprintIndex(KGRAM_LENGTH, KGRAMS_IN_WINDOW);
+    index.addFiles(files.map((f) => f.file));
+    // Ignoring moves fingerprints already indexed aside, so the starter comes after the students.
+    const starter = starterCode.get(lab);
+    if (starter) index.addIgnoredFile(tokenized('starter', starter));
+    const folderOf = new Map(files.map((f) => [f.file, f.folder]));
+    for (const pair of index.allPairs()) {
+      if (pair.similarity < threshold) continue;
+      const [left, right] = [folderOf.get(pair.leftFile)!, folderOf.get(pair.rightFile)!].sort();
+      flags.push({ left, right, lab, similarity: Math.round(pair.similarity * 1000) / 1000 });
+    }
+  }
+  return flags.sort((a, b) => b.similarity - a.similarity || a.left.localeCompare(b.left) || a.right.localeCompare(b.right));
+}
