@@ -28,13 +28,15 @@ export type Value =
   | { [key: string]: Value };
 
 export interface EncodeLimits {
-  /** Total tensor elements in one value; more is refused rather than copied. */
+  /** Total tensor elements, array items and string characters in one value; more is refused rather than copied. */
   maxElements: number;
   maxDepth: number;
   maxKeys: number;
+  /** Longest string; a result has no business being a novel. */
+  maxStringLength: number;
 }
 
-export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 16, maxKeys: 1000 };
+export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 16, maxKeys: 1000, maxStringLength: 10_000 };
 
 export function isEncodedTensor(v: unknown): v is EncodedTensor {
   return typeof v === 'object' && v !== null && '$tensor' in v;
@@ -54,7 +56,12 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
   const walk = (v: unknown, depth: number): Value => {
     if (v === null) return null;
     if (v === undefined) return { $unsupported: 'undefined' };
-    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return v;
+    if (typeof v === 'string') {
+      if (v.length > limits.maxStringLength || v.length > budget) return { $unsupported: `a string of ${v.length} characters` };
+      budget -= v.length;
+      return v;
+    }
     if (typeof v === 'bigint') return { $unsupported: 'a bigint' };
     if (typeof v === 'function') return { $unsupported: 'a function' };
     if (typeof v !== 'object') return { $unsupported: typeof v };
@@ -71,7 +78,11 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
     if (typeof (v as { then?: unknown }).then === 'function') return { $unsupported: 'a Promise (the function must not be async)' };
     seen.add(v);
     try {
-      if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1));
+      if (Array.isArray(v)) {
+        if (v.length > budget) return { $unsupported: `an array of ${v.length} items (limit ${limits.maxElements})` };
+        budget -= v.length;
+        return v.map((item) => walk(item, depth + 1));
+      }
       if (ArrayBuffer.isView(v)) return { $unsupported: `a ${v.constructor.name} (return a tensor instead)` };
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return { $unsupported: `an instance of ${proto?.constructor?.name ?? 'a class'}` };
@@ -105,9 +116,11 @@ export function decodeToTf(tf: typeof tfType, value: Value): unknown {
  * Tensor data must be numbers, and as many as the shape says.
  */
 export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS, depth = 0): string | null {
-  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return null;
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return null;
+  if (typeof v === 'string') return v.length > limits.maxStringLength ? 'string too long' : null;
   if (depth > limits.maxDepth + 1) return 'value nested too deeply';
   if (Array.isArray(v)) {
+    if (v.length > limits.maxElements) return 'array too long';
     for (const item of v) {
       const r = validateValue(item, limits, depth + 1);
       if (r) return r;

@@ -53,6 +53,7 @@ export function buildKit(out: string, labs: readonly LabDefinition[]): string[] 
   cpSync(path.join(distDir, 'src'), path.join(pkg, 'dist', 'src'), { recursive: true });
   cpSync(path.join(distDir, 'graders'), path.join(pkg, 'dist', 'graders'), { recursive: true });
   cpSync(schemasDir, path.join(pkg, 'schemas'), { recursive: true });
+  for (const part of ['templates', 'i18n']) cpSync(path.join(projectRoot, 'reports', part), path.join(pkg, 'reports', part), { recursive: true });
   for (const lab of labs) {
     for (const file of ['public.recipes.json', 'public.expected.json']) {
       mkdirSync(path.join(pkg, 'fixtures', lab.id), { recursive: true });

@@ -22,18 +22,24 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
+/** A short string, whatever the submission put there (an object, a getter that throws, a huge string). */
+function boundedText(value: unknown, max: number): string {
+  try {
+    const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return text.slice(0, max);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Only bounded strings leave the process: a thrown value is the submission's, and could be anything. */
 function describeThrown(thrown: unknown): ThrownError {
   if (thrown instanceof Error) {
-    const frames = (thrown.stack ?? '').split('\n').filter((line) => submissionFile && line.includes(submissionFile));
-    return { name: thrown.name, message: thrown.message, stack: frames.length ? frames.join('\n') : undefined };
+    const stack = boundedText(thrown.stack ?? '', 20_000);
+    const frames = stack.split('\n').filter((line) => submissionFile && line.includes(submissionFile)).slice(0, 20);
+    return { name: boundedText(thrown.name, 100), message: boundedText(thrown.message, 2000), stack: frames.length ? frames.join('\n') : undefined };
   }
-  let shown: string;
-  try {
-    shown = typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown);
-  } catch {
-    shown = Object.prototype.toString.call(thrown);
-  }
-  return { name: 'NonErrorThrown', message: `threw a non-Error value: ${shown.slice(0, 200)}` };
+  return { name: 'NonErrorThrown', message: `threw a non-Error value: ${boundedText(thrown, 200)}` };
 }
 
 /** Only labgrade's own tfjs can be imported, so submissions share one tfjs instance and backend. */
@@ -57,7 +63,7 @@ async function load(code: string, filename: string, backend: string): Promise<vo
   }
   submission = module.exports;
   const exports: Record<string, string> = {};
-  for (const [name, value] of Object.entries(submission)) exports[name] = typeof value;
+  for (const [name, value] of Object.entries(submission).slice(0, 1000)) exports[name.slice(0, 200)] = typeof value;
   await send({ type: 'loaded', exports, backend: tf.getBackend(), tfjsVersion: tf.version.tfjs });
 }
 

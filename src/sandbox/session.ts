@@ -292,7 +292,12 @@ export function isChildMessage(m: unknown): m is ChildMessage {
   const { type, id, exports } = m as Record<string, unknown>;
   if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) return false;
   if ((type === 'result' || type === 'threw' || type === 'stale') && !Number.isSafeInteger(id)) return false;
-  if (type === 'loaded' && (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string'))) return false;
+  if (type === 'loaded') {
+    if (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string')) return false;
+    // These end up in reports: plain version-like words only.
+    const { backend, tfjsVersion } = m as Record<string, unknown>;
+    if (![backend, tfjsVersion].every((s) => typeof s === 'string' && /^[\w.-]{1,32}$/.test(s))) return false;
+  }
   return true;
 }
 

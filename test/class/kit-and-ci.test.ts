@@ -86,3 +86,25 @@ describe('CI templates', () => {
     expect(wf.jobs.check.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain('npx labgrade check "$lab"');
   });
 });
+
+describe('the npm package', () => {
+  test('carries every file labgrade reads at run time', async () => {
+    const r = await execa('npm', ['pack', '--dry-run', '--json'], { cwd: projectRoot });
+    const files = new Set<string>(JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path));
+    const needed = [
+      'bin/labgrade.js',
+      'dist/src/cli/main.js',
+      'dist/src/sandbox/child.js',
+      'dist/graders/index.js',
+      'schemas/result.schema.json',
+      'schemas/gradescope-results.schema.json',
+      'fixtures/conv-step-by-step/public.expected.json',
+      'fixtures/conv-step-by-step/hidden.expected.json',
+      'exercises/conv-step-by-step.ts',
+      ...readdirSync(path.join(projectRoot, 'reports', 'templates')).map((f) => `reports/templates/${f}`),
+      ...readdirSync(path.join(projectRoot, 'reports', 'i18n')).map((f) => `reports/i18n/${f}`),
+    ];
+    expect(needed.filter((f) => !files.has(f))).toEqual([]);
+    expect([...files].filter((f) => f.startsWith('solutions/') || f.startsWith('dist/solutions/'))).toEqual([]);
+  });
+});
