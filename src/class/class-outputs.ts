@@ -69,7 +69,8 @@ export function renderGradebook(entries: ClassEntry[]): string {
     const status = e.ungradable ? 'ungradable' : e.result!.labs.some((l) => l.status === 'error') ? 'lab error' : 'graded';
     return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
   });
-  return stringify([header, ...rows]);
+  // A name like =HYPERLINK(...) from student.json must stay text in a spreadsheet.
+  return stringify([header, ...rows], { escape_formulas: true });
 }
 
 function median(xs: number[]): number {
@@ -154,7 +155,7 @@ export async function writeClassOutputs(outDir: string, lang: Lang = 'en'): Prom
   }));
   writeFileAtomic(path.join(outDir, CLASS_FILES.summary), `${JSON.stringify({ labgradeVersion, summary, students }, null, 2)}\n`);
   writeFileAtomic(path.join(outDir, CLASS_FILES.gradebook), renderGradebook(entries));
-  writeFileAtomic(path.join(outDir, CLASS_FILES.junit), renderClassJunit(entries.filter((e) => e.result).map((e) => e.result!)));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.junit), renderClassJunit(entries));
   const view = summaryView(entries, summary, lang);
   writeFileAtomic(path.join(outDir, CLASS_FILES.report), renderTemplate('summary.md.hbs', view));
   const chartSvg = await renderSvg(distributionSpec(view.bands.map(({ band, students }) => ({ band, students }))));

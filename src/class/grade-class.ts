@@ -6,7 +6,7 @@
  * for one CI job; `labgrade merge` joins the shards' outputs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
@@ -14,7 +14,8 @@ import { gradeSubmission } from '../engine/grade-submission.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
 import { labgradeVersion } from '../paths.js';
-import { STUDENT_FILES, writeStudentOutputs } from '../report/student-outputs.js';
+import { STUDENT_FILES, writeReports, writeStudentOutputs } from '../report/student-outputs.js';
+import { validateResult } from '../report/result-json.js';
 import { hashSubmission } from '../submission/content-hash.js';
 import type { Lang } from '../report/report-view.js';
 
@@ -56,6 +57,10 @@ export interface UngradableRecord {
   reason: string;
   contentHash: string;
   labgradeVersion: string;
+  checks: 'all' | 'public';
+  labs: string[];
+  /** The cause was labgrade's, not the submission's: a rerun tries again. */
+  retry: boolean;
 }
 
 export function parseShard(text: string): Shard {
@@ -95,19 +100,29 @@ interface PreviousResult {
   total: { points: number; maxPoints: number };
 }
 
-/** This student's earlier outcome, if it was made from the same submission by the same labgrade. */
-function keptOutcome(folder: string, outDir: string, contentHash: string, options: ClassOptions): StudentOutcome | null {
+/** This student's earlier outcome, if it came from the same submission, labgrade and options. */
+async function keptOutcome(folder: string, outDir: string, contentHash: string, options: ClassOptions): Promise<StudentOutcome | null> {
+  const labIds = options.labs.map((l) => l.id).join();
   const previous = readJson<PreviousResult>(path.join(outDir, STUDENT_FILES.result));
   if (
     previous?.labgradeVersion === labgradeVersion &&
     previous.submission?.contentHash === contentHash &&
     previous.checks === options.checks &&
-    previous.labs?.map((l) => l.id).join() === options.labs.map((l) => l.id).join()
+    previous.labs?.map((l) => l.id).join() === labIds
   ) {
+    // The grades stand; the reports are rendered again, in case another language was asked for.
+    await writeReports(outDir, validateResult(previous, path.join(outDir, STUDENT_FILES.result)), options.lang);
     return { folder, status: 'graded', kept: true, ...previous.total, durationMs: 0 };
   }
   const ungradable = readJson<UngradableRecord>(path.join(outDir, UNGRADABLE_FILE));
-  if (ungradable?.contentHash === contentHash && ungradable.labgradeVersion === labgradeVersion) {
+  if (
+    ungradable &&
+    !ungradable.retry &&
+    ungradable.contentHash === contentHash &&
+    ungradable.labgradeVersion === labgradeVersion &&
+    ungradable.checks === options.checks &&
+    ungradable.labs?.join() === labIds
+  ) {
     return { folder, status: 'ungradable', kept: true, reason: ungradable.reason, durationMs: 0 };
   }
   return null;
@@ -123,27 +138,47 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   const started = performance.now();
   const dir = path.join(submissionsDir, folder);
   const outDir = path.join(outRoot, STUDENTS_DIR, folder);
-  const contentHash = hashSubmission(dir);
   removeStaleTemporaries(outDir);
-  const kept = options.force ? null : keptOutcome(folder, outDir, contentHash, options);
-  if (kept) return kept;
+  let contentHash = '';
   try {
-    const result = await gradeSubmission(dir, options.labs, options);
+    // Hashed once, before grading: a folder that changes while it is graded is graded again next time.
+    contentHash = hashSubmission(dir);
+    const kept = options.force ? null : await keptOutcome(folder, outDir, contentHash, options);
+    if (kept) return kept;
+    const result = await gradeSubmission(dir, options.labs, options, contentHash);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
     await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     // A student that cannot be graded is recorded with the reason; the class run goes on.
     const reason = err instanceof UsageError ? err.message : `labgrade failed on this submission: ${err instanceof Error ? err.message : String(err)}`;
-    const record: UngradableRecord = { folder, reason, contentHash, labgradeVersion };
+    const record: UngradableRecord = {
+      folder,
+      reason,
+      contentHash,
+      labgradeVersion,
+      checks: options.checks,
+      labs: options.labs.map((l) => l.id),
+      retry: !(err instanceof UsageError),
+    };
     rmSync(path.join(outDir, STUDENT_FILES.result), { force: true });
     writeFileAtomic(path.join(outDir, UNGRADABLE_FILE), `${JSON.stringify(record, null, 2)}\n`);
     return { folder, status: 'ungradable', kept: false, reason, durationMs: Math.round(performance.now() - started) };
   }
 }
 
+/** Output folders of students that are no longer in the class are removed, so the class files match the class. */
+function pruneDeparted(outRoot: string, everyone: readonly string[]): void {
+  const root = path.join(outRoot, STUDENTS_DIR);
+  const present = new Set(everyone);
+  for (const folder of readdirSync(root)) if (!present.has(folder)) rmSync(path.join(root, folder), { recursive: true, force: true });
+}
+
 export async function gradeClass(submissionsDir: string, outRoot: string, options: ClassOptions): Promise<StudentOutcome[]> {
   const everyone = listStudents(submissionsDir);
+  // Always there, even for an empty shard, so that `merge` can take every shard's folder.
+  mkdirSync(path.join(outRoot, STUDENTS_DIR), { recursive: true });
+  pruneDeparted(outRoot, everyone);
   const students = options.shard ? everyone.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k) : everyone;
   const outcomes: StudentOutcome[] = new Array(students.length);
   let next = 0;

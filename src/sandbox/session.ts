@@ -77,12 +77,15 @@ function childReadablePaths(): string[] {
   return readablePaths;
 }
 
-/** The child may read only childReadablePaths(); it may not write, spawn processes or start workers. */
+/** Node's permission model for the child: it may read only childReadablePaths(), and not write, spawn or start workers. */
+export function childPermissionFlags(): string[] {
+  return ['--experimental-permission', ...childReadablePaths().map((p) => `--allow-fs-read=${p}`)];
+}
+
 function spawnChild(submissionDir: string, limits: SandboxLimits) {
   return execaNode(CHILD_ENTRY, [], {
     nodeOptions: [
-      '--experimental-permission',
-      ...childReadablePaths().map((p) => `--allow-fs-read=${p}`),
+      ...childPermissionFlags(),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
     ],

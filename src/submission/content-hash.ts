@@ -1,5 +1,5 @@
 /**
- * A hash of everything in a submission folder (relative paths, file contents, symlink targets), so
+ * A hash of everything in a submission folder but dot files (relative paths, file contents, symlink targets), so
  * that a class run can tell an unchanged submission from a changed one and skip regrading it.
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +9,10 @@ import path from 'node:path';
 export function hashSubmission(dir: string): string {
   const hash = createHash('sha256');
   const walk = (relative: string) => {
-    const entries = readdirSync(path.join(dir, relative)).sort();
+    // Dot files and folders (.git, .DS_Store) are not the submission.
+    const entries = readdirSync(path.join(dir, relative))
+      .filter((name) => !name.startsWith('.'))
+      .sort();
     for (const name of entries) {
       const rel = path.join(relative, name);
       const full = path.join(dir, rel);

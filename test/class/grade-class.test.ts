@@ -4,7 +4,7 @@
  * with per-student and class outputs that validate.
  */
 import { describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execaNode } from 'execa';
@@ -142,5 +142,62 @@ describe('shards', () => {
 
   test.each(['0/3', '4/3', '1/0', 'x', '1-3'])('--shard %s is bad usage', (text) => {
     expect(() => parseShard(text)).toThrow(/--shard must be k\/n/);
+  });
+});
+
+describe('grade-class and merge, edge cases', () => {
+  const small = () => {
+    const k = makeClass(4); // s01 reference, s02 vectorized, s03 sample report, s04 starter
+    writeFileSync(path.join(k.dir, 's02', 'student.json'), JSON.stringify({ id: 's02', name: '=HYPERLINK("http://evil","x")' }));
+    return k;
+  };
+
+  test('a rerun keeps grades, follows --lang, drops departed students and ignores dot files', async () => {
+    const k = small();
+    const out = tmp();
+    expect((await run('grade-class', k.dir, '--out', out, '--jobs', '2')).exitCode).toBe(0);
+    mkdirSync(path.join(k.dir, 's01', '.git'));
+    writeFileSync(path.join(k.dir, 's01', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    rmSync(path.join(k.dir, 's04'), { recursive: true });
+    const again = await run('grade-class', k.dir, '--out', out, '--jobs', '2', '--lang', 'zh');
+    expect(again.stdout).toContain('3 students: 0 graded now, 3 unchanged and kept');
+    expect(readFileSync(path.join(out, 'students', 's01', 'report.html'), 'utf8')).toContain('<html lang="zh">');
+    expect(existsSync(path.join(out, 'students', 's04'))).toBe(false);
+    const gradebook = readFileSync(path.join(out, 'gradebook.csv'), 'utf8');
+    expect(gradebook.trim().split('\n')).toHaveLength(4);
+    expect(gradebook).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
+  });
+
+  test('an empty shard still merges; differing runs and a non-empty target do not', async () => {
+    const k = small();
+    const shards = [1, 2, 3, 4, 5, 6, 7, 8].map(() => tmp());
+    for (const [i, out] of shards.entries()) expect((await run('grade-class', k.dir, '--out', out, '--shard', `${i + 1}/8`)).exitCode).toBe(0);
+    expect(shards.some((out) => readdirSync(path.join(out, 'students')).length === 0)).toBe(true);
+    const merged = tmp();
+    expect((await run('merge', ...shards, '--out', merged)).exitCode).toBe(0);
+    expect(readdirSync(path.join(merged, 'students')).sort()).toEqual(['s01', 's02', 's03', 's04']);
+    const publicOnly = tmp();
+    expect((await run('grade-class', k.dir, '--out', publicOnly, '--public-only')).exitCode).toBe(0);
+    const mixed = await run('merge', shards[0], shards[1], shards[2], shards[3], shards[4], shards[5], shards[6], shards[7], publicOnly, '--out', tmp());
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.stderr).toContain('the runs differ');
+    const occupied = await run('merge', ...shards, '--out', merged);
+    expect(occupied.exitCode).toBe(2);
+    expect(occupied.stderr).toContain('is not empty');
+  });
+
+  test('JUnit shows a broken or ungradable student as errors, suites named by folder', async () => {
+    const k = small();
+    writeFileSync(path.join(k.dir, 's03', 'conv-step-by-step.ts'), 'export const broken = (;\n');
+    mkdirSync(path.join(k.dir, 's05'));
+    const out = tmp();
+    expect((await run('grade-class', k.dir, '--out', out)).exitCode).toBe(0);
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(path.join(out, 'junit.xml'), 'utf8'));
+    const suites: { '@_name': string; '@_errors': string }[] = junit.testsuites.testsuite;
+    const broken = suites.filter((s) => s['@_name'].startsWith('s03.'));
+    expect(broken.length).toBe(8);
+    expect(broken.every((s) => Number(s['@_errors']) > 0)).toBe(true);
+    expect(readFileSync(path.join(out, 'students', 's03', 'junit.xml'), 'utf8')).toContain('could not be compiled');
+    expect(suites.find((s) => s['@_name'] === 's05')?.['@_errors']).toBe('1');
   });
 });

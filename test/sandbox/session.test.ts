@@ -3,7 +3,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleSubmission } from '../../src/sandbox/bundle.js';
-import { DEFAULT_LIMITS, isChildMessage, SandboxSession } from '../../src/sandbox/session.js';
+import { childPermissionFlags, DEFAULT_LIMITS, isChildMessage, SandboxSession } from '../../src/sandbox/session.js';
+import { execa } from 'execa';
+import { projectRoot } from '../../src/paths.js';
 import { makeSubmission } from '../grading/submissions.js';
 
 async function start(source: string, limits = DEFAULT_LIMITS) {
@@ -44,6 +46,22 @@ async function eventually(condition: () => boolean, ms = 5000): Promise<boolean>
   }
   return condition();
 }
+
+describe('the permission model under the hardening', () => {
+  // The submission cannot reach fs at all (see harden.ts); this checks the layer beneath on its own.
+  test.each([
+    ['the hidden fixtures', 'ERR_ACCESS_DENIED', path.join(projectRoot, 'fixtures', 'conv-step-by-step', 'hidden.expected.json')],
+    ['the reference solution', 'ERR_ACCESS_DENIED', path.join(projectRoot, 'solutions', 'conv-step-by-step.ts')],
+    ['a submission folder', 'ERR_ACCESS_DENIED', path.join(projectRoot, 'examples', 'submissions', 'correct-vectorized', 'conv-step-by-step.ts')],
+    ['tfjs', 'readable', path.join(projectRoot, 'node_modules', '@tensorflow', 'tfjs', 'package.json')],
+  ])('with the child\'s flags, reading %s gives %s', async (_what, outcome, file) => {
+    const probe = `try { require('fs').readFileSync(${JSON.stringify(file)}); console.log('readable'); } catch (e) { console.log(e.code); }`;
+    const r = await execa(process.execPath, [...childPermissionFlags(), '--disable-warning=ExperimentalWarning', '-e', probe], { reject: false });
+    expect(r.stdout.trim()).toBe(outcome);
+    const write = await execa(process.execPath, [...childPermissionFlags(), '--disable-warning=ExperimentalWarning', '-e', "try { require('fs').writeFileSync('/tmp/labgrade-probe', 'x'); console.log('written'); } catch (e) { console.log(e.code); }"], { reject: false });
+    expect(write.stdout.trim()).toBe('ERR_ACCESS_DENIED');
+  });
+});
 
 describe('SandboxSession', () => {
   test('a call that runs past its time limit is killed, process and all', async () => {

@@ -3,39 +3,50 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { STUDENTS_DIR } from '../../class/grade-class.js';
-import { readClass, writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
+import { readClass, writeClassOutputs, CLASS_FILES, type ClassEntry } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
 import { LANGS, parseLang } from '../../report/report-view.js';
 
-function contentHashOf(dir: string, folder: string): string | undefined {
-  const entry = readClass(dir).find((e) => e.folder === folder);
-  return entry?.result?.submission.contentHash ?? entry?.ungradable?.contentHash;
+/** What must agree across shards for their union to be one class run. */
+function runSettings(entry: ClassEntry): string {
+  const r = entry.result;
+  const u = entry.ungradable;
+  const version = r?.labgradeVersion ?? u?.labgradeVersion;
+  const checks = r?.checks ?? u?.checks;
+  const labs = r ? r.labs.map((l) => l.id).join(',') : u?.labs.join(',');
+  return `labgrade ${version}, ${checks} checks, labs ${labs}`;
 }
+
+const contentHash = (e: ClassEntry) => e.result?.submission.contentHash ?? e.ungradable?.contentHash;
 
 export function registerMerge(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('merge')
     .description('join the output folders of sharded grade-class runs into one class result')
     .argument('<dirs...>', 'output folders of grade-class runs')
-    .requiredOption('--out <dir>', 'folder for the merged class')
+    .requiredOption('--out <dir>', 'a new or empty folder for the merged class')
     .option('--lang <lang>', `language of the class summary (${LANGS.join(', ')})`, 'en')
     .action(async (dirs: string[], options: { out: string; lang?: string }) => {
       const out = path.resolve(options.out);
-      const owner = new Map<string, string>();
+      if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`${out} is not empty; merge into a new folder`);
+      const seen = new Map<string, { dir: string; entry: ClassEntry }>();
+      let settings: { dir: string; text: string } | undefined;
       for (const dir of dirs.map((d) => path.resolve(d))) {
-        const students = path.join(dir, STUDENTS_DIR);
-        if (!existsSync(students)) throw new UsageError(`${dir} is not a grade-class output folder (it has no ${STUDENTS_DIR}/)`);
-        for (const folder of readdirSync(students)) {
-          const earlier = owner.get(folder);
-          if (earlier && contentHashOf(earlier, folder) !== contentHashOf(dir, folder)) {
-            throw new UsageError(`student ${folder} was graded from different submissions in ${earlier} and ${dir}`);
+        if (!existsSync(path.join(dir, STUDENTS_DIR))) throw new UsageError(`${dir} is not a grade-class output folder (it has no ${STUDENTS_DIR}/)`);
+        for (const entry of readClass(dir)) {
+          const text = runSettings(entry);
+          settings ??= { dir, text };
+          if (text !== settings.text) throw new UsageError(`the runs differ: ${settings.dir} has ${settings.text}, ${dir} has ${text} (${entry.folder})`);
+          const earlier = seen.get(entry.folder);
+          if (earlier && contentHash(earlier.entry) !== contentHash(entry)) {
+            throw new UsageError(`student ${entry.folder} was graded from different submissions in ${earlier.dir} and ${dir}`);
           }
-          owner.set(folder, dir);
-          if (dir !== out) cpSync(path.join(students, folder), path.join(out, STUDENTS_DIR, folder), { recursive: true });
+          if (!earlier) cpSync(path.join(dir, STUDENTS_DIR, entry.folder), path.join(out, STUDENTS_DIR, entry.folder), { recursive: true });
+          seen.set(entry.folder, { dir, entry });
         }
       }
       const summary = await writeClassOutputs(out, parseLang(options.lang));
-      process.stdout.write(`merged ${owner.size} students from ${dirs.length} folders into ${out}: mean ${summary.meanPercent}%; wrote ${Object.values(CLASS_FILES).join(', ')}\n`);
+      process.stdout.write(`merged ${seen.size} students from ${dirs.length} folders into ${out}: mean ${summary.meanPercent}%; wrote ${Object.values(CLASS_FILES).join(', ')}\n`);
       setExitCode(0);
     });
 }
