@@ -2,21 +2,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { labs as allLabs, selectLabs } from '../../../graders/index.js';
 import { gradeClass, parseShard, type StudentOutcome } from '../../class/grade-class.js';
 import { writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
-import { LANGS, parseLang } from '../../report/report-view.js';
+import { gradingSettings, withGradingOptions, type GradingOptionValues } from '../grading-options.js';
 
 
-interface ClassCommandOptions {
+interface ClassCommandOptions extends GradingOptionValues {
   out: string;
   jobs?: string;
   shard?: string;
   force?: boolean;
-  lab?: string[];
-  publicOnly?: boolean;
-  lang?: string;
 }
 
 function describe(o: StudentOutcome): string {
@@ -37,36 +33,32 @@ function progressReporter(): (o: StudentOutcome, done: number, total: number) =>
 }
 
 export function registerGradeClass(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('grade-class')
     .description('grade every sub-folder of <submissions-dir> (one per student); resumable, shardable')
     .argument('<submissions-dir>', 'folder with one sub-folder per student')
     .requiredOption('--out <dir>', 'output folder: students/<folder>/..., class.json, gradebook.csv, junit.xml, summary.md')
     .option('--jobs <n>', 'students graded at once (default: the number of cores)')
     .option('--shard <k/n>', 'grade only shard k of n (for a CI job matrix; join with `labgrade merge`)')
-    .option('--force', 'regrade students whose submission is unchanged')
-    .option('--lab <id...>', `grade only these labs (${allLabs.map((l) => l.id).join(', ')})`)
-    .option('--public-only', 'run only the public checks')
-    .option('--lang <lang>', `language of the reports (${LANGS.join(', ')})`, 'en')
-    .action(async (dir: string, options: ClassCommandOptions) => {
-      const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
-      const out = path.resolve(options.out);
-      const outcomes = await gradeClass(path.resolve(dir), out, {
-        labs: selectLabs(options.lab),
-        checks: options.publicOnly ? 'public' : 'all',
-        jobs,
-        shard: options.shard ? parseShard(options.shard) : undefined,
-        force: options.force,
-        lang: parseLang(options.lang),
-        onProgress: progressReporter(),
-      });
-      const summary = await writeClassOutputs(out, parseLang(options.lang));
-      const count = (p: (o: StudentOutcome) => boolean) => outcomes.filter(p).length;
-      process.stdout.write(
-        `${outcomes.length} students: ${count((o) => !o.kept && o.status === 'graded')} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
-          `Class (${summary.students} in ${out}): mean ${summary.meanPercent}%, median ${summary.medianPercent}%. Wrote ${Object.values(CLASS_FILES).join(', ')}.\n`,
-      );
-      setExitCode(0);
+    .option('--force', 'regrade students whose submission is unchanged');
+  withGradingOptions(command).action(async (dir: string, options: ClassCommandOptions) => {
+    const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
+    const out = path.resolve(options.out);
+    const settings = gradingSettings(options);
+    const outcomes = await gradeClass(path.resolve(dir), out, {
+      ...settings,
+      jobs,
+      shard: options.shard ? parseShard(options.shard) : undefined,
+      force: options.force,
+      onProgress: progressReporter(),
     });
+    const summary = await writeClassOutputs(out, settings.lang);
+    const count = (p: (o: StudentOutcome) => boolean) => outcomes.filter(p).length;
+    process.stdout.write(
+      `${outcomes.length} students: ${count((o) => !o.kept && o.status === 'graded')} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
+        `Class (${summary.students} in ${out}): mean ${summary.meanPercent}%, median ${summary.medianPercent}%. Wrote ${Object.values(CLASS_FILES).join(', ')}.\n`,
+    );
+    setExitCode(0);
+  });
 }
