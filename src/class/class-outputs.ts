@@ -1,6 +1,6 @@
 /**
  * The class-level outputs, always derived from the per-student outputs on disk (so a resumed run
- * and a merge of shards give the same files): class.json, gradebook.csv, junit.xml, summary.md.
+ * and a merge of shards give the same files): class.json, gradebook.csv, junit.xml, summary.md, summary.html.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,15 +45,15 @@ export function readClass(outDir: string): ClassEntry[] {
 
 /** Columns: each exercise of each lab, then the lab totals, then the total. */
 function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; exercise?: string }[] {
-  const labs = new Map<string, string[]>();
+  const exercisesByLab = new Map<string, string[]>();
   for (const e of entries) {
     for (const lab of e.result?.labs ?? []) {
-      const exercises = labs.get(lab.id) ?? [];
+      const exercises = exercisesByLab.get(lab.id) ?? [];
       for (const ex of lab.exercises) if (!exercises.includes(ex.id)) exercises.push(ex.id);
-      labs.set(lab.id, exercises);
+      exercisesByLab.set(lab.id, exercises);
     }
   }
-  return [...labs].flatMap(([lab, exercises]) => [...exercises.map((exercise) => ({ key: `${lab}:${exercise}`, lab, exercise })), { key: `${lab}:total`, lab }]);
+  return [...exercisesByLab].flatMap(([lab, exercises]) => [...exercises.map((exercise) => ({ key: `${lab}:${exercise}`, lab, exercise })), { key: `${lab}:total`, lab }]);
 }
 
 export function renderGradebook(entries: ClassEntry[]): string {

@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { gradeSubmission } from '../engine/grade-submission.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
+import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeReports, writeStudentOutputs } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';
@@ -92,26 +93,27 @@ function readJson<T>(file: string): T | null {
   }
 }
 
-interface PreviousResult {
-  labgradeVersion: string;
-  checks: string;
-  submission: { contentHash: string };
-  labs: { id: string }[];
-  total: { points: number; maxPoints: number };
+/** An earlier result.json, if it is one (a damaged file is simply graded again). */
+function readPreviousResult(file: string): GradeResult | null {
+  try {
+    return validateResult(JSON.parse(readFileSync(file, 'utf8')), file);
+  } catch {
+    return null;
+  }
 }
 
 /** This student's earlier outcome, if it came from the same submission, labgrade and options. */
 async function keptOutcome(folder: string, outDir: string, contentHash: string, options: ClassOptions): Promise<StudentOutcome | null> {
   const labIds = options.labs.map((l) => l.id).join();
-  const previous = readJson<PreviousResult>(path.join(outDir, STUDENT_FILES.result));
+  const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
   if (
     previous?.labgradeVersion === labgradeVersion &&
-    previous.submission?.contentHash === contentHash &&
+    previous.submission.contentHash === contentHash &&
     previous.checks === options.checks &&
-    previous.labs?.map((l) => l.id).join() === labIds
+    previous.labs.map((l) => l.id).join() === labIds
   ) {
     // The grades stand; the reports are rendered again, in case another language was asked for.
-    await writeReports(outDir, validateResult(previous, path.join(outDir, STUDENT_FILES.result)), options.lang);
+    await writeReports(outDir, previous, options.lang);
     return { folder, status: 'graded', kept: true, ...previous.total, durationMs: 0 };
   }
   const ungradable = readJson<UngradableRecord>(path.join(outDir, UNGRADABLE_FILE));
