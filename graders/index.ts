@@ -1,9 +1,10 @@
-/** The labs labgrade knows, in course order. Labs 2 and 3 plug in here. */
+/** The labs labgrade knows, in course order. Lab 3 plugs in here. */
 import type { LabDefinition } from '../src/engine/lab-definition.js';
 import { UsageError } from '../src/errors.js';
 import { convStepByStep } from './conv-step-by-step.js';
+import { convApplication } from './conv-application.js';
 
-export const labs: readonly LabDefinition[] = [convStepByStep];
+export const labs: readonly LabDefinition[] = [convStepByStep, convApplication];
 
 export function findLab(id: string): LabDefinition | undefined {
   return labs.find((lab) => lab.id === id || lab.file === id);

@@ -104,10 +104,10 @@ export function model(XTrain: tf.Tensor4D, YTrain: tf.Tensor2D, XTest: tf.Tensor
 export function convolutionalModel(inputShape: [number, number, number] = [64, 64, 3]): tf.LayersModel {
   // ### START CODE HERE ###
   const input = tf.input({ shape: inputShape });
-  let x = tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 1, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 1, padding: 'same', kernelInitializer: 'glorotUniform' }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 8, strides: 8, padding: 'same' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 16, kernelSize: 2, strides: 1, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 16, kernelSize: 2, strides: 1, padding: 'same', kernelInitializer: 'glorotUniform' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 4, strides: 4, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
@@ -121,7 +121,7 @@ export function happyModel(): tf.Sequential {
   return tf.sequential({
     layers: [
       tf.layers.zeroPadding2d({ padding: 3, inputShape: [64, 64, 3] }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 7, strides: 1, name: 'conv0' }),
+      tf.layers.conv2d({ filters: 32, kernelSize: 7, strides: 1, kernelInitializer: 'glorotUniform', name: 'conv0' }),
       tf.layers.batchNormalization({ axis: 3, name: 'bn0' }),
       tf.layers.reLU(),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'max_pool0' }),

@@ -12,7 +12,6 @@ import path from 'node:path';
 import * as hdf5 from 'jsfive';
 import jpeg from 'jpeg-js';
 import { UsageError } from '../errors.js';
-import { sharedDir } from '../paths.js';
 import { RandomState } from '../rng/random-state.js';
 
 export const SIGNS_SIDE = 64;
@@ -35,11 +34,6 @@ export class DatasetError extends UsageError {
     super(message);
     this.name = 'DatasetError';
   }
-}
-
-/** The datasets folder: --data, else LABGRADE_DATA, else the shared datasets beside the project. */
-export function datasetsDir(flag?: string): string {
-  return path.resolve(flag ?? process.env.LABGRADE_DATA ?? path.join(sharedDir(), 'datasets'));
 }
 
 function h5Dataset(file: hdf5.File, key: string, where: string): { shape: number[]; value: ArrayLike<number> } {
@@ -118,6 +112,19 @@ export function loadSigns(root: string): SignsData {
   const trainH5 = path.join(signs, 'train_signs.h5');
   const train = existsSync(trainH5) ? readSignsH5(trainH5, 'train') : readSignsJpegs([path.join(signs, 'jpeg64', 'train_signs'), path.join(signs, 'jpeg64', 'val_signs')]);
   return { train, test: readSignsH5(path.join(signs, 'test_signs.h5'), 'test') };
+}
+
+const signsCache = new Map<string, SignsData>();
+
+/** loadSigns, read once per folder per process (a class run grades many submissions). */
+export function cachedSigns(root: string): SignsData {
+  const key = path.resolve(root);
+  let data = signsCache.get(key);
+  if (!data) {
+    data = loadSigns(key);
+    signsCache.set(key, data);
+  }
+  return data;
 }
 
 /** The course's convert_to_one_hot(Y, C).T: one row of C per label. */

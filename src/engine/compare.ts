@@ -3,7 +3,8 @@
  * (naming the axis), then values with a stated tolerance, naming the first wrong index, how many
  * elements differ and the largest errors. Hidden checks get the same diagnosis without expected values.
  */
-import { describeValue, formatNumber, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from './values.js';
+import { describeValue, formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from './values.js';
+import { compareSummaries } from './model-summary.js';
 
 export interface Tolerance {
   /** |actual - expected| <= atol + rtol * |expected| */
@@ -11,7 +12,7 @@ export interface Tolerance {
   atol: number;
 }
 
-export type MismatchKind = 'type' | 'unsupported' | 'dtype' | 'rank' | 'shape' | 'length' | 'keys' | 'nonfinite' | 'values';
+export type MismatchKind = 'type' | 'unsupported' | 'dtype' | 'rank' | 'shape' | 'length' | 'keys' | 'nonfinite' | 'values' | 'model';
 
 export interface Mismatch {
   kind: MismatchKind;
@@ -89,7 +90,14 @@ function compareAt(expected: Value, actual: Value, path: string, options: Compar
     return null;
   }
   if (isUnsupported(expected)) return null; // fixtures never hold these
-  if (actual === null || typeof actual !== 'object' || Array.isArray(actual) || isEncodedTensor(actual)) {
+  if (isEncodedModel(expected)) {
+    if (!isEncodedModel(actual)) return mismatch('type', path, `expected a model, got ${describeValue(actual)}`);
+    const { differences } = compareSummaries(expected.$model, actual.$model);
+    if (differences.length === 0) return null;
+    // The differences spell out the expected layers, which a hidden check must not show.
+    return mismatch('model', path, options.reveal ? differences.join('; ') : `the model's layers differ from the expected ones (${differences.length} difference${differences.length === 1 ? '' : 's'})`);
+  }
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual) || isEncodedTensor(actual) || isEncodedModel(actual)) {
     return mismatch('type', path, `expected an object with keys {${Object.keys(expected).join(', ')}}, got ${describeValue(actual)}`);
   }
   for (const key of Object.keys(expected)) {

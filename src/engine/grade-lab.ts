@@ -7,16 +7,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compareValues, summarizeValue } from './compare.js';
 import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
-import type { CheckResult, Diagnosis, ExerciseResult, LabResult, Visibility } from './model.js';
+import type { CheckResult, Diagnosis, ExerciseResult, LabResult, TrainingMetrics, Visibility } from './model.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from './values.js';
 import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
 import { BundleError, bundleSubmission } from '../sandbox/bundle.js';
-import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SubmissionBundle } from '../sandbox/session.js';
+import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
 import type { ThrownError } from '../sandbox/protocol.js';
 import { extractStudentCode } from '../submission/student-code.js';
+import type { BackendChoice } from '../backends/backends.js';
+import { datasetRefsIn } from '../data/dataset-tensors.js';
+import { cachedSigns } from '../data/signs.js';
 
 export interface GradeLabOptions {
   /** 'public' runs only the course's public cases (students' self-check). */
@@ -24,11 +27,20 @@ export interface GradeLabOptions {
   limits?: SandboxLimits;
   /** Overrides the lab's own time limits (tests use short ones). */
   timeouts?: Partial<LabDefinition['timeouts']>;
+  /** The tfjs backend for submissions' processes (default auto). */
+  backend?: BackendChoice;
+  /** The datasets folder (holding signs/), for checks that train or evaluate on real data. */
+  dataDir?: string;
+  /** Skips training checks (they are reported as skipped and score nothing). */
+  skipTraining?: boolean;
 }
 
 interface LoadedCase {
   fixture: FixtureCase;
-  expected: ExpectedCase;
+  /** Absent where the reference is not run ahead (the exercise's judge decides). */
+  expected?: ExpectedCase;
+  /** Datasets its arguments name. */
+  datasets: string[];
   /** The id results show: the recipe's for public cases; an opaque "<exercise>/hidden-<n>" for hidden ones. */
   checkId: string;
 }
@@ -44,10 +56,11 @@ export function loadCases(lab: LabDefinition, checks: 'all' | 'public'): LoadedC
     const seen = new Map<string, number>();
     return loadRecipes(lab.id, visibility).map((fixture) => {
       const e = expected.cases[fixture.key];
-      if (!e) throw new Error(`no expected output for ${lab.id} ${visibility} case ${fixture.key}: run \`labgrade fixtures generate\``);
+      if (!e && fixture.runReference !== false) throw new Error(`no expected output for ${lab.id} ${visibility} case ${fixture.key}: run \`labgrade fixtures generate\``);
       const n = (seen.get(fixture.exercise) ?? 0) + 1;
       seen.set(fixture.exercise, n);
-      return { fixture, expected: e, checkId: visibility === 'public' ? fixture.key : `${fixture.exercise}/hidden-${n}` };
+      const checkId = visibility === 'public' ? fixture.key : `${fixture.exercise}/hidden-${n}`;
+      return { fixture, expected: e, datasets: datasetRefsIn(fixture.args), checkId };
     });
   });
 }
@@ -78,25 +91,28 @@ class SessionHolder {
   private session: SandboxSession | null = null;
   exports: Record<string, string> = {};
   backend?: string;
+  device?: string;
   tfjsVersion?: string;
 
   constructor(
     private readonly bundle: SubmissionBundle,
     private readonly submissionDir: string,
     private readonly limits: SandboxLimits,
+    private readonly sessionOptions: SessionOptions,
   ) {}
 
   /** The live session (starting one within `budgetMs` if needed), or why none could be started. */
   async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: string }> {
     if (this.session?.alive) return { session: this.session };
     const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
-    const started = await SandboxSession.start(this.bundle, this.submissionDir, 'cpu', limits);
+    const started = await SandboxSession.start(this.bundle, this.submissionDir, this.sessionOptions, limits);
     if (started.kind === 'load-failed') return { failure: `the file failed while loading: ${describeThrown(started.error)}` };
     // Loading runs no fixture, so what the process printed may be shown.
     if (started.kind === 'crashed') return { failure: started.detail ? `${started.reason}: ${started.detail}` : started.reason };
     this.session = started.session;
     this.exports = started.exports;
     this.backend = started.backend;
+    this.device = started.device;
     this.tfjsVersion = started.tfjsVersion;
     return { session: started.session };
   }
@@ -128,10 +144,10 @@ function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>
   }
 }
 
-function diagnose(actual: Value, loaded: LoadedCase, def: ExerciseDefinition, lab: LabDefinition): Diagnosis | undefined {
+function diagnose(actual: Value, expected: ExpectedCase, def: ExerciseDefinition, lab: LabDefinition): Diagnosis | undefined {
   const tolerance = def.tolerance ?? lab.tolerance;
   for (const mistake of def.mistakes) {
-    const output = loaded.expected.mistakes[mistake.id];
+    const output = expected.mistakes[mistake.id];
     if (output === undefined) continue;
     if (compareValues(output, actual, { tolerance, outputNames: def.outputNames, reveal: true }) === null) {
       return { mistake: mistake.id, message: mistake.message };
@@ -146,23 +162,26 @@ function checkBase(loaded: LoadedCase, durationMs = 0) {
   return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs) };
 }
 
-function judge(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition, lab: LabDefinition): UnscoredCheck {
+/** A check that compares the call's output with the reference's. */
+function compareOutcome(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseDefinition, lab: LabDefinition): UnscoredCheck {
   const base = checkBase(loaded, outcome.durationMs);
   const isPublic = base.public;
   if (outcome.kind !== 'value') {
     const status = outcome.kind === 'timeout' ? 'timeout' : 'error';
     return { ...base, status, passed: false, message: `${def.id} ${describeOutcomeFailure(outcome, isPublic)}` };
   }
-  const mismatch = compareValues(loaded.expected.expected, outcome.value, {
+  const expected = loaded.expected;
+  if (!expected) throw new Error(`${loaded.fixture.key} has no expected output, and ${def.id} has no judge of its own`);
+  const mismatch = compareValues(expected.expected, outcome.value, {
     tolerance: def.tolerance ?? lab.tolerance,
     outputNames: def.outputNames,
     reveal: isPublic,
   });
-  const summaries = { actual: summarizeValue(outcome.value), ...(isPublic ? { expected: summarizeValue(loaded.expected.expected) } : {}) };
+  const summaries = { actual: summarizeValue(outcome.value), ...(isPublic ? { expected: summarizeValue(expected.expected) } : {}) };
   // Changing built-ins cannot fool the comparison (it happens here), but the student should know.
   const tamperNote = outcome.tampered ? ` (${def.id} changed ${outcome.tampered.join(', ')}; later checks ran in a fresh process.)` : '';
   if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: `The result is correct.${tamperNote}` };
-  const diagnosis = diagnose(outcome.value, loaded, def, lab);
+  const diagnosis = diagnose(outcome.value, expected, def, lab);
   // A diagnosis says more than the general hint; an unfilled function (null) needs neither.
   const hint = !diagnosis && def.hint && !mismatch.message.includes('got null') ? ` Hint: ${def.hint}` : '';
   const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.message : `${mismatch.message}.`;
@@ -182,7 +201,10 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
     return ungradedLab(lab, cases, 'error', `${lab.file} could not be compiled:\n${err.message}`, started, source);
   }
   const timeouts = { ...lab.timeouts, ...options.timeouts };
-  const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS);
+  const needsData = cases.some((c) => c.datasets.length > 0);
+  const dataProblem = needsData ? datasetProblem(options.dataDir) : null;
+  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: needsData && !dataProblem ? options.dataDir : undefined };
+  const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
   const studentCode = extractStudentCode(source);
   try {
     const labDeadline = started + timeouts.labMs;
@@ -198,7 +220,8 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
         exercises.push(ungradedExercise(def, cases, 'missing', message, code));
         continue;
       }
-      exercises.push(await gradeExercise(def, exerciseCases, holder, lab, timeouts.exerciseMs, labDeadline, code));
+      const context: ExerciseContext = { holder, lab, exerciseMs: def.timeoutMs ?? timeouts.exerciseMs, labDeadline, dataProblem, options };
+      exercises.push(await gradeExercise(def, exerciseCases, context, code));
     }
     return {
       id: lab.id,
@@ -209,29 +232,91 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
       exercises,
       durationMs: Math.round(performance.now() - started),
       backend: holder.backend,
+      device: holder.device,
       tfjsVersion: holder.tfjsVersion,
+      ...(lab.optional ? { optional: true } : {}),
     };
   } finally {
     holder.close();
   }
 }
 
-async function gradeExercise(
-  def: ExerciseDefinition,
-  cases: LoadedCase[],
-  holder: SessionHolder,
-  lab: LabDefinition,
-  exerciseMs: number,
-  labDeadline: number,
-  code: string | undefined,
-): Promise<ExerciseResult> {
+/**
+ * Why the datasets cannot be used, in words (null when they can): a missing folder or a corrupt
+ * file. Reading them here first means a bad dataset is reported as such, not as the student's error.
+ */
+function datasetProblem(dataDir: string | undefined): string | null {
+  if (!dataDir) return 'no datasets folder was given (pass --data <dir> or set LABGRADE_DATA)';
+  try {
+    cachedSigns(dataDir);
+    return null;
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+}
+
+interface ExerciseContext {
+  holder: SessionHolder;
+  lab: LabDefinition;
+  exerciseMs: number;
+  labDeadline: number;
+  dataProblem: string | null;
+  options: GradeLabOptions;
+}
+
+/** Why a case is not run at all, before any call: training skipped, or its data unusable. */
+function skipReason(def: ExerciseDefinition, loaded: LoadedCase, ctx: ExerciseContext): string | null {
+  if (def.trains && ctx.options.skipTraining) return 'not run: training checks were skipped (--skip-training); they score nothing';
+  if (loaded.datasets.length > 0 && ctx.dataProblem) return `not run: the dataset is not available: ${ctx.dataProblem}`;
+  return null;
+}
+
+/** Checks of one call that its exercise judges itself; a failed call is one failed check. */
+async function judgeCustom(
+  def: ExerciseDefinition & { judge: NonNullable<ExerciseDefinition['judge']> },
+  outcome: CallOutcome,
+  args: readonly unknown[],
+  loaded: LoadedCase,
+  ctx: ExerciseContext,
+): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
+  const base = checkBase(loaded, outcome.durationMs);
+  if (outcome.kind !== 'value') return { checks: [compareOutcome(outcome, loaded, def, ctx.lab)] };
+  const verdicts = await def.judge(outcome.value, {
+    args,
+    expected: loaded.expected?.expected,
+    dataDir: ctx.dataProblem ? undefined : ctx.options.dataDir,
+    backend: ctx.holder.backend,
+    durationMs: outcome.durationMs,
+  });
+  const metrics = verdicts.find((v) => v.metrics)?.metrics;
+  const checks = verdicts.map((v) => ({
+    ...base,
+    id: `${base.id}:${v.idSuffix}`,
+    description: base.public ? v.description : base.description,
+    status: v.passed ? ('passed' as const) : ('failed' as const),
+    passed: v.passed,
+    message: v.message,
+    actual: summarizeValue(outcome.value),
+  }));
+  return { checks, metrics };
+}
+
+async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: ExerciseContext, code: string | undefined): Promise<ExerciseResult> {
+  const { holder, lab, exerciseMs, labDeadline } = ctx;
   const exerciseDeadline = performance.now() + exerciseMs;
   const checks: UnscoredCheck[] = [];
+  let metrics: TrainingMetrics | undefined;
   let timedOut = false;
   const deadline = Math.min(exerciseDeadline, labDeadline);
   const outOfTime = () => `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
   for (const loaded of cases) {
     const base = { ...checkBase(loaded), passed: false };
+    const skipped = skipReason(def, loaded, ctx);
+    if (skipped) {
+      checks.push({ ...base, status: 'skipped', message: skipped });
+      continue;
+    }
     if (timedOut || deadline <= performance.now()) {
       checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
       continue;
@@ -249,7 +334,8 @@ async function gradeExercise(
       continue;
     }
     const bindings = buildInputs(loaded.fixture);
-    for (const [name, value] of Object.entries(loaded.expected.derived)) bindings.set(name, value);
+    for (const [name, value] of Object.entries(loaded.expected?.derived ?? {})) bindings.set(name, value);
+    // Dataset references pass through as they are: the child fills them in.
     const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
     let outcome = await ready.session.call(def.id, args, Math.max(1, Math.round(remaining)));
     if (outcome.kind === 'stale') {
@@ -258,8 +344,14 @@ async function gradeExercise(
       outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, args, Math.max(1, Math.round(deadline - performance.now())));
     }
     if (outcome.kind === 'timeout') timedOut = true;
-    checks.push(judge(outcome, loaded, def, lab));
+    if (def.judge) {
+      const judged = await judgeCustom({ ...def, judge: def.judge }, outcome, args, loaded, ctx);
+      checks.push(...judged.checks);
+      metrics ??= judged.metrics;
+    } else {
+      checks.push(compareOutcome(outcome, loaded, def, lab));
+    }
   }
   const scored: CheckResult[] = scoreChecks(def.points, checks);
-  return { id: def.id, title: def.title, graded: def.graded, status: exerciseStatus(scored), ...sumPoints(scored), checks: scored, code };
+  return { id: def.id, title: def.title, graded: def.graded, status: exerciseStatus(scored), ...sumPoints(scored), checks: scored, code, ...(metrics ? { metrics } : {}) };
 }

@@ -1,6 +1,8 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tolerance } from './compare.js';
+import type { TrainingMetrics } from './model.js';
+import type { Value } from './values.js';
 
 export interface MistakeContext {
   tf: typeof tfType;
@@ -20,6 +22,28 @@ export interface MistakeDefinition {
   variant: (ctx: MistakeContext) => unknown;
 }
 
+export interface JudgeContext {
+  /** The case's arguments as sent (dataset references unresolved). */
+  args: readonly unknown[];
+  /** The reference solution's output on this case, where the recipe records one. */
+  expected?: Value;
+  /** The datasets folder (already checked to hold what the lab needs). */
+  dataDir?: string;
+  /** The backend and device the submission ran on, for metrics. */
+  backend?: string;
+  durationMs: number;
+}
+
+/** One check's outcome, from a judge: a call's output may be judged on several counts. */
+export interface Verdict {
+  /** Appended to the case's id, e.g. "train-accuracy". */
+  idSuffix: string;
+  description: string;
+  passed: boolean;
+  message: string;
+  metrics?: TrainingMetrics;
+}
+
 export interface ExerciseDefinition {
   /** The exported function's name. */
   id: string;
@@ -32,6 +56,15 @@ export interface ExerciseDefinition {
   hint?: string;
   mistakes: readonly MistakeDefinition[];
   tolerance?: Tolerance;
+  /**
+   * Judges a call's output itself, where comparing it with one expected output is not the test
+   * (random initial values, training thresholds). Runs in the grading process, never the child.
+   */
+  judge?: (actual: Value, ctx: JudgeContext) => Promise<Verdict[]>;
+  /** Trains a model: skipped, with the reason, under --skip-training. */
+  trains?: boolean;
+  /** This exercise's own time limit, where the lab's would not do (training). */
+  timeoutMs?: number;
 }
 
 export interface LabDefinition {
@@ -46,4 +79,6 @@ export interface LabDefinition {
   timeouts: { exerciseMs: number; labMs: number };
   /** The reference solution, relative to the project root; fixtures are generated from it. */
   solution: string;
+  /** Shown as optional in reports (the course's optional lab), though still scored. */
+  optional?: boolean;
 }

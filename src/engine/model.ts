@@ -28,6 +28,20 @@ export interface CheckResult {
   durationMs: number;
 }
 
+/** What a training exercise measured; accuracies are the grader's own, from the returned parameters. */
+export interface TrainingMetrics {
+  trainAccuracy?: number;
+  testAccuracy?: number;
+  /** What the submission itself reported, when it did. */
+  reportedTrainAccuracy?: number;
+  reportedTestAccuracy?: number;
+  /** The cost after each epoch (null where it was not a finite number). */
+  costs: (number | null)[];
+  epochs: number;
+  durationMs: number;
+  backend?: string;
+}
+
 export interface ExerciseResult {
   id: string;
   title: string;
@@ -40,6 +54,7 @@ export interface ExerciseResult {
   checks: CheckResult[];
   /** The student's code between the START/END markers of this function, for the report. */
   code?: string;
+  metrics?: TrainingMetrics;
 }
 
 export interface LabResult {
@@ -53,7 +68,10 @@ export interface LabResult {
   exercises: ExerciseResult[];
   durationMs: number;
   backend?: string;
+  /** What the backend ran on, in words. */
+  device?: string;
   tfjsVersion?: string;
+  optional?: boolean;
 }
 
 export interface StudentInfo {

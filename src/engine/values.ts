@@ -6,12 +6,17 @@
  * validates it (type, shape, size) before comparing, so nothing the child sends is trusted.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import { summarizeModel, validateSummary, type ModelSummary } from './model-summary.js';
 
 export type TensorDtype = 'float32' | 'int32' | 'bool';
 const DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
 
 export interface EncodedTensor {
   $tensor: { dtype: TensorDtype; shape: number[]; data: number[] };
+}
+/** A tfjs-layers model, sent as its layer summary (the weights stay in the child). */
+export interface EncodedModel {
+  $model: ModelSummary;
 }
 /** Something student code returned that has no faithful encoding (a function, a Promise, undefined...). */
 export interface UnsupportedValue {
@@ -24,6 +29,7 @@ export type Value =
   | string
   | Value[]
   | EncodedTensor
+  | EncodedModel
   | UnsupportedValue
   | { [key: string]: Value };
 
@@ -40,6 +46,9 @@ export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 
 
 export function isEncodedTensor(v: unknown): v is EncodedTensor {
   return typeof v === 'object' && v !== null && '$tensor' in v;
+}
+export function isEncodedModel(v: unknown): v is EncodedModel {
+  return typeof v === 'object' && v !== null && '$model' in v;
 }
 export function isUnsupported(v: unknown): v is UnsupportedValue {
   return typeof v === 'object' && v !== null && '$unsupported' in v;
@@ -75,6 +84,11 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
       if (!DTYPES.has(v.dtype)) return { $unsupported: `a ${v.dtype} tensor` };
       return { $tensor: { dtype: v.dtype as TensorDtype, shape: [...v.shape], data: Array.from(v.dataSync() as ArrayLike<number>) } };
     }
+    if (v instanceof tf.LayersModel) {
+      const summary = summarizeModel(v);
+      if (summary.rows.length > limits.maxKeys) return { $unsupported: `a model of ${summary.rows.length} layers` };
+      return { $model: summary };
+    }
     if (typeof (v as { then?: unknown }).then === 'function') return { $unsupported: 'a Promise (the function must not be async)' };
     seen.add(v);
     try {
@@ -88,6 +102,9 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
       if (proto !== Object.prototype && proto !== null) return { $unsupported: `an instance of ${proto?.constructor?.name ?? 'a class'}` };
       const keys = Object.keys(v);
       if (keys.length > limits.maxKeys) return { $unsupported: `an object with ${keys.length} keys` };
+      // "$" keys mark encoded tensors and models: a plain object may not pass itself off as one.
+      const reserved = keys.find((k) => k.startsWith('$'));
+      if (reserved !== undefined) return { $unsupported: `an object with the reserved key "${reserved.slice(0, 40)}"` };
       const out: Record<string, Value> = {};
       for (const key of keys) out[key] = walk((v as Record<string, unknown>)[key], depth + 1);
       return out;
@@ -105,7 +122,7 @@ export function decodeToTf(tf: typeof tfType, value: Value): unknown {
     return tf.tensor(data, shape, dtype);
   }
   if (Array.isArray(value)) return value.map((v) => decodeToTf(tf, v));
-  if (value !== null && typeof value === 'object' && !isUnsupported(value)) {
+  if (value !== null && typeof value === 'object' && !isUnsupported(value) && !isEncodedModel(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeToTf(tf, v)]));
   }
   return value;
@@ -129,6 +146,7 @@ export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS,
   }
   if (typeof v !== 'object') return `unexpected ${typeof v}`;
   if (isUnsupported(v)) return typeof v.$unsupported === 'string' ? null : 'malformed unsupported marker';
+  if (isEncodedModel(v)) return validateSummary(v.$model) ?? (JSON.stringify(v.$model).length > limits.maxElements ? 'model summary too large' : null);
   if (isEncodedTensor(v)) {
     const t = v.$tensor as unknown as Record<string, unknown>;
     if (typeof t !== 'object' || t === null) return 'malformed tensor';
@@ -161,6 +179,7 @@ export function describeValue(v: Value): string {
   if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (isEncodedTensor(v)) return `a ${v.$tensor.dtype} tensor of shape [${v.$tensor.shape.join(', ')}]`;
   if (isUnsupported(v)) return v.$unsupported;
+  if (isEncodedModel(v)) return `a model of ${v.$model.rows.length} layers`;
   return `an object with keys {${Object.keys(v).join(', ')}}`;
 }
 

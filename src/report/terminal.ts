@@ -1,20 +1,32 @@
 /** Plain-text feedback for `labgrade check`: one line per check, with what to fix. */
-import type { LabResult } from '../engine/model.js';
+import type { LabResult, TrainingMetrics } from '../engine/model.js';
+
+/** One line on what training measured, e.g. "train accuracy 0.9120, test accuracy 0.7833, 100 epochs in 152.3 s (wasm)". */
+export function describeMetrics(m: TrainingMetrics): string {
+  const parts = [
+    ...(m.trainAccuracy !== undefined ? [`train accuracy ${m.trainAccuracy.toFixed(4)}`] : []),
+    ...(m.testAccuracy !== undefined ? [`test accuracy ${m.testAccuracy.toFixed(4)}`] : []),
+    `${m.epochs} epochs in ${(m.durationMs / 1000).toFixed(1)} s${m.backend ? ` (${m.backend})` : ''}`,
+  ];
+  return parts.join(', ');
+}
 
 const MARK: Record<string, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', timeout: 'TIMEOUT', skipped: 'SKIP', missing: 'MISSING' };
 
 export function renderCheckFeedback(lab: LabResult): string {
   const lines = [`${lab.title} (${lab.file}): public checks`, ''];
   if (lab.message) lines.push(lab.message, '');
+  if (lab.backend) lines.push(`Ran on tfjs ${lab.tfjsVersion ?? ''} ${lab.backend}${lab.device ? ` (${lab.device})` : ''}.`, '');
   let passed = 0;
   let total = 0;
   for (const ex of lab.exercises) {
     lines.push(`${ex.id}: ${MARK[ex.status] ?? ex.status}${ex.graded ? '' : ' (optional)'}`);
     if (ex.message) lines.push(`  ${ex.message.replace(/\n/g, '\n  ')}`);
+    if (ex.metrics) lines.push(`  Measured: ${describeMetrics(ex.metrics)}`);
     for (const check of ex.checks) {
       total++;
       if (check.passed) passed++;
-      if (check.status === 'skipped') continue; // the exercise's message says why
+      if (check.status === 'skipped' && ex.message) continue; // the exercise's message says why
       lines.push(`  [${MARK[check.status]}] ${check.description}`);
       if (!check.passed) {
         lines.push(`         ${check.message.replace(/\n/g, '\n         ')}`);

@@ -1,7 +1,8 @@
 /**
  * Turns a submission's TypeScript file into one CommonJS string for its process: types are stripped
  * (type errors cost no points), its own relative imports are inlined, and `@tensorflow/tfjs` stays
- * external so it resolves to labgrade's tfjs wherever the submission lives. Anything else it
+ * external (with the course helpers, labgrade/course-utils) so it resolves to labgrade's tfjs
+ * wherever the submission lives. Anything else it
  * imports, or any file outside its folder (symlinks included), is refused with a clear message.
  */
 import { realpathSync } from 'node:fs';
@@ -9,7 +10,8 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { SubmissionBundle } from './session.js';
 
-const TFJS_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core']);
+/** What a submission may import besides its own files; its process serves these itself. */
+const PROVIDED_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'labgrade/course-utils']);
 
 export class BundleError extends Error {
   constructor(message: string) {
@@ -30,9 +32,9 @@ export async function bundleSubmission(file: string): Promise<SubmissionBundle> 
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
-        if (TFJS_IMPORTS.has(args.path)) return { path: args.path, external: true };
+        if (PROVIDED_IMPORTS.has(args.path)) return { path: args.path, external: true };
         if (!args.path.startsWith('.') && !path.isAbsolute(args.path)) {
-          return { errors: [{ text: `imports "${args.path}": a submission may import only @tensorflow/tfjs and files in its own folder` }] };
+          return { errors: [{ text: `imports "${args.path}": a submission may import only @tensorflow/tfjs, labgrade/course-utils and files in its own folder` }] };
         }
         return undefined;
       });

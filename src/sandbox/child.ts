@@ -6,13 +6,19 @@
 import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
-import type { ChildMessage, ParentMessage, ThrownError } from './protocol.js';
+import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
+import { activateBackend, type BackendChoice } from '../backends/backends.js';
+import { isDatasetName, signsTensors } from '../data/dataset-tensors.js';
+import * as courseUtils from '../course-utils/index.js';
 import { hardenProcess } from './harden.js';
 import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integrity.js';
 
 let submission: Record<string, unknown> | null = null;
 let integrity: IntegrityWatch | null = null;
 let submissionFile = '';
+let dataDir: string | undefined;
+/** Dataset tensors, read on first use and kept across calls (read again if a call disposed them). */
+let datasets: Record<string, tf.Tensor> | null = null;
 
 const sendToParent = hardenProcess();
 
@@ -42,16 +48,31 @@ function describeThrown(thrown: unknown): ThrownError {
   return { name: 'NonErrorThrown', message: `threw a non-Error value: ${boundedText(thrown, 200)}` };
 }
 
-/** Only labgrade's own tfjs can be imported, so submissions share one tfjs instance and backend. */
+/** Only labgrade's own tfjs (and course helpers) can be imported, so submissions share one tfjs instance and backend. */
 function submissionRequire(id: string): unknown {
   if (id === '@tensorflow/tfjs' || id === '@tensorflow/tfjs-core') return tf;
-  throw new Error(`Cannot import "${id}": a submission may import only @tensorflow/tfjs and its own files`);
+  if (id === 'labgrade/course-utils') return courseUtils;
+  throw new Error(`Cannot import "${id}": a submission may import only @tensorflow/tfjs, labgrade/course-utils and its own files`);
 }
 
-async function load(code: string, filename: string, backend: string): Promise<void> {
+function isDatasetRef(arg: unknown): arg is DatasetRef {
+  return typeof arg === 'object' && arg !== null && typeof (arg as DatasetRef).$dataset === 'string';
+}
+
+function datasetTensor(name: string): tf.Tensor {
+  if (!dataDir) throw new Error(`labgrade: dataset ${name} was asked for, but no datasets folder was given`);
+  if (!isDatasetName(name)) throw new Error(`labgrade: unknown dataset ${name}`);
+  if (!datasets || Object.values(datasets).some((t) => t.isDisposed)) {
+    // Kept: they outlive the call's scope.
+    datasets = Object.fromEntries(Object.entries(signsTensors(tf, dataDir)).map(([k, t]) => [k, tf.keep(t)]));
+  }
+  return datasets[name];
+}
+
+async function load(code: string, filename: string, backend: BackendChoice, data: string | undefined): Promise<void> {
   submissionFile = filename;
-  await tf.setBackend(backend);
-  await tf.ready();
+  dataDir = data;
+  const active = await activateBackend(tf, backend);
   integrity = watchIntegrity(standardWatchList(tf));
   const module = { exports: {} as Record<string, unknown> };
   try {
@@ -64,10 +85,10 @@ async function load(code: string, filename: string, backend: string): Promise<vo
   submission = module.exports;
   const exports: Record<string, string> = {};
   for (const [name, value] of Object.entries(submission).slice(0, 1000)) exports[name.slice(0, 200)] = typeof value;
-  await send({ type: 'loaded', exports, backend: tf.getBackend(), tfjsVersion: tf.version.tfjs });
+  await send({ type: 'loaded', exports, backend: active.name, device: active.device, tfjsVersion: tf.version.tfjs });
 }
 
-async function call(id: number, fnName: string, args: Value[]): Promise<void> {
+async function call(id: number, fnName: string, args: (Value | DatasetRef)[]): Promise<void> {
   const fn = submission?.[fnName];
   const start = performance.now();
   const changedBefore = integrity?.changes() ?? [];
@@ -80,7 +101,7 @@ async function call(id: number, fnName: string, args: Value[]): Promise<void> {
   let reply: ChildMessage;
   try {
     if (typeof fn !== 'function') throw new Error(`${fnName} is not an exported function`);
-    const inputs = args.map((a) => decodeToTf(tf, a));
+    const inputs = args.map((a) => (isDatasetRef(a) ? datasetTensor(a.$dataset) : decodeToTf(tf, a)));
     const returned = fn(...inputs);
     reply = { type: 'result', id, value: encodeValue(tf, returned), durationMs: performance.now() - start };
   } catch (thrown) {
@@ -93,7 +114,7 @@ async function call(id: number, fnName: string, args: Value[]): Promise<void> {
 }
 
 process.on('message', (message: ParentMessage) => {
-  const work = message.type === 'load' ? load(message.code, message.filename, message.backend) : call(message.id, message.fn, message.args);
+  const work = message.type === 'load' ? load(message.code, message.filename, message.backend, message.dataDir) : call(message.id, message.fn, message.args);
   work.catch((err) => {
     // A reply that cannot be sent means the parent is gone or the value could not be serialized.
     process.stderr.write(`labgrade child: ${String(err)}\n`);

@@ -1,11 +1,16 @@
 /** Messages between the grading process (parent) and a submission's process (child). */
 import type { Value } from '../engine/values.js';
+import type { BackendChoice } from '../backends/backends.js';
 
-export type Backend = 'cpu';
+/** An argument the child fills in from a dataset it reads itself (e.g. "signs/train/x"): too big to send. */
+export interface DatasetRef {
+  $dataset: string;
+}
 
 export type ParentMessage =
-  | { type: 'load'; code: string; filename: string; backend: Backend }
-  | { type: 'call'; id: number; fn: string; args: Value[] };
+  /** `dataDir`: the datasets folder the child may read, for calls with dataset arguments. */
+  | { type: 'load'; code: string; filename: string; backend: BackendChoice; dataDir?: string }
+  | { type: 'call'; id: number; fn: string; args: (Value | DatasetRef)[] };
 
 export interface ThrownError {
   name: string;
@@ -16,7 +21,7 @@ export interface ThrownError {
 
 export type ChildMessage =
   | { type: 'ready' }
-  | { type: 'loaded'; exports: Record<string, string>; backend: string; tfjsVersion: string }
+  | { type: 'loaded'; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
   | { type: 'load-failed'; error: ThrownError }
   | { type: 'result'; id: number; value: Value; durationMs: number; tampered?: string[] }
   | { type: 'threw'; id: number; error: ThrownError; durationMs: number; tampered?: string[] }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { execaNode } from 'execa';
 import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
-import type { Backend, ChildMessage, ParentMessage, ThrownError } from './protocol.js';
+import type { BackendChoice } from '../backends/backends.js';
+import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
 
 export interface SandboxLimits {
   /** V8 old-space cap for the child (--max-old-space-size). */
@@ -34,7 +35,7 @@ export type CallOutcome =
   | { kind: 'crashed'; reason: string; detail?: string; durationMs: number };
 
 export type StartOutcome =
-  | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; tfjsVersion: string }
+  | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
   | { kind: 'load-failed'; error: ThrownError }
   | { kind: 'crashed'; reason: string; detail?: string };
 
@@ -71,21 +72,41 @@ function dependencyClosure(name: string, fromDir: string, found = new Set<string
 
 let readablePaths: string[] | undefined;
 
-/** What the child may read: labgrade's runtime code and tfjs with its dependencies. Not the submission (its code arrives over IPC), not fixtures/ or solutions/. */
+/** Packages the child loads: tfjs, the backends it may be asked to start (optional ones only where installed), the dataset readers and the mini-batch shuffler. */
+const CHILD_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'jsfive', 'jpeg-js', '@stdlib/random-base-mt19937'];
+
+/**
+ * What the child may read: labgrade's runtime code and those packages with their dependencies.
+ * Not the submission (its code arrives over IPC), not fixtures/ or solutions/.
+ */
 function childReadablePaths(): string[] {
-  readablePaths ??= [path.join(distDir, 'src'), path.join(projectRoot, 'package.json'), ...dependencyClosure('@tensorflow/tfjs', projectRoot)];
+  readablePaths ??= [
+    path.join(distDir, 'src'),
+    path.join(projectRoot, 'package.json'),
+    ...new Set(CHILD_PACKAGES.flatMap((name) => [...dependencyClosure(name, projectRoot)])),
+  ];
   return readablePaths;
 }
 
-/** Node's permission model for the child: it may read only childReadablePaths(), and not write, spawn or start workers. */
-export function childPermissionFlags(): string[] {
-  return ['--experimental-permission', ...childReadablePaths().map((p) => `--allow-fs-read=${p}`)];
+/**
+ * Node's permission model for the child: it may read only childReadablePaths() (and the datasets
+ * folder, when a lab's calls need data), and not write, spawn or start workers.
+ */
+export function childPermissionFlags(dataDir?: string): string[] {
+  const readable = dataDir ? [...childReadablePaths(), path.resolve(dataDir)] : childReadablePaths();
+  return ['--experimental-permission', ...readable.map((p) => `--allow-fs-read=${p}`)];
 }
 
-function spawnChild(submissionDir: string, limits: SandboxLimits) {
+export interface SessionOptions {
+  backend: BackendChoice;
+  /** The datasets folder, for labs whose calls take dataset arguments. */
+  dataDir?: string;
+}
+
+function spawnChild(submissionDir: string, limits: SandboxLimits, dataDir: string | undefined) {
   return execaNode(CHILD_ENTRY, [], {
     nodeOptions: [
-      ...childPermissionFlags(),
+      ...childPermissionFlags(dataDir),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
     ],
@@ -136,15 +157,15 @@ export class SandboxSession {
   }
 
   /** Starts a child for one submission and loads its bundled code. */
-  static async start(bundle: SubmissionBundle, submissionDir: string, backend: Backend = 'cpu', limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
-    const child = spawnChild(submissionDir, limits);
+  static async start(bundle: SubmissionBundle, submissionDir: string, options: SessionOptions = { backend: 'cpu' }, limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
+    const child = spawnChild(submissionDir, limits, options.dataDir);
     const session = new SandboxSession(child, limits, bundle);
     const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
     if (!ready) {
       session.kill(`did not start within ${limits.startupTimeoutMs} ms`);
       return { kind: 'crashed', ...session.describeExit('did not start') };
     }
-    session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend });
+    session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend: options.backend, dataDir: options.dataDir });
     const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
     if (!loaded) {
       session.kill(`took more than ${limits.startupTimeoutMs} ms to load the submission`);
@@ -155,7 +176,7 @@ export class SandboxSession {
       return { kind: 'load-failed', error: session.mapError(loaded.error) };
     }
     if (loaded.type !== 'loaded') throw new Error('unreachable');
-    return { kind: 'loaded', session, exports: loaded.exports, backend: loaded.backend, tfjsVersion: loaded.tfjsVersion };
+    return { kind: 'loaded', session, exports: loaded.exports, backend: loaded.backend, device: loaded.device, tfjsVersion: loaded.tfjsVersion };
   }
 
   get pid(): number | undefined {
@@ -168,7 +189,7 @@ export class SandboxSession {
   }
 
   /** Calls an exported function; resolves with its encoded result or what went wrong. */
-  call(fn: string, args: Value[], timeoutMs: number): Promise<CallOutcome> {
+  call(fn: string, args: (Value | DatasetRef)[], timeoutMs: number): Promise<CallOutcome> {
     const started = performance.now();
     if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit('had already stopped'), durationMs: 0 });
     const id = this.nextId++;
@@ -298,8 +319,9 @@ export function isChildMessage(m: unknown): m is ChildMessage {
   if (type === 'loaded') {
     if (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string')) return false;
     // These end up in reports: plain version-like words only.
-    const { backend, tfjsVersion } = m as Record<string, unknown>;
+    const { backend, tfjsVersion, device } = m as Record<string, unknown>;
     if (![backend, tfjsVersion].every((s) => typeof s === 'string' && /^[\w.-]{1,32}$/.test(s))) return false;
+    if (typeof device !== 'string' || !/^[\w .,()+-]{1,80}$/.test(device)) return false;
   }
   return true;
 }

@@ -3,7 +3,8 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { convertToOneHot, datasetsDir, DatasetError, loadSigns, miniBatchIndices, readSignsH5, readSignsJpegs } from '../../src/data/signs.js';
+import { datasetsDir } from '../../src/data/datasets-dir.js';
+import { convertToOneHot, DatasetError, loadSigns, miniBatchIndices, readSignsH5, readSignsJpegs } from '../../src/data/signs.js';
 import { sharedFile } from '../shared-data.js';
 
 const perClass = (labels: Int32Array) => Array.from({ length: 6 }, (_, c) => labels.filter((l) => l === c).length);

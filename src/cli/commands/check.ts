@@ -6,22 +6,23 @@ import { labs } from '../../../graders/index.js';
 import { gradeLab } from '../../engine/grade-lab.js';
 import { UsageError } from '../../errors.js';
 import { renderCheckFeedback } from '../../report/terminal.js';
+import { runSettings, withRunOptions, type GradingOptionValues } from '../grading-options.js';
 
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('check')
     .description('run the public checks on your lab file (e.g. conv-step-by-step.ts) and show feedback')
     .argument('<file>', 'your lab file')
-    .option('--json', 'print the lab result as JSON instead of text')
-    .action(async (file: string, options: { json?: boolean }) => {
-      const resolved = path.resolve(file);
-      if (!existsSync(resolved)) throw new UsageError(`${file} does not exist`);
-      const lab = labs.find((l) => l.file === path.basename(resolved));
-      if (!lab) throw new UsageError(`${path.basename(file)} is not a lab file; labgrade checks ${labs.map((l) => l.file).join(', ')}`);
-      const result = await gradeLab(lab, resolved, { checks: 'public' });
-      process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckFeedback(result));
-      // A missing function has no passing checks either: every exercise must pass.
-      const allPassed = result.status === 'graded' && result.exercises.every((e) => e.status === 'passed');
-      setExitCode(allPassed ? 0 : 1);
-    });
+    .option('--json', 'print the lab result as JSON instead of text');
+  withRunOptions(command).action(async (file: string, options: GradingOptionValues & { json?: boolean }) => {
+    const resolved = path.resolve(file);
+    if (!existsSync(resolved)) throw new UsageError(`${file} does not exist`);
+    const lab = labs.find((l) => l.file === path.basename(resolved));
+    if (!lab) throw new UsageError(`${path.basename(file)} is not a lab file; labgrade checks ${labs.map((l) => l.file).join(', ')}`);
+    const result = await gradeLab(lab, resolved, { checks: 'public', ...runSettings(options) });
+    process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckFeedback(result));
+    // A missing function has no passing checks either: every exercise must pass.
+    const allPassed = result.status === 'graded' && result.exercises.every((e) => e.status === 'passed');
+    setExitCode(allPassed ? 0 : 1);
+  });
 }

@@ -16,8 +16,8 @@ export function registerGrade(program: Command, setExitCode: (code: number) => v
     .argument('<submission-dir>', 'folder holding the lab files (and optionally student.json)')
     .requiredOption('--out <dir>', 'folder for result.json and report.md');
   withGradingOptions(command).action(async (dir: string, options: GradeOptions) => {
-    const { labs, checks, lang } = gradingSettings(options);
-    const result = await gradeSubmission(dir, labs, { checks });
+    const { labs, lang, ...grading } = gradingSettings(options);
+    const result = await gradeSubmission(dir, labs, grading);
     const out = path.resolve(options.out);
     await writeStudentOutputs(out, result, lang);
     const who = result.student ? `${result.student.id}: ` : '';

@@ -1,0 +1,313 @@
+/**
+ * Lab 2, "Convolution model - Application": the sample report's TF1-era functions in tfjs ops
+ * (initializeParameters, forwardPropagation, computeCost, model) and the 2021 course's
+ * tfjs-layers models (convolutionalModel, happyModel).
+ *
+ * Points (50): initializeParameters 5, forwardPropagation 10, computeCost 5, model 15 (trained on
+ * the real SIGNS data), convolutionalModel 10, happyModel 5.
+ *
+ * The course's printed W1/W2 values, Z3 and cost 2.91034 come from TensorFlow's random streams
+ * (xavier_initializer(seed=0), fully_connected's own weights): tfjs cannot reproduce them. The
+ * checks say so, and test with fixed parameters from numpy-compatible draws instead.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
+import type { TrainingMetrics } from '../src/engine/model.js';
+import { isEncodedTensor, type EncodedTensor, type Value } from '../src/engine/values.js';
+import { activateBackend } from '../src/backends/backends.js';
+import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
+
+type T4 = tf.Tensor4D;
+type T2 = tf.Tensor2D;
+interface Params {
+  W1: T4;
+  W2: T4;
+  W3: T2;
+  b3: tf.Tensor1D;
+}
+
+/** The course's architecture, as the grader's own evaluator of returned parameters. */
+function courseLogits(X: T4, p: Params, pools: { first: 'max' | 'avg'; relu: boolean; bias: boolean } = { first: 'max', relu: true, bias: true }): T2 {
+  const act = (t: T4) => (pools.relu ? tf.relu(t) : t);
+  const pool = (t: T4, k: number) => (pools.first === 'max' ? tf.maxPool(t, k, k, 'same') : tf.avgPool(t, k, k, 'same'));
+  const P1 = pool(act(tf.conv2d(X, p.W1, 1, 'same')), 8);
+  const P2 = pool(act(tf.conv2d(P1, p.W2, 1, 'same')), 4);
+  const logits = tf.matMul(tf.reshape(P2, [P2.shape[0], -1]) as T2, p.W3);
+  return (pools.bias ? tf.add(logits, p.b3) : logits) as T2;
+}
+
+const forwardArgs = (args: unknown[]) => args as [T4, Params];
+
+const forwardMistakes: MistakeDefinition[] = [
+  {
+    id: 'no-relu',
+    message: 'The ReLU after each convolution is missing: conv → ReLU → max-pool, twice.',
+    variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'max', relu: false, bias: true }),
+  },
+  {
+    id: 'average-pooling',
+    message: 'You used average pooling. This model uses max pooling (tf.maxPool), 8×8 stride 8, then 4×4 stride 4.',
+    variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'avg', relu: true, bias: true }),
+  },
+  {
+    id: 'no-bias',
+    message: 'The dense layer\'s bias b3 is not added: Z3 = F·W3 + b3.',
+    variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'max', relu: true, bias: false }),
+  },
+  {
+    id: 'relu-on-logits',
+    message: 'You applied a ReLU to the output. The last layer is linear: return the logits, the cost applies the softmax.',
+    variant: ({ args }) => tf.relu(courseLogits(...forwardArgs(args))),
+  },
+  {
+    id: 'softmax-on-logits',
+    message: 'You returned softmax probabilities. Return the logits Z3: computeCost applies the softmax itself.',
+    variant: ({ args }) => tf.softmax(courseLogits(...forwardArgs(args))),
+  },
+];
+
+const costArgs = (args: unknown[]) => args as [T2, T2];
+const perExampleCE = (Y: T2, Z: T2) => tf.losses.softmaxCrossEntropy(Y, Z, undefined, undefined, tf.Reduction.NONE);
+
+const costMistakes: MistakeDefinition[] = [
+  {
+    id: 'sum-not-mean',
+    message: 'You summed the cross-entropy over the examples. The cost is its mean (tf.mean).',
+    variant: ({ args }) => tf.sum(perExampleCE(costArgs(args)[1], costArgs(args)[0])),
+  },
+  {
+    id: 'sigmoid-cross-entropy',
+    message: 'You used the sigmoid cross-entropy. Six exclusive classes need the softmax cross-entropy.',
+    variant: ({ args }) => tf.losses.sigmoidCrossEntropy(costArgs(args)[1], costArgs(args)[0]),
+  },
+  {
+    id: 'softmax-twice',
+    message: 'You applied a softmax before the softmax cross-entropy: pass the logits Z3 as they are.',
+    variant: ({ args }) => tf.mean(perExampleCE(costArgs(args)[1], tf.softmax(costArgs(args)[0]))),
+  },
+  {
+    id: 'labels-logits-swapped',
+    message: 'The labels and logits are swapped: tf.losses.softmaxCrossEntropy(Y, Z3) takes the labels first.',
+    variant: ({ args }) => tf.mean(perExampleCE(costArgs(args)[0], costArgs(args)[1])),
+  },
+];
+
+const PARAMETER_SHAPES: Record<keyof Params, number[]> = { W1: [4, 4, 3, 8], W2: [2, 2, 8, 16], W3: [64, 6], b3: [6] };
+
+function asObject(v: Value): Record<string, Value> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !isEncodedTensor(v) && !('$model' in v) && !('$unsupported' in v) ? (v as Record<string, Value>) : null;
+}
+
+/** The four parameters with the course's shapes, or what is wrong with them. */
+function readParameters(v: Value | undefined): { params: Record<keyof Params, EncodedTensor> } | { problem: string } {
+  const obj = v === undefined ? null : asObject(v);
+  if (!obj) return { problem: 'the parameters are not an object {W1, W2, W3, b3}' };
+  const params = {} as Record<keyof Params, EncodedTensor>;
+  for (const [name, shape] of Object.entries(PARAMETER_SHAPES) as [keyof Params, number[]][]) {
+    const t = obj[name];
+    if (t === undefined) return { problem: `${name} is missing` };
+    if (!isEncodedTensor(t)) return { problem: `${name} is not a tensor` };
+    if (t.$tensor.dtype !== 'float32') return { problem: `${name} is ${t.$tensor.dtype}, expected float32` };
+    if (t.$tensor.shape.join() !== shape.join()) return { problem: `${name} has shape [${t.$tensor.shape.join(', ')}], expected [${shape.join(', ')}]` };
+    params[name] = t;
+  }
+  return { params };
+}
+
+/** Glorot-uniform weights lie in ±√(6 / (fan_in + fan_out)) and spread like a uniform there. */
+function glorotProblem(name: string, t: EncodedTensor): string | null {
+  const shape = t.$tensor.shape;
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const limit = Math.sqrt(6 / (shape[shape.length - 2] * receptive + shape[shape.length - 1] * receptive));
+  const data = t.$tensor.data;
+  const outside = data.filter((x) => !(Math.abs(x) <= limit * (1 + 1e-6))).length;
+  if (outside > 0) return `${outside} values of ${name} lie outside the Glorot-uniform range ±${limit.toFixed(4)}`;
+  const mean = data.reduce((s, x) => s + x, 0) / data.length;
+  const std = Math.sqrt(data.reduce((s, x) => s + (x - mean) ** 2, 0) / data.length);
+  const expected = limit / Math.sqrt(3);
+  if (std < 0.75 * expected || std > 1.25 * expected) return `${name}'s spread (std ${std.toFixed(4)}) is not a Glorot-uniform one (about ${expected.toFixed(4)})`;
+  return null;
+}
+
+async function judgeInitialParameters(actual: Value): Promise<Verdict[]> {
+  const read = readParameters(actual);
+  const problems = 'problem' in read ? [read.problem] : [];
+  if ('params' in read) {
+    for (const name of ['W1', 'W2', 'W3'] as const) {
+      const p = glorotProblem(name, read.params[name]);
+      if (p) problems.push(p);
+    }
+    if (read.params.b3.$tensor.data.some((x) => x !== 0)) problems.push('b3 should start at zeros');
+  }
+  return [
+    {
+      idSuffix: 'glorot',
+      description: 'W1 [4, 4, 3, 8], W2 [2, 2, 8, 16], W3 [64, 6] Glorot-uniform and b3 zeros. The course prints W1[1, 1, 1] from TensorFlow\'s xavier_initializer(seed=0), which tfjs cannot reproduce: shapes, dtypes and the Glorot range are checked instead.',
+      passed: problems.length === 0,
+      message: problems.length === 0 ? 'The parameters have the right shapes and a Glorot-uniform spread.' : `${problems.join('; ')}.`,
+    },
+  ];
+}
+
+/** SIGNS tensors for evaluating returned parameters, read once per datasets folder. */
+const evaluationData = new Map<string, Record<DatasetName, tf.Tensor>>();
+let evaluatorReady: Promise<unknown> | null = null;
+
+/** Accuracy of the course architecture with these parameters, computed here, not by the submission. */
+async function measureAccuracy(params: Record<keyof Params, EncodedTensor>, dataDir: string, split: 'train' | 'test'): Promise<number> {
+  // The grader's own tfjs: the fastest backend here (this runs no student code).
+  evaluatorReady ??= activateBackend(tf, 'auto');
+  await evaluatorReady;
+  if (!evaluationData.has(dataDir)) evaluationData.set(dataDir, signsTensors(tf, dataDir));
+  const data = evaluationData.get(dataDir)!;
+  const X = data[`signs/${split}/x`] as T4;
+  const Y = data[`signs/${split}/y`] as T2;
+  const correct = tf.tidy(() => {
+    const p = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, tf.tensor(t.$tensor.data, t.$tensor.shape)])) as unknown as Params;
+    const hits = tf.equal(tf.argMax(courseLogits(X, p), 1), tf.argMax(Y, 1));
+    return tf.sum(tf.cast(hits, 'float32'));
+  });
+  const n = (await correct.data())[0];
+  correct.dispose();
+  return n / X.shape[0];
+}
+
+export const TRAIN_ACCURACY_THRESHOLD = 0.86;
+export const TEST_ACCURACY_THRESHOLD = 0.73;
+
+function numberOrUndefined(v: Value | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The cost falls: every epoch's cost is finite, and the last five average under 60% of the first five. */
+function costProblem(costs: (number | null)[], epochs: number): string | null {
+  if (costs.length !== epochs) return `costs has ${costs.length} entries; expected one per epoch (${epochs})`;
+  const broken = costs.findIndex((c) => c === null);
+  if (broken >= 0) return `the cost is NaN or infinite from epoch ${broken} on (is the learning rate right?)`;
+  const values = costs as number[];
+  const head = values.slice(0, 5).reduce((s, c) => s + c, 0) / Math.min(5, values.length);
+  const tail = values.slice(-5).reduce((s, c) => s + c, 0) / Math.min(5, values.length);
+  if (!(tail < 0.6 * head)) return `the cost did not fall enough: the first epochs average ${head.toFixed(4)}, the last ${tail.toFixed(4)}`;
+  return null;
+}
+
+async function judgeTraining(actual: Value, ctx: JudgeContext): Promise<Verdict[]> {
+  const options = (ctx.args[4] ?? {}) as { numEpochs?: number };
+  const epochs = options.numEpochs ?? 100;
+  const obj = asObject(actual);
+  const rawCosts = obj && Array.isArray(obj.costs) ? obj.costs : [];
+  const costs = rawCosts.map((c) => (typeof c === 'number' && Number.isFinite(c) ? c : null));
+  const read = readParameters(obj?.parameters);
+  const metrics: TrainingMetrics = {
+    costs,
+    epochs,
+    durationMs: Math.round(ctx.durationMs),
+    ...(ctx.backend ? { backend: ctx.backend } : {}),
+    ...(numberOrUndefined(obj?.trainAccuracy) !== undefined ? { reportedTrainAccuracy: numberOrUndefined(obj?.trainAccuracy) } : {}),
+    ...(numberOrUndefined(obj?.testAccuracy) !== undefined ? { reportedTestAccuracy: numberOrUndefined(obj?.testAccuracy) } : {}),
+  };
+  const costIssue = obj === null ? 'model must return {parameters, costs, trainAccuracy, testAccuracy}' : !Array.isArray(obj.costs) ? 'costs is not an array of numbers' : costProblem(costs, epochs);
+  const verdicts: Verdict[] = [
+    {
+      idSuffix: 'cost-falls',
+      description: `The cost after each of the ${epochs} epochs is finite and falls (the last five average under 60% of the first five).`,
+      passed: costIssue === null,
+      message: costIssue === null ? `The cost fell from ${costs[0]?.toFixed(4)} to ${costs[costs.length - 1]?.toFixed(4)}.` : `${costIssue}.`,
+      metrics,
+    },
+  ];
+  for (const [split, threshold, reported] of [
+    ['train', TRAIN_ACCURACY_THRESHOLD, metrics.reportedTrainAccuracy],
+    ['test', TEST_ACCURACY_THRESHOLD, metrics.reportedTestAccuracy],
+  ] as const) {
+    const description = `Accuracy on the ${split} set (${split === 'train' ? '1080' : '120'} images) of the returned parameters, measured by the grader: at least ${threshold} (the course prints ${split === 'train' ? '0.869' : '0.733'} after this recipe).`;
+    if ('problem' in read || !ctx.dataDir) {
+      const why = 'problem' in read ? `the returned parameters cannot be evaluated: ${read.problem}` : 'the dataset is not available';
+      verdicts.push({ idSuffix: `${split}-accuracy`, description, passed: false, message: `${why}.` });
+      continue;
+    }
+    const accuracy = await measureAccuracy(read.params, ctx.dataDir, split);
+    if (split === 'train') metrics.trainAccuracy = accuracy;
+    else metrics.testAccuracy = accuracy;
+    const claim = reported !== undefined && Math.abs(reported - accuracy) > 0.005 ? ` (model reported ${reported.toFixed(4)}; the grader measures the returned parameters)` : '';
+    verdicts.push({
+      idSuffix: `${split}-accuracy`,
+      description,
+      passed: accuracy >= threshold,
+      message: `${split === 'train' ? 'Train' : 'Test'} accuracy ${accuracy.toFixed(4)}${accuracy >= threshold ? ' reaches' : ' is below'} ${threshold}${claim}.`,
+    });
+  }
+  return verdicts;
+}
+
+const KERAS_INITIALIZER_HINT = "tfjs's Conv2D starts from glorotNormal, Keras's from glorot_uniform: pass kernelInitializer: 'glorotUniform' to match the course's model.";
+
+const exercises: ExerciseDefinition[] = [
+  {
+    id: 'initializeParameters',
+    title: 'Initialize parameters',
+    points: 5,
+    graded: true,
+    outputNames: ['parameters'],
+    mistakes: [],
+    judge: judgeInitialParameters,
+  },
+  {
+    id: 'forwardPropagation',
+    title: 'Forward propagation',
+    points: 10,
+    graded: true,
+    outputNames: ['Z3'],
+    hint: 'CONV2D (stride 1, SAME) → RELU → MAXPOOL (8×8, stride 8, SAME) → CONV2D (stride 1, SAME) → RELU → MAXPOOL (4×4, stride 4, SAME) → FLATTEN → dense (no activation). Flatten with the batch size of X, not a fixed number.',
+    mistakes: forwardMistakes,
+  },
+  {
+    id: 'computeCost',
+    title: 'Compute cost',
+    points: 5,
+    graded: true,
+    outputNames: ['cost'],
+    hint: 'The mean over the examples of the softmax cross-entropy of the logits Z3 with the labels Y.',
+    mistakes: costMistakes,
+  },
+  {
+    id: 'model',
+    title: 'Model (training on SIGNS)',
+    points: 15,
+    graded: true,
+    outputNames: ['result'],
+    mistakes: [],
+    judge: judgeTraining,
+    trains: true,
+    timeoutMs: 20 * 60_000,
+  },
+  {
+    id: 'convolutionalModel',
+    title: 'Convolutional model (layers API)',
+    points: 10,
+    graded: true,
+    outputNames: ['model'],
+    hint: KERAS_INITIALIZER_HINT,
+    mistakes: [],
+  },
+  {
+    id: 'happyModel',
+    title: 'Happy model (layers API)',
+    points: 5,
+    graded: true,
+    outputNames: ['model'],
+    hint: KERAS_INITIALIZER_HINT,
+    mistakes: [],
+  },
+];
+
+export const convApplication: LabDefinition = {
+  id: 'conv-application',
+  title: 'Convolution model - Application',
+  file: 'conv-application.ts',
+  points: 50,
+  exercises,
+  tolerance: { rtol: 1e-4, atol: 1e-5 },
+  timeouts: { exerciseMs: 60_000, labMs: 30 * 60_000 },
+  solution: 'solutions/conv-application.ts',
+};

@@ -1,0 +1,152 @@
+/**
+ * Layer summaries of tfjs-layers models, in the row format of the course's `summary(model)`:
+ * [class name, output shape (null = batch), parameter count, extras...], with the extras the course
+ * records (Conv2D: padding, activation, kernel initializer class; MaxPooling2D: pool size, strides,
+ * padding; ZeroPadding2D: padding; Dropout: rate; Dense: activation). The comparison goes row by
+ * row *and* checks the row count, which the course's own comparator does not always do.
+ */
+import type * as tfType from '@tensorflow/tfjs';
+
+export type SummaryRow = (string | number | null | SummaryRow | (number | null)[])[];
+
+export interface ModelSummary {
+  rows: SummaryRow[];
+  /** Layer names, row for row: feedback names the layer. */
+  names: string[];
+  trainableParams: number;
+  nonTrainableParams: number;
+}
+
+type Layer = tfType.layers.Layer;
+
+function configOf(layer: Layer): Record<string, unknown> {
+  return layer.getConfig() as Record<string, unknown>;
+}
+
+/** Keras writes (None, 64, 64, 3); tfjs has [null, 64, 64, 3]. An InputLayer's is a list of one. */
+function outputShapeOf(layer: Layer): SummaryRow {
+  const shape = layer.outputShape as (number | null)[] | (number | null)[][];
+  return layer.getClassName() === 'InputLayer' ? [shape as (number | null)[]] : (shape as SummaryRow);
+}
+
+function pair(v: unknown): unknown {
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+function extrasOf(layer: Layer): SummaryRow {
+  const config = configOf(layer);
+  switch (layer.getClassName()) {
+    case 'Conv2D': {
+      // The live initializer's own class: tfjs reports GlorotUniform as its base, VarianceScaling.
+      const init = (layer as unknown as { kernelInitializer?: { constructor: { className?: string } } }).kernelInitializer;
+      return [config.padding as string, (config.activation as string) ?? 'linear', init?.constructor.className ?? 'unknown'];
+    }
+    case 'MaxPooling2D':
+    case 'MaxPool2D':
+      return [pair(config.poolSize) as number[], pair(config.strides ?? config.poolSize) as number[], config.padding as string];
+    case 'ZeroPadding2D':
+      return [config.padding as SummaryRow];
+    case 'Dropout':
+      return [config.rate as number];
+    case 'Dense':
+      return [(config.activation as string) ?? 'linear'];
+    default:
+      return [];
+  }
+}
+
+/** The summary of a built model (tf.model or tf.sequential). */
+export function summarizeModel(model: tfType.LayersModel): ModelSummary {
+  const layers = model.layers;
+  const count = (weights: tfType.LayerVariable[]) => weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
+  return {
+    rows: layers.map((layer) => [layer.getClassName(), outputShapeOf(layer), layer.countParams(), ...extrasOf(layer)]),
+    names: layers.map((layer) => layer.name),
+    trainableParams: count(model.trainableWeights),
+    nonTrainableParams: count(model.nonTrainableWeights),
+  };
+}
+
+const isSummaryRows = (v: unknown): boolean => Array.isArray(v) && v.every((row) => Array.isArray(row) && typeof row[0] === 'string' && typeof row[2] === 'number');
+
+/** A reason if `v` is not a well-formed ModelSummary (it comes from a submission's process). */
+export function validateSummary(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return 'malformed model summary';
+  const s = v as Record<string, unknown>;
+  if (!isSummaryRows(s.rows)) return 'malformed model summary rows';
+  if (!Array.isArray(s.names) || s.names.length !== (s.rows as unknown[]).length || !s.names.every((n) => typeof n === 'string')) return 'malformed model summary names';
+  if (!Number.isSafeInteger(s.trainableParams) || !Number.isSafeInteger(s.nonTrainableParams)) return 'malformed model summary totals';
+  return null;
+}
+
+const FIELD_NAMES: Record<string, string[]> = {
+  Conv2D: ['padding', 'activation', 'kernel initializer'],
+  MaxPooling2D: ['pool size', 'strides', 'padding'],
+  ZeroPadding2D: ['padding'],
+  Dropout: ['rate'],
+  Dense: ['activation'],
+};
+
+function show(v: unknown): string {
+  return JSON.stringify(v).replace(/null/g, 'None').replace(/,/g, ', ');
+}
+
+function fieldName(className: string, index: number): string {
+  if (index === 0) return 'layer class';
+  if (index === 1) return 'output shape';
+  if (index === 2) return 'parameter count';
+  return FIELD_NAMES[className]?.[index - 3] ?? `setting ${index - 2}`;
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export interface SummaryComparison {
+  passed: boolean;
+  /** Every difference found, most important first; empty when the summaries match. */
+  differences: string[];
+}
+
+/**
+ * Compares summaries row by row, then the row count and the parameter totals. `describeRow` may
+ * say where a row sits (e.g. "stage 5, identity block b") for a long model.
+ */
+export function compareSummaries(expected: ModelSummary, actual: ModelSummary, describeRow: (index: number) => string = () => ''): SummaryComparison {
+  const differences: string[] = [];
+  const rowLabel = (i: number, name?: string) => {
+    const where = describeRow(i);
+    return `row ${i + 1}${where ? ` (${where})` : ''}${name ? `, layer "${name}"` : ''}`;
+  };
+  const common = Math.min(expected.rows.length, actual.rows.length);
+  for (let i = 0; i < common && differences.length < 5; i++) {
+    const e = expected.rows[i];
+    const a = actual.rows[i];
+    const className = String(e[0]);
+    if (e[0] !== a[0]) {
+      differences.push(`${rowLabel(i, actual.names[i])}: expected a ${className} layer, found ${String(a[0])}`);
+      continue;
+    }
+    const fields: string[] = [];
+    for (let f = 1; f < Math.max(e.length, a.length); f++) {
+      if (show(e[f]) === show(a[f])) continue;
+      const isCount = f === 2 && typeof e[f] === 'number' && typeof a[f] === 'number';
+      fields.push(`${fieldName(className, f)} ${isCount ? formatCount(e[f] as number) : show(e[f])} expected, ${isCount ? formatCount(a[f] as number) : show(a[f])} found`);
+    }
+    if (fields.length) differences.push(`${rowLabel(i, actual.names[i])} ${className}: ${fields.join('; ')}`);
+  }
+  if (expected.rows.length !== actual.rows.length) {
+    const missing = expected.rows.length > actual.rows.length;
+    const extra = (missing ? expected.rows : actual.rows).slice(common).map((r) => String(r[0]));
+    differences.push(
+      `the model has ${actual.rows.length} layers, expected ${expected.rows.length}: ${missing ? 'missing' : 'extra'} ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''} at the end`,
+    );
+  }
+  const totals = (s: ModelSummary) => [s.trainableParams + s.nonTrainableParams, s.trainableParams, s.nonTrainableParams];
+  const [et, etr, en] = totals(expected);
+  const [at, atr, an] = totals(actual);
+  if (et !== at || etr !== atr || en !== an) {
+    differences.push(`total params ${formatCount(at)} (trainable ${formatCount(atr)}, non-trainable ${formatCount(an)}), expected ${formatCount(et)} (trainable ${formatCount(etr)}, non-trainable ${formatCount(en)})`);
+  }
+  return { passed: differences.length === 0, differences };
+}
