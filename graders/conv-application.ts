@@ -240,8 +240,6 @@ async function judgeTraining(actual: Value, ctx: JudgeContext): Promise<Verdict[
   return verdicts;
 }
 
-const KERAS_INITIALIZER_HINT = "tfjs's Conv2D starts from glorotNormal, Keras's from glorot_uniform: pass kernelInitializer: 'glorotUniform' to match the course's model.";
-
 const exercises: ExerciseDefinition[] = [
   {
     id: 'initializeParameters',
@@ -287,7 +285,6 @@ const exercises: ExerciseDefinition[] = [
     points: 10,
     graded: true,
     outputNames: ['model'],
-    hint: KERAS_INITIALIZER_HINT,
     mistakes: [],
   },
   {
@@ -296,7 +293,6 @@ const exercises: ExerciseDefinition[] = [
     points: 5,
     graded: true,
     outputNames: ['model'],
-    hint: KERAS_INITIALIZER_HINT,
     mistakes: [],
   },
 ];

@@ -131,7 +131,9 @@ export function compareSummaries(expected: ModelSummary, actual: ModelSummary, d
     for (let f = 1; f < Math.max(e.length, a.length); f++) {
       if (show(e[f]) === show(a[f])) continue;
       const isCount = f === 2 && typeof e[f] === 'number' && typeof a[f] === 'number';
-      fields.push(`${fieldName(className, f)} ${isCount ? formatCount(e[f] as number) : show(e[f])} expected, ${isCount ? formatCount(a[f] as number) : show(a[f])} found`);
+      // tfjs's Conv2D default differs from Keras's, which the course's summaries record.
+      const why = e[f] === 'GlorotUniform' && a[f] === 'GlorotNormal' ? " (tfjs's Conv2D default; Keras's is glorot_uniform: pass kernelInitializer: 'glorotUniform')" : '';
+      fields.push(`${fieldName(className, f)} ${isCount ? formatCount(e[f] as number) : show(e[f])} expected, ${isCount ? formatCount(a[f] as number) : show(a[f])} found${why}`);
     }
     if (fields.length) differences.push(`${rowLabel(i, actual.names[i])} ${className}: ${fields.join('; ')}`);
   }

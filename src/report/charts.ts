@@ -43,3 +43,18 @@ export function distributionSpec(bands: { band: string; students: number }[]): T
     },
   };
 }
+
+/** A training run's cost per epoch, as a line. */
+export function costCurveSpec(costs: readonly (number | null)[], axis: { epoch: string; cost: string }): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 480,
+    height: 200,
+    data: { values: costs.map((cost, epoch) => ({ epoch, cost })).filter((d) => d.cost !== null) },
+    mark: { type: 'line', point: false },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: axis.epoch },
+      y: { field: 'cost', type: 'quantitative', title: axis.cost },
+    },
+  };
+}

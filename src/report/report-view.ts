@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult, TrainingMetrics } from '../engine/model.js';
 import { projectRoot } from '../paths.js';
 import { UsageError } from '../errors.js';
 
@@ -37,6 +37,31 @@ export function format(template: string, values: Record<string, string | number>
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+const accuracy = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(4));
+
+/** What training measured, in one sentence, plus the cost per epoch for the learning curve. */
+function trainingView(m: TrainingMetrics, t: Labels) {
+  const finite = m.costs.filter((c): c is number => c !== null);
+  return {
+    line: format(t.trainingLine, {
+      train: accuracy(m.trainAccuracy),
+      test: accuracy(m.testAccuracy),
+      epochs: m.epochs,
+      seconds: seconds(m.durationMs),
+      backend: m.backend ?? '?',
+      first: finite.length ? finite[0].toFixed(4) : '–',
+      last: finite.length ? finite[finite.length - 1].toFixed(4) : '–',
+    }),
+    costs: m.costs,
+  };
+}
+
+/** The GPU line of the environment: which GPU backend ran, if any did. */
+function gpuLine(result: GradeResult, t: Labels): string {
+  const onGpu = result.labs.find((l) => l.backend === 'webgpu' || (l.backend === 'tensorflow' && l.device?.includes('CUDA')));
+  return onGpu ? format(t.gpuUsed, { backend: onGpu.backend ?? '', device: onGpu.device ?? '' }) : t.noGpu;
+}
+
 export function reportView(result: GradeResult, lang: Lang) {
   const t = labels(lang);
   const status = (s: string) => t.statuses[s] ?? s;
@@ -49,7 +74,8 @@ export function reportView(result: GradeResult, lang: Lang) {
     points: lab.points,
     maxPoints: lab.maxPoints,
     message: lab.message,
-    ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
+    ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, device: lab.device ?? '?', version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
+    optional: lab.optional ?? false,
     exercises: lab.exercises.map((ex) => ({
       id: ex.id,
       title: ex.title,
@@ -60,6 +86,7 @@ export function reportView(result: GradeResult, lang: Lang) {
       maxPoints: ex.maxPoints,
       message: ex.message,
       code: ex.code,
+      training: ex.metrics ? trainingView(ex.metrics, t) : undefined,
       // Checks that were not run all say what the exercise's message says.
       checksRan: ex.checks.some((c) => c.status !== 'skipped'),
       checks: ex.checks.map((c) => ({
@@ -93,6 +120,7 @@ export function reportView(result: GradeResult, lang: Lang) {
     total: result.total,
     publicOnly: result.checks === 'public',
     environment: {
+      gpu: gpuLine(result, t),
       labgrade: format(t.labgrade, {
         version: result.labgradeVersion,
         node: result.environment.node,

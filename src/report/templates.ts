@@ -5,7 +5,7 @@ import Handlebars from 'handlebars';
 import { projectRoot } from '../paths.js';
 import type { GradeResult } from '../engine/model.js';
 import { cell, escapeHtml } from './markdown-text.js';
-import { pointsPerExerciseSpec, renderSvg } from './charts.js';
+import { costCurveSpec, pointsPerExerciseSpec, renderSvg } from './charts.js';
 import { reportView, type Lang } from './report-view.js';
 
 const handlebars = Handlebars.create();
@@ -46,6 +46,12 @@ export async function renderHtml(result: GradeResult, lang: Lang = 'en'): Promis
     view.labs.map(async (lab) => ({
       ...lab,
       chartSvg: await renderSvg(pointsPerExerciseSpec(lab.exercises, { earned: view.t.pointsEarned, missing: view.t.pointsMissed })),
+      exercises: await Promise.all(
+        lab.exercises.map(async (ex) => ({
+          ...ex,
+          curveSvg: ex.training?.costs.length ? await renderSvg(costCurveSpec(ex.training.costs, { epoch: view.t.epoch, cost: view.t.cost })) : undefined,
+        })),
+      ),
     })),
   );
   return renderTemplate('report.html.hbs', { ...view, labs });

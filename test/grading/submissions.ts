@@ -12,11 +12,12 @@ export function makeSubmission(files: Record<string, string>): string {
   return dir;
 }
 
-/** The reference solution with some code replaced; each replacement must apply exactly once. */
-export function referenceWith(replacements: [string, string][]): string {
+/** The reference solution (Lab 1's unless another lab file is named) with some code replaced; each replacement must apply exactly once. */
+export function referenceWith(replacements: [string, string][], labFile?: string): string {
+  const reference = labFile ? readFileSync(path.join(projectRoot, 'solutions', labFile), 'utf8') : REFERENCE;
   return replacements.reduce((text, [from, to]) => {
     const at = text.indexOf(from);
     if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`replacement target must occur once: ${from}`);
     return text.replace(from, to);
-  }, REFERENCE);
+  }, reference);
 }
