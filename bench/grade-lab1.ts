@@ -10,14 +10,10 @@ import { execaNode } from 'execa';
 import { convStepByStep } from '../graders/conv-step-by-step.js';
 import { gradeSubmission } from '../src/engine/grade-submission.js';
 import { projectRoot } from '../src/paths.js';
+import { median, recordBench } from './bench-record.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOAL_MS = 2000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -38,9 +34,12 @@ const submissions = {
 
 console.log(`Lab 1 grading, median of ${RUNS} runs (goal: <= ${GOAL_MS} ms per submission, CLI process included)`);
 console.log('submission       in-process ms   CLI wall ms   CLI / goal');
+const figures: Record<string, { inProcessMs: number; cliMs: number }> = {};
 for (const [name, dir] of Object.entries(submissions)) {
   const inProcess = median(await time(() => gradeSubmission(dir, [convStepByStep], { checks: 'all' })));
   const out = mkdtempSync(path.join(os.tmpdir(), 'labgrade-bench-'));
   const cli = median(await time(() => execaNode(path.join(projectRoot, 'bin', 'labgrade.js'), ['grade', dir, '--out', out])));
   console.log(`${name.padEnd(16)} ${inProcess.toFixed(0).padStart(13)} ${cli.toFixed(0).padStart(13)} ${(cli / GOAL_MS).toFixed(2).padStart(12)}`);
+  figures[name] = { inProcessMs: Math.round(inProcess), cliMs: Math.round(cli) };
 }
+recordBench('lab1-grading', { goalMs: GOAL_MS, runs: RUNS, figures });

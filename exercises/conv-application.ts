@@ -58,9 +58,9 @@ export function initializeParameters(seed = 1): Parameters {
  * MAXPOOL (4×4, stride 4, SAME) → FLATTEN → dense layer with no activation. Returns the logits Z3 (m, 6).
  */
 export function forwardPropagation(X: tf.Tensor4D, parameters: Parameters): tf.Tensor2D {
-  const { W1, W2, W3, b3 } = parameters;
   let Z3: tf.Tensor2D | null = null;
-  // ### START CODE HERE ### (≈ 8 lines)
+  // ### START CODE HERE ### (≈ 9 lines)
+  // const { W1, W2, W3, b3 } = parameters;
   // tf.conv2d(X, W1, 1, 'same'), tf.relu, tf.maxPool(A, 8, 8, 'same'), ...
   // Flatten with tf.reshape(P2, [P2.shape[0], -1]), then tf.add(tf.matMul(F, W3), b3).
   // ### END CODE HERE ###

@@ -62,7 +62,7 @@ export function conv2dBackpropFilterFromOps(tf: Tf, x: Tensor4D, dy: Tensor4D, f
 }
 
 /** Inserts stride − 1 zeros between the rows and columns of dy (a transposed convolution's input). */
-function interleaveZeros(tf: Tf, dy: Tensor4D, sh: number, sw: number): Tensor4D {
+export function interleaveZeros(tf: Tf, dy: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape;
   const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);

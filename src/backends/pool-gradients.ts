@@ -1,10 +1,11 @@
 /**
- * A max-pool gradient built from tf ops for non-overlapping windows (stride = pool size, as in the
- * labs' 8×8/8 and 4×4/4 pools): wasm's own MaxPoolGrad kernel was half of a Lab 2 training step.
- * Each window's gradient goes to its first maximum in row-major order, as the stock kernels do.
- * Other windows keep the backend's own kernel.
+ * A max-pool gradient built from tf ops. wasm's own MaxPoolGrad was half of a Lab 2 training step,
+ * and with overlapping windows (Lab 1's f 2 / stride 1 case) it disagrees with the cpu kernel on 2
+ * of 150 values. Each window's gradient goes to its first maximum in row-major order, as the
+ * stock cpu kernel does.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import { interleaveZeros } from './conv-gradients.js';
 
 type Tf = typeof tfType;
 type Tensor4D = tfType.Tensor4D;
@@ -16,50 +17,61 @@ export interface MaxPoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** The op-built gradient, or null where the windows overlap or skip (stride ≠ pool size). */
-export function maxPoolGradFromOps(tf: Tf, dy: Tensor4D, x: Tensor4D, attrs: MaxPoolGradAttrs): Tensor4D | null {
+export function maxPoolGradFromOps(tf: Tf, dy: Tensor4D, x: Tensor4D, attrs: MaxPoolGradAttrs): Tensor4D {
   const info = tf.backend_util.computePool2DInfo(x.shape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { filterHeight: kh, filterWidth: kw, strideHeight, strideWidth, outHeight, outWidth } = info;
-  if (strideHeight !== kh || strideWidth !== kw) return null;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
   const [n, height, width, channels] = x.shape;
   const { top, left } = info.padInfo;
-  const coveredH = outHeight * kh;
-  const coveredW = outWidth * kw;
+  // The input framed so that every window lies inside it: -∞ where 'same' padding reaches past it.
+  const spanH = (outHeight - 1) * sh + kh;
+  const spanW = (outWidth - 1) * sw + kw;
+  const bottom = Math.max(0, spanH - height - top);
+  const right = Math.max(0, spanW - width - left);
+  const frameH = height + top + bottom;
+  const frameW = width + left + right;
   return tf.tidy(() => {
-    // Lay the windows out whole: pad with -∞ where 'same' padding reaches past the input, and
-    // drop rows/columns no window covers ('valid' with a remainder).
-    const exact = top === 0 && left === 0 && coveredH === height && coveredW === width;
-    const padded = exact ? x : tf.pad(x, [[0, 0], [top, Math.max(0, coveredH - height - top)], [left, Math.max(0, coveredW - width - left)], [0, 0]], -Infinity);
-    const whole = exact ? x : tf.slice(padded, [0, 0, 0, 0], [n, coveredH, coveredW, channels]);
-    const windows = tf.reshape(tf.transpose(tf.reshape(whole, [n, outHeight, kh, outWidth, kw, channels]), [0, 1, 3, 5, 2, 4]), [n, outHeight, outWidth, channels, kh * kw]);
-    // oneHot as int32, then cast: wasm's OneHot ignores a float32 dtype and returns the int bits.
-    const firstMax = tf.cast(tf.oneHot(tf.argMax(windows, -1), kh * kw), 'float32');
-    const routed = tf.mul(firstMax, tf.expandDims(dy, -1));
-    const spread = tf.reshape(tf.transpose(tf.reshape(routed, [n, outHeight, outWidth, channels, kh, kw]), [0, 1, 4, 2, 5, 3]), [n, coveredH, coveredW, channels]);
-    // Back to the input's frame: drop the padding, and give uncovered rows/columns zero gradient.
-    if (exact) return spread as Tensor4D;
-    const rows = Math.min(height, coveredH - top);
-    const cols = Math.min(width, coveredW - left);
-    const inside = tf.slice(spread, [0, top, left, 0], [n, rows, cols, channels]);
-    return tf.pad(inside, [[0, 0], [0, height - rows], [0, width - cols], [0, 0]]) as Tensor4D;
+    const framed = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], -Infinity) : x;
+    let spread: tfType.Tensor;
+    if (sh === kh && sw === kw) {
+      // Windows tile the frame: one reshape lays them out, one puts the gradient back.
+      const whole = spanH === frameH && spanW === frameW ? framed : tf.slice(framed, [0, 0, 0, 0], [n, spanH, spanW, channels]);
+      const windows = tf.reshape(tf.transpose(tf.reshape(whole, [n, outHeight, kh, outWidth, kw, channels]), [0, 1, 3, 5, 2, 4]), [n, outHeight, outWidth, channels, kh * kw]);
+      const routed = routeToFirstMax(tf, windows, dy, kh * kw);
+      const tiled = tf.reshape(tf.transpose(tf.reshape(routed, [n, outHeight, outWidth, channels, kh, kw]), [0, 1, 4, 2, 5, 3]), [n, spanH, spanW, channels]);
+      spread = tf.pad(tiled, [[0, 0], [0, frameH - spanH], [0, frameW - spanW], [0, 0]]);
+    } else {
+      // Overlapping (or gapped) windows: one strided view per position in the window.
+      const offsets = Array.from({ length: kh * kw }, (_, k) => [Math.floor(k / kw), k % kw] as const);
+      const views = offsets.map(([i, j]) => tf.stridedSlice(framed, [0, i, j, 0], [n, i + (outHeight - 1) * sh + 1, j + (outWidth - 1) * sw + 1, channels], [1, sh, sw, 1]));
+      const routed = tf.unstack(routeToFirstMax(tf, tf.stack(views, 4), dy, kh * kw), 4) as Tensor4D[];
+      const placed = routed.map((g, k) => {
+        const [i, j] = offsets[k];
+        const dilated = interleaveZeros(tf, g, sh, sw);
+        return tf.pad(dilated, [[0, 0], [i, frameH - i - dilated.shape[1]], [j, frameW - j - dilated.shape[2]], [0, 0]]);
+      });
+      spread = tf.addN(placed);
+    }
+    return (spread.shape[1] === height && spread.shape[2] === width ? spread : tf.slice(spread, [0, top, left, 0], [n, height, width, channels])) as Tensor4D;
   });
 }
 
-/** Puts the op-built gradient in front of `backendName`'s own MaxPoolGrad, which handles the rest. */
+/** dy routed, per window, to the first maximum of its `size` values (the last axis). */
+function routeToFirstMax(tf: Tf, windows: tfType.Tensor, dy: Tensor4D, size: number): tfType.Tensor {
+  // oneHot as int32, then cast: wasm's OneHot ignores a float32 dtype and returns the int bits.
+  const firstMax = tf.cast(tf.oneHot(tf.argMax(windows, -1), size), 'float32');
+  return tf.mul(firstMax, tf.expandDims(dy, -1));
+}
+
+/** Replaces `backendName`'s MaxPoolGrad with the op-built one. */
 export function registerMaxPoolGradKernel(tf: Tf, backendName: string): void {
-  const stock = tf.getKernel('MaxPoolGrad', backendName);
-  if (!stock) throw new Error(`backend ${backendName} has no MaxPoolGrad kernel to fall back on`);
-  tf.unregisterKernel('MaxPoolGrad', backendName);
+  if (tf.getKernel('MaxPoolGrad', backendName)) tf.unregisterKernel('MaxPoolGrad', backendName);
   tf.registerKernel({
     kernelName: 'MaxPoolGrad',
     backendName,
-    kernelFunc: (args) => {
-      const { dy, input } = args.inputs;
-      if (dy instanceof tf.Tensor && input instanceof tf.Tensor) {
-        const fast = maxPoolGradFromOps(tf, dy as Tensor4D, input as Tensor4D, args.attrs as unknown as MaxPoolGradAttrs);
-        if (fast) return fast;
-      }
-      return stock.kernelFunc(args);
+    kernelFunc: ({ inputs, attrs }) => {
+      const { dy, input } = inputs;
+      if (!(dy instanceof tf.Tensor) || !(input instanceof tf.Tensor)) throw new Error('MaxPoolGrad was called without its inputs');
+      return maxPoolGradFromOps(tf, dy as Tensor4D, input as Tensor4D, attrs as unknown as MaxPoolGradAttrs);
     },
   });
 }

@@ -111,8 +111,8 @@ async function keptOutcome(folder: string, outDir: string, contentHash: string, 
     previous.submission.contentHash === contentHash &&
     previous.checks === options.checks &&
     previous.labs.map((l) => l.id).join() === labIds &&
-    // Skipped checks (training skipped, data missing) may run this time.
-    !previous.labs.some((l) => l.exercises.some((e) => e.checks.some((c) => c.status === 'skipped')))
+    // Checks skipped last time (training skipped, data missing) may run this time.
+    !previous.labs.some((l) => l.incomplete)
   ) {
     // The grades stand; the reports are rendered again, in case another language was asked for.
     await writeReports(outDir, previous, options.lang);

@@ -235,6 +235,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
       device: holder.device,
       tfjsVersion: holder.tfjsVersion,
       ...(lab.optional ? { optional: true } : {}),
+      ...((options.skipTraining && lab.exercises.some((e) => e.trains)) || dataProblem ? { incomplete: true } : {}),
     };
   } finally {
     holder.close();

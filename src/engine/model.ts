@@ -72,6 +72,8 @@ export interface LabResult {
   device?: string;
   tfjsVersion?: string;
   optional?: boolean;
+  /** Some checks were not run for reasons outside the submission (training skipped, dataset missing): a rerun may grade more. */
+  incomplete?: boolean;
 }
 
 export interface StudentInfo {

@@ -16,7 +16,7 @@ const example = (name: string) => path.join(projectRoot, 'examples', 'submission
 describe('labgrade grade', () => {
   test('grades a folder anywhere on disk and writes result.json and report.md (exit 0)', async () => {
     const out = tmp();
-    const r = await run('grade', example('sample-report-mistakes'), '--out', out);
+    const r = await run('grade', example('sample-report-mistakes'), '--out', out, '--lab', 'conv-step-by-step');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('example-sample-report: 39 / 50 points');
     const result = JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8'));
@@ -29,7 +29,7 @@ describe('labgrade grade', () => {
     const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE, 'student.json': '{"id": "s1"}' });
     expect(existsSync(path.join(dir, 'node_modules'))).toBe(false);
     const out = tmp();
-    const r = await run('grade', dir, '--out', out);
+    const r = await run('grade', dir, '--out', out, '--lab', 'conv-step-by-step');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('s1: 50 / 50 points');
   });

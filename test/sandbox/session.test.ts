@@ -10,7 +10,7 @@ import { makeSubmission } from '../grading/submissions.js';
 
 async function start(source: string, limits = DEFAULT_LIMITS) {
   const dir = makeSubmission({ 'lab.ts': source });
-  const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, 'cpu', limits);
+  const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, { backend: 'cpu' }, limits);
   if (started.kind !== 'loaded') throw new Error(`did not load: ${JSON.stringify(started)}`);
   return started.session;
 }
@@ -77,7 +77,7 @@ describe('SandboxSession', () => {
     const dir = makeSubmission({ 'lab.ts': 'export const x = 1;' });
     const bundle = await bundleSubmission(path.join(dir, 'lab.ts'));
     const before = new Set(childPids());
-    const started = await SandboxSession.start(bundle, dir, 'cpu', { ...DEFAULT_LIMITS, startupTimeoutMs: 20 });
+    const started = await SandboxSession.start(bundle, dir, { backend: 'cpu' }, { ...DEFAULT_LIMITS, startupTimeoutMs: 20 });
     expect(started).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('did not start within 20 ms') });
     expect(await eventually(() => childPids().every((pid) => before.has(pid)))).toBe(true);
   });
