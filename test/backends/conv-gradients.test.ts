@@ -30,7 +30,7 @@ const cases: Case[] = [
 ];
 
 function randomTensor(rng: RandomState, shape: readonly number[]): tf.Tensor4D {
-  return tf.tensor(Array.from(rng.randn(shape.reduce((a, b) => a * b, 1))), [...shape]) as tf.Tensor4D;
+  return tf.tensor<tf.Rank>(Array.from(rng.randn(shape.reduce((a, b) => a * b, 1))), [...shape]) as tf.Tensor4D;
 }
 
 function expectClose(actual: tf.Tensor, expected: tf.Tensor): void {
