@@ -33,7 +33,7 @@ describe('grade-class', () => {
   const unsharded = tmp();
 
   test('killed mid-run and resumed: every student graded once, nothing lost or half-written', async () => {
-    const first = execaNode(BIN, ['grade-class', klass.dir, '--out', unsharded, '--jobs', '2'], { reject: false, all: true });
+    const first = execaNode(BIN, ['grade-class', klass.dir, '--out', unsharded, '--jobs', '2', '--lab', 'conv-step-by-step'], { reject: false, all: true });
     await waitFor(() => resultFiles(unsharded).length >= 6, 60_000);
     first.kill('SIGKILL');
     await first;
