@@ -1,10 +1,11 @@
-/** The labs labgrade knows, in course order. Lab 3 plugs in here. */
+/** The labs labgrade knows, in course order. */
 import type { LabDefinition } from '../src/engine/lab-definition.js';
 import { UsageError } from '../src/errors.js';
 import { convStepByStep } from './conv-step-by-step.js';
 import { convApplication } from './conv-application.js';
+import { residualNetworks } from './residual-networks.js';
 
-export const labs: readonly LabDefinition[] = [convStepByStep, convApplication];
+export const labs: readonly LabDefinition[] = [convStepByStep, convApplication, residualNetworks];
 
 export function findLab(id: string): LabDefinition | undefined {
   return labs.find((lab) => lab.id === id || lab.file === id);

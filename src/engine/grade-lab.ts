@@ -201,7 +201,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
     return ungradedLab(lab, cases, 'error', `${lab.file} could not be compiled:\n${err.message}`, started, source);
   }
   const timeouts = { ...lab.timeouts, ...options.timeouts };
-  const needsData = cases.some((c) => c.datasets.length > 0);
+  const needsData = cases.some((c) => c.datasets.length > 0) || lab.exercises.some((e) => e.assessFiles);
   const dataProblem = needsData ? datasetProblem(options.dataDir) : null;
   const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: needsData && !dataProblem ? options.dataDir : undefined };
   const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
@@ -212,6 +212,10 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
     if ('failure' in first) return ungradedLab(lab, cases, 'error', first.failure, started, source);
     const exercises: ExerciseResult[] = [];
     for (const def of lab.exercises) {
+      if (def.assessFiles) {
+        exercises.push(await gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem, options.dataDir));
+        continue;
+      }
       const exerciseCases = cases.filter((c) => c.fixture.exercise === def.id);
       const code = studentCode.get(def.id);
       if (holder.exports[def.id] !== 'function') {
@@ -257,6 +261,32 @@ function datasetProblem(dataDir: string | undefined): string | null {
   }
 }
 
+/** A file exercise (a trained model): judged here, as data; its checks are the verdicts. */
+async function gradeFiles(
+  def: ExerciseDefinition,
+  assess: NonNullable<ExerciseDefinition['assessFiles']>,
+  submissionDir: string,
+  dataProblem: string | null,
+  dataDir: string | undefined,
+): Promise<ExerciseResult> {
+  const started = performance.now();
+  const base = { id: def.id, title: def.title, graded: def.graded, maxPoints: def.points };
+  if (dataProblem || !dataDir) {
+    const message = `not run: the dataset is not available: ${dataProblem ?? 'no datasets folder was given'}`;
+    const checks = scoreChecks(def.points, [{ id: `${def.id}/data`, public: true, description: def.title, status: 'skipped', passed: false, message, durationMs: 0 }]);
+    return { ...base, status: 'skipped', message, points: 0, checks };
+  }
+  const assessment = await assess(submissionDir, dataDir);
+  if ('missing' in assessment) return { ...base, status: 'missing', message: assessment.missing, points: 0, checks: [] };
+  const durationMs = Math.round(performance.now() - started);
+  const checks = scoreChecks(
+    def.points,
+    assessment.verdicts.map((v) => ({ id: `${def.id}/${v.idSuffix}`, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs })),
+  );
+  const metrics = assessment.verdicts.find((v) => v.metrics)?.metrics;
+  return { ...base, status: exerciseStatus(checks), ...sumPoints(checks), checks, ...(metrics ? { metrics } : {}) };
+}
+
 interface ExerciseContext {
   holder: SessionHolder;
   lab: LabDefinition;
@@ -299,6 +329,7 @@ async function judgeCustom(
     passed: v.passed,
     message: v.message,
     actual: summarizeValue(outcome.value),
+    ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
   }));
   return { checks, metrics };
 }
@@ -345,7 +376,8 @@ async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: 
       outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, args, Math.max(1, Math.round(deadline - performance.now())));
     }
     if (outcome.kind === 'timeout') timedOut = true;
-    if (def.judge) {
+    if (loaded.fixture.judge) {
+      if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
       const judged = await judgeCustom({ ...def, judge: def.judge }, outcome, args, loaded, ctx);
       checks.push(...judged.checks);
       metrics ??= judged.metrics;

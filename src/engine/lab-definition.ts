@@ -1,7 +1,7 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tolerance } from './compare.js';
-import type { TrainingMetrics } from './model.js';
+import type { Diagnosis, TrainingMetrics } from './model.js';
 import type { Value } from './values.js';
 
 export interface MistakeContext {
@@ -41,6 +41,8 @@ export interface Verdict {
   description: string;
   passed: boolean;
   message: string;
+  /** A typical mistake the output shows. */
+  diagnosis?: Diagnosis;
   metrics?: TrainingMetrics;
 }
 
@@ -57,15 +59,24 @@ export interface ExerciseDefinition {
   mistakes: readonly MistakeDefinition[];
   tolerance?: Tolerance;
   /**
-   * Judges a call's output itself, where comparing it with one expected output is not the test
-   * (random initial values, training thresholds). Runs in the grading process, never the child.
+   * Judges a call's output itself, for the cases whose recipe says `"judge": true`, where comparing
+   * it with one expected output is not the test (random initial values, training thresholds).
+   * Runs in the grading process, never the child.
    */
   judge?: (actual: Value, ctx: JudgeContext) => Promise<Verdict[]>;
   /** Trains a model: skipped, with the reason, under --skip-training. */
   trains?: boolean;
   /** This exercise's own time limit, where the lab's would not do (training). */
   timeoutMs?: number;
+  /**
+   * An exercise that is a file of the submission rather than a function (a trained model): judged
+   * in the grading process, as data, with the datasets folder. No function is called.
+   */
+  assessFiles?: (submissionDir: string, dataDir: string) => Promise<FilesAssessment>;
 }
+
+/** What a file exercise found: its checks, or that the file is not there (and what was looked for). */
+export type FilesAssessment = { verdicts: Verdict[] } | { missing: string };
 
 export interface LabDefinition {
   /** The lab file's base name, e.g. "conv-step-by-step". */

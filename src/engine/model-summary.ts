@@ -11,7 +11,7 @@ export type SummaryRow = (string | number | null | SummaryRow | (number | null)[
 
 export interface ModelSummary {
   rows: SummaryRow[];
-  /** Layer names, row for row: feedback names the layer. */
+  /** Layer names given by the code, row for row ('' where tfjs made one up): feedback names the layer. */
   names: string[];
   trainableParams: number;
   nonTrainableParams: number;
@@ -55,13 +55,23 @@ function extrasOf(layer: Layer): SummaryRow {
   }
 }
 
+/**
+ * tfjs names unnamed layers from a process-wide counter ("dense_Dense4", "input1"): such names say
+ * nothing to a student and change with what ran before, so summaries leave them out ('').
+ */
+function givenName(layer: Layer): string {
+  const className = layer.getClassName();
+  const generated = new RegExp(`^(\\w+_${className}\\d+|input\\d+)$`);
+  return generated.test(layer.name) ? '' : layer.name;
+}
+
 /** The summary of a built model (tf.model or tf.sequential). */
 export function summarizeModel(model: tfType.LayersModel): ModelSummary {
   const layers = model.layers;
   const count = (weights: tfType.LayerVariable[]) => weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
   return {
     rows: layers.map((layer) => [layer.getClassName(), outputShapeOf(layer), layer.countParams(), ...extrasOf(layer)]),
-    names: layers.map((layer) => layer.name),
+    names: layers.map(givenName),
     trainableParams: count(model.trainableWeights),
     nonTrainableParams: count(model.nonTrainableWeights),
   };

@@ -66,13 +66,13 @@ describe('model summaries', () => {
   test('a wrong pool size names the row, the layer and the fields that differ', () => {
     const { passed, differences } = compareSummaries(reference, summarizeModel(variant('pool2')));
     expect(passed).toBe(false);
-    expect(differences[0]).toMatch(/^row 7, layer "max_pooling2d[^"]*" MaxPooling2D: output shape \[None, 2, 2, 16\] expected, \[None, 4, 4, 16\] found; pool size \[4, 4\] expected, \[2, 2\] found; strides \[4, 4\] expected, \[2, 2\] found$/);
+    expect(differences[0]).toMatch(/^row 7 MaxPooling2D: output shape \[None, 2, 2, 16\] expected, \[None, 4, 4, 16\] found; pool size \[4, 4\] expected, \[2, 2\] found; strides \[4, 4\] expected, \[2, 2\] found$/);
     expect(differences.some((d) => d.startsWith('total params 2,462 (trainable 2,462, non-trainable 0), expected 1,310'))).toBe(true);
   });
 
   test('a missing Flatten is found where the rows part', () => {
     const { differences } = compareSummaries(reference, summarizeModel(variant('no-flatten')));
-    expect(differences[0]).toMatch(/^row 8, layer "dense[^"]*": expected a Flatten layer, found Dense$/);
+    expect(differences[0]).toMatch(/^row 8: expected a Flatten layer, found Dense$/);
     expect(differences).toContain('the model has 8 layers, expected 9: missing Dense at the end');
   });
 

@@ -45,7 +45,7 @@ describe('Lab 2 structure (training skipped)', () => {
     // The flattened size no longer fits W3 [64, 6]: the matMul says so.
     expect(ex.forwardPropagation.checks[0].message).toMatch(/forwardPropagation threw/);
     expect(ex.convolutionalModel.points).toBe(0);
-    expect(ex.convolutionalModel.checks[0].message).toMatch(/row 7, layer "max_pooling2d[^"]*" MaxPooling2D: output shape \[None, 2, 2, 16\] expected, \[None, 4, 4, 16\] found; pool size \[4, 4\] expected, \[2, 2\] found/);
+    expect(ex.convolutionalModel.checks[0].message).toMatch(/row 7 MaxPooling2D: output shape \[None, 2, 2, 16\] expected, \[None, 4, 4, 16\] found; pool size \[4, 4\] expected, \[2, 2\] found/);
     for (const id of ['initializeParameters', 'computeCost', 'happyModel']) expect([id, ex[id].status]).toEqual([id, 'passed']);
   });
 
@@ -57,7 +57,7 @@ describe('Lab 2 structure (training skipped)', () => {
     const ex = byId(await grade(dir, { skipTraining: true }));
     expect(ex.forwardPropagation.points).toBe(0);
     expect(ex.convolutionalModel.points).toBe(0);
-    expect(ex.convolutionalModel.checks[0].message).toMatch(/row 8, layer "dense[^"]*": expected a Flatten layer, found Dense/);
+    expect(ex.convolutionalModel.checks[0].message).toMatch(/row 8: expected a Flatten layer, found Dense/);
     expect(ex.convolutionalModel.checks[0].message).toMatch(/the model has 8 layers, expected 9/);
     expect(ex.computeCost.status).toBe('passed');
   });

@@ -1,0 +1,35 @@
+/** A trained SIGNS classifier's accuracy on the official 120 test images, measured by labgrade. */
+import type * as tfType from '@tensorflow/tfjs';
+import { signsTensors } from '../data/dataset-tensors.js';
+
+export interface Evaluation {
+  accuracy: number;
+  correct: number;
+  total: number;
+  durationMs: number;
+}
+
+const BATCH = 40;
+
+export async function evaluateOnSignsTest(tf: typeof tfType, model: tfType.LayersModel, dataDir: string): Promise<Evaluation> {
+  const started = performance.now();
+  const data = signsTensors(tf, dataDir);
+  const X = data['signs/test/x'];
+  const labels = tf.tidy(() => tf.argMax(data['signs/test/y'], 1));
+  const total = X.shape[0];
+  try {
+    let correct = 0;
+    for (let start = 0; start < total; start += BATCH) {
+      const size = Math.min(BATCH, total - start);
+      const hits = tf.tidy(() => {
+        const predicted = tf.argMax(model.predict(tf.slice(X, start, size)) as tfType.Tensor, 1);
+        return tf.sum(tf.cast(tf.equal(predicted, tf.slice(labels, start, size)), 'int32'));
+      });
+      correct += (await hits.data())[0];
+      hits.dispose();
+    }
+    return { accuracy: correct / total, correct, total, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    tf.dispose([...Object.values(data), labels]);
+  }
+}
