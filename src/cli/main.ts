@@ -9,6 +9,8 @@ import { registerFixtures } from './commands/fixtures.js';
 import { registerGradeClass } from './commands/grade-class.js';
 import { registerMerge } from './commands/merge.js';
 import { registerKit } from './commands/kit.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerTrain } from './commands/train.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('labgrade')
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
   registerGradeClass(program, setExitCode);
   registerMerge(program, setExitCode);
   registerKit(program, setExitCode);
+  registerEvaluate(program, setExitCode);
+  registerTrain(program, setExitCode);
   registerFixtures(program, setExitCode);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -130,7 +130,7 @@ function describeThrown(error: ThrownError): string {
  * What went wrong in a call, in words. A hidden check shows no text the submission controls (an
  * error's message, what it printed): that text could carry the hidden inputs out.
  */
-function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string {
+export function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string {
   switch (outcome.kind) {
     case 'threw':
       if (reveal) return `threw ${describeThrown(outcome.error)}`;
@@ -141,6 +141,8 @@ function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>
       return reveal && outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
     case 'stale':
       return `could not run: the submission keeps changing ${outcome.tampered.join(', ')} between calls`;
+    case 'trained':
+      return 'answered a function call with a trained model';
   }
 }
 

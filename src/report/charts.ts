@@ -58,3 +58,20 @@ export function costCurveSpec(costs: readonly (number | null)[], axis: { epoch: 
     },
   };
 }
+
+/** Curves per epoch (e.g. loss and val_loss), one line per series. */
+export function learningCurvesSpec(series: Record<string, readonly number[]>, axis: { epoch: string; value: string }): TopLevelSpec {
+  const values = Object.entries(series).flatMap(([name, ys]) => ys.map((value, epoch) => ({ epoch: epoch + 1, series: name, value })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 480,
+    height: 200,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: axis.epoch },
+      y: { field: 'value', type: 'quantitative', title: axis.value },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  };
+}

@@ -10,6 +10,7 @@ import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './pro
 import { activateBackend, type BackendChoice } from '../backends/backends.js';
 import { isDatasetName, signsTensors } from '../data/dataset-tensors.js';
 import * as courseUtils from '../course-utils/index.js';
+import { trainModel, type TrainOptions } from '../training/train-model.js';
 import { hardenProcess } from './harden.js';
 import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integrity.js';
 
@@ -113,8 +114,30 @@ async function call(id: number, fnName: string, args: (Value | DatasetRef)[]): P
   await send(changed.length > 0 ? { ...reply, tampered: changed } : reply);
 }
 
+/** Builds the submission's model and trains it with labgrade's recipe (labgrade train). */
+async function train(id: number, fnName: string, args: Value[], options: TrainOptions): Promise<void> {
+  const start = performance.now();
+  try {
+    const build = submission?.[fnName];
+    if (typeof build !== 'function') throw new Error(`${fnName} is not an exported function`);
+    const model = build(...args.map((a) => decodeToTf(tf, a)));
+    if (!(model instanceof tf.LayersModel)) throw new Error(`${fnName} must return a tf.LayersModel (tf.model({inputs, outputs}))`);
+    const trained = await trainModel(tf, model, datasetTensor('signs/train/x'), datasetTensor('signs/train/y'), options, (p) => {
+      void send({ type: 'progress', id, ...p });
+    });
+    await send({ type: 'trained', id, ...trained, durationMs: performance.now() - start });
+  } catch (thrown) {
+    await send({ type: 'threw', id, error: describeThrown(thrown), durationMs: performance.now() - start });
+  }
+}
+
 process.on('message', (message: ParentMessage) => {
-  const work = message.type === 'load' ? load(message.code, message.filename, message.backend, message.dataDir) : call(message.id, message.fn, message.args);
+  const work =
+    message.type === 'load'
+      ? load(message.code, message.filename, message.backend, message.dataDir)
+      : message.type === 'train'
+        ? train(message.id, message.fn, message.args, message.options)
+        : call(message.id, message.fn, message.args);
   work.catch((err) => {
     // A reply that cannot be sent means the parent is gone or the value could not be serialized.
     process.stderr.write(`labgrade child: ${String(err)}\n`);

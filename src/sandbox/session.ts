@@ -11,6 +11,7 @@ import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
 import type { BackendChoice } from '../backends/backends.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
+import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
 export interface SandboxLimits {
   /** V8 old-space cap for the child (--max-old-space-size). */
@@ -32,7 +33,9 @@ export type CallOutcome =
   /** Not run: the process had been changed between calls; run it again in a fresh process. */
   | { kind: 'stale'; tampered: string[]; durationMs: number }
   /** `detail` quotes what the process printed (student-controlled), kept apart so hidden checks can omit it. */
-  | { kind: 'crashed'; reason: string; detail?: string; durationMs: number };
+  | { kind: 'crashed'; reason: string; detail?: string; durationMs: number }
+  /** A training request's model (see SandboxSession.train). */
+  | { kind: 'trained'; trained: TrainedModel; durationMs: number };
 
 export type StartOutcome =
   | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
@@ -125,6 +128,7 @@ type ChildProcessPromise = ReturnType<typeof spawnChild>;
 
 export class SandboxSession {
   private pending = new Map<number, (outcome: CallOutcome) => void>();
+  private progressListeners = new Map<number, (progress: EpochProgress) => void>();
   private nextId = 1;
   private exitReason: string | null = null;
   private killedFor: string | null = null;
@@ -190,21 +194,36 @@ export class SandboxSession {
 
   /** Calls an exported function; resolves with its encoded result or what went wrong. */
   call(fn: string, args: (Value | DatasetRef)[], timeoutMs: number): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'call', id, fn, args }), timeoutMs);
+  }
+
+  /**
+   * Builds a model with the exported function `fn` and trains it in the child (labgrade's recipe
+   * on SIGNS); `onProgress` hears of every batch. Resolves with the trained model's artifacts.
+   */
+  train(fn: string, args: Value[], options: TrainOptions, timeoutMs: number, onProgress: (p: EpochProgress) => void): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'train', id, fn, args, options }), timeoutMs, onProgress);
+  }
+
+  private request(message: (id: number) => ParentMessage, timeoutMs: number, onProgress?: (p: EpochProgress) => void): Promise<CallOutcome> {
     const started = performance.now();
     if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit('had already stopped'), durationMs: 0 });
     const id = this.nextId++;
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.progressListeners.delete(id);
         this.kill(`exceeded the ${timeoutMs} ms time limit`);
         resolve({ kind: 'timeout', durationMs: performance.now() - started, limitMs: timeoutMs });
       }, timeoutMs);
+      if (onProgress) this.progressListeners.set(id, onProgress);
       this.pending.set(id, (outcome) => {
         clearTimeout(timer);
         this.pending.delete(id);
+        this.progressListeners.delete(id);
         resolve(outcome);
       });
-      this.post({ type: 'call', id, fn, args });
+      this.post(message(id));
     });
   }
 
@@ -260,6 +279,15 @@ export class SandboxSession {
       return;
     }
     for (const listener of [...this.listeners]) listener(message);
+    if (message.type === 'progress') {
+      const { id, epoch, epochs, batch, batches, logs } = message;
+      this.progressListeners.get(id)?.({ epoch, epochs, batch, batches, logs });
+      return;
+    }
+    if (message.type === 'trained') {
+      this.pending.get(message.id)?.({ kind: 'trained', trained: { artifacts: message.artifacts, history: message.history, reductions: message.reductions }, durationMs: message.durationMs });
+      return;
+    }
     if (message.type !== 'result' && message.type !== 'threw' && message.type !== 'stale') return;
     const settle = this.pending.get(message.id);
     if (!settle) return;
@@ -308,14 +336,39 @@ export class SandboxSession {
   }
 }
 
-const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw', 'stale']);
+const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw', 'stale', 'progress', 'trained']);
+
+const isFiniteRecord = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).length <= 20 && Object.values(v).every((x) => typeof x === 'number');
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** A trained model from the child: weight specs that add up to the weight data, history of numbers. */
+function isTrainedMessage(m: Record<string, unknown>): boolean {
+  const artifacts = m.artifacts as Record<string, unknown> | undefined;
+  if (!artifacts || typeof artifacts.modelTopology !== 'object' || artifacts.modelTopology === null || !(artifacts.weightData instanceof ArrayBuffer)) return false;
+  const specs = artifacts.weightSpecs;
+  if (!Array.isArray(specs) || specs.length > 10_000) return false;
+  let floats = 0;
+  for (const spec of specs as Record<string, unknown>[]) {
+    if (typeof spec?.name !== 'string' || spec.name.length > 200 || spec.dtype !== 'float32' || !Array.isArray(spec.shape) || !spec.shape.every(isCount)) return false;
+    floats += (spec.shape as number[]).reduce((a, b) => a * b, 1);
+  }
+  if (floats * 4 !== artifacts.weightData.byteLength) return false;
+  const history = m.history as Record<string, unknown>;
+  if (typeof history !== 'object' || history === null || !Object.values(history).every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'))) return false;
+  return Array.isArray(m.reductions) && typeof m.durationMs === 'number';
+}
 
 /** The child is untrusted: only messages of the protocol's shape are looked at. */
 export function isChildMessage(m: unknown): m is ChildMessage {
   if (typeof m !== 'object' || m === null) return false;
   const { type, id, exports } = m as Record<string, unknown>;
   if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) return false;
-  if ((type === 'result' || type === 'threw' || type === 'stale') && !Number.isSafeInteger(id)) return false;
+  if ((type === 'result' || type === 'threw' || type === 'stale' || type === 'progress' || type === 'trained') && !Number.isSafeInteger(id)) return false;
+  if (type === 'progress') {
+    const p = m as Record<string, unknown>;
+    if (![p.epoch, p.epochs, p.batch, p.batches].every(isCount) || !isFiniteRecord(p.logs)) return false;
+  }
+  if (type === 'trained' && !isTrainedMessage(m as Record<string, unknown>)) return false;
   if (type === 'loaded') {
     if (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string')) return false;
     // These end up in reports: plain version-like words only.
