@@ -141,22 +141,28 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
   const expected = ctx.expected;
   if (!isEncodedModel(expected)) throw new Error('resNet50 has no expected summary: run `labgrade fixtures generate`');
   const want: ModelSummary = expected.$model;
+  const named = want.names.filter((n) => COURSE_LAYER_NAME.test(n));
+  const count = (n: number) => n.toLocaleString('en-US');
+  const summaryDescription = `resNet50(): all ${want.rows.length} rows of the course's summary (class, output shape, parameters, padding/activation/initializer) and the row count; total ${count(want.trainableParams + want.nonTrainableParams)}, trainable ${count(want.trainableParams)}, non-trainable ${count(want.nonTrainableParams)}.`;
+  const namesDescription = `The course's layer names (${named.length} of them: conv1, bn_conv1, res2a_branch2a, bn2a_branch2a, res2a_branch1, …, avg_pool, fc6), by which trained weights are loaded.`;
   if (!isEncodedModel(actual)) {
-    const message = 'resNet50 must return a tf.LayersModel (tf.model({inputs, outputs})).';
+    const message =
+      actual === null
+        ? 'resNet50 returned null: is the code between ### START CODE HERE ### and ### END CODE HERE ### filled in?'
+        : 'resNet50 must return a tf.LayersModel (tf.model({inputs, outputs})).';
     return [
-      { idSuffix: 'summary', description: 'ResNet50 summary', passed: false, message },
-      { idSuffix: 'layer-names', description: 'course layer names', passed: false, message },
+      { idSuffix: 'summary', description: summaryDescription, passed: false, message },
+      { idSuffix: 'layer-names', description: namesDescription, passed: false, message },
     ];
   }
   const got = actual.$model;
   const { differences } = compareSummaries(want, got, (i) => whereInResNet(want.names, i));
   const oldText = got.trainableParams + got.nonTrainableParams === STAGE5_OLD_TEXT_PARAMS;
-  const named = want.names.filter((n) => COURSE_LAYER_NAME.test(n));
   const missing = named.filter((n) => !got.names.includes(n));
   return [
     {
       idSuffix: 'summary',
-      description: `resNet50(): all ${want.rows.length} rows of the course's summary (class, output shape, parameters, padding/activation/initializer) and the row count; total ${(want.trainableParams + want.nonTrainableParams).toLocaleString('en-US')}, trainable ${want.trainableParams.toLocaleString('en-US')}, non-trainable ${want.nonTrainableParams.toLocaleString('en-US')}.`,
+      description: summaryDescription,
       passed: differences.length === 0,
       message: differences.length === 0 ? 'Every row matches the course\'s ResNet50.' : `${differences.join('; ')}.`,
       ...(oldText
@@ -170,7 +176,7 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
     },
     {
       idSuffix: 'layer-names',
-      description: `The course's layer names (${named.length} of them: conv1, bn_conv1, res2a_branch2a, bn2a_branch2a, res2a_branch1, …, avg_pool, fc6), by which trained weights are loaded.`,
+      description: namesDescription,
       passed: missing.length === 0,
       message: missing.length === 0 ? 'Every named layer is there.' : `${missing.length} layer names are missing, e.g. ${missing.slice(0, 5).join(', ')}: name the layers as the course does ('res' + stage + block + '_branch2a', ...).`,
     },
