@@ -1,7 +1,9 @@
 /**
  * Choosing and starting a tfjs backend. `auto` takes the fastest that works here: tensorflow
  * (tfjs-node-gpu, then tfjs-node: optional dependencies that do not install where their
- * libtensorflow download is blocked), then webgpu on a hardware adapter, then wasm, then cpu.
+ * libtensorflow download is blocked), then, for training, webgpu on a hardware adapter, then wasm,
+ * then cpu. Grading function checks never runs on webgpu: tfjs's WebGPU backend cannot read a
+ * tensor synchronously in Node (dataSync needs an OffscreenCanvas), and lab code does.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
@@ -13,6 +15,9 @@ type Tf = typeof tfType;
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** What the backend is for: grading function checks, or training and evaluating models (async reads only). */
+export type BackendPurpose = 'grade' | 'train';
 
 export interface ActiveBackend {
   name: BackendName;
@@ -50,8 +55,40 @@ async function startTensorflow(tf: Tf): Promise<ActiveBackend> {
   throw new BackendUnavailable('neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed (their install downloads libtensorflow, which fails where that download is blocked)');
 }
 
-async function startWebgpu(): Promise<ActiveBackend> {
-  throw new BackendUnavailable('the webgpu backend is not part of this labgrade build yet (it needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu)');
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+}
+
+/** Software renderers (Mesa's lavapipe/llvmpipe, SwiftShader) are slower than wasm for training. */
+function isSoftwareAdapter(info: GpuAdapterInfo): boolean {
+  return /llvmpipe|lavapipe|swiftshader|software/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+/**
+ * WebGPU through Dawn (the npm package `webgpu`): navigator.gpu must exist before the tfjs backend
+ * is imported. Dawn needs the Vulkan loader (libvulkan.so.1) and a driver for the GPU.
+ */
+async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<ActiveBackend> {
+  let dawn: { create(flags: string[]): { requestAdapter(): Promise<{ info: GpuAdapterInfo } | null> }; globals: Record<string, unknown> };
+  try {
+    dawn = (await import('webgpu' as string)) as typeof dawn;
+  } catch (err) {
+    throw new BackendUnavailable(`the optional package webgpu (Dawn) did not load: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new BackendUnavailable('Dawn found no WebGPU adapter (is the Vulkan loader libvulkan.so.1 installed, with a driver for the GPU?)');
+  const info = adapter.info;
+  const name = [info.vendor, info.device || info.description || info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  if (options.hardwareOnly && isSoftwareAdapter(info)) throw new BackendUnavailable(`the only WebGPU adapter is a software renderer (${name}), slower than wasm`);
+  Object.assign(globalThis, dawn.globals);
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
+  await import('@tensorflow/tfjs-backend-webgpu' as string);
+  if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
+  return { name: 'webgpu', device: `${name} via WebGPU (Dawn)`.replace(/[^\w .,()+-]/g, ' ') };
 }
 
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
@@ -73,20 +110,37 @@ async function startCpu(tf: Tf): Promise<ActiveBackend> {
   return { name: 'cpu', device: 'plain JavaScript' };
 }
 
-const starters: Record<BackendName, (tf: Tf) => Promise<ActiveBackend>> = {
-  tensorflow: startTensorflow,
-  webgpu: startWebgpu,
-  wasm: startWasm,
-  cpu: startCpu,
-};
+function starter(name: BackendName, explicit: boolean): (tf: Tf) => Promise<ActiveBackend> {
+  switch (name) {
+    case 'tensorflow':
+      return startTensorflow;
+    case 'webgpu':
+      return (tf) => startWebgpu(tf, { hardwareOnly: !explicit });
+    case 'wasm':
+      return startWasm;
+    case 'cpu':
+      return startCpu;
+  }
+}
 
-/** Makes `choice` tfjs's backend; an explicit choice that cannot start is a UsageError saying why. */
-export async function activateBackend(tf: Tf, choice: BackendChoice): Promise<ActiveBackend> {
-  const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : [choice];
+/** The backends `choice` tries, in order (`auto`'s order depends on the purpose). */
+export function candidates(choice: BackendChoice, purpose: BackendPurpose): BackendName[] {
+  if (choice !== 'auto') return [choice];
+  return purpose === 'train' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+}
+
+/**
+ * Makes `choice` tfjs's backend for `purpose`; an explicit choice that cannot start (or cannot
+ * serve the purpose) is a UsageError saying why.
+ */
+export async function activateBackend(tf: Tf, choice: BackendChoice, purpose: BackendPurpose = 'grade'): Promise<ActiveBackend> {
+  if (choice === 'webgpu' && purpose === 'grade') {
+    throw new UsageError("the webgpu backend cannot run function checks: tfjs's WebGPU backend cannot read tensors synchronously in Node (dataSync), which lab code does; use it for `labgrade train` and `labgrade evaluate`");
+  }
   const reasons: string[] = [];
-  for (const name of order) {
+  for (const name of candidates(choice, purpose)) {
     try {
-      const active = await starters[name](tf);
+      const active = await starter(name, choice !== 'auto')(tf);
       await tf.ready();
       return active;
     } catch (err) {

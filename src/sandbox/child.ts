@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
-import { activateBackend, type BackendChoice } from '../backends/backends.js';
+import { activateBackend, parseBackendChoice, type ActiveBackend, type BackendPurpose } from '../backends/backends.js';
 import { isDatasetName, signsTensors } from '../data/dataset-tensors.js';
 import * as courseUtils from '../course-utils/index.js';
 import { trainModel, type TrainOptions } from '../training/train-model.js';
@@ -17,9 +17,18 @@ import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integr
 let submission: Record<string, unknown> | null = null;
 let integrity: IntegrityWatch | null = null;
 let submissionFile = '';
-let dataDir: string | undefined;
 /** Dataset tensors, read on first use and kept across calls (read again if a call disposed them). */
 let datasets: Record<string, tf.Tensor> | null = null;
+
+// argv: backend choice, purpose ('grade' or 'train'), datasets folder ('' for none).
+const [backendArg = 'cpu', purposeArg = 'grade', dataArg = ''] = process.argv.slice(2);
+const dataDir = dataArg || undefined;
+// The backend starts before hardening: native backends (dawn.node, libtensorflow) load through
+// process.dlopen, which hardening then takes away from the submission.
+const backend: { active: ActiveBackend } | { failure: string } = await activateBackend(tf, parseBackendChoice(backendArg), purposeArg as BackendPurpose).then(
+  (active) => ({ active }),
+  (err: Error) => ({ failure: err.message }),
+);
 
 const sendToParent = hardenProcess();
 
@@ -70,10 +79,13 @@ function datasetTensor(name: string): tf.Tensor {
   return datasets[name];
 }
 
-async function load(code: string, filename: string, backend: BackendChoice, data: string | undefined): Promise<void> {
+async function load(code: string, filename: string): Promise<void> {
   submissionFile = filename;
-  dataDir = data;
-  const active = await activateBackend(tf, backend);
+  if ('failure' in backend) {
+    await send({ type: 'backend-failed', reason: backend.failure.slice(0, 2000) });
+    return;
+  }
+  const { active } = backend;
   integrity = watchIntegrity(standardWatchList(tf));
   const module = { exports: {} as Record<string, unknown> };
   try {
@@ -134,7 +146,7 @@ async function train(id: number, fnName: string, args: Value[], options: TrainOp
 process.on('message', (message: ParentMessage) => {
   const work =
     message.type === 'load'
-      ? load(message.code, message.filename, message.backend, message.dataDir)
+      ? load(message.code, message.filename)
       : message.type === 'train'
         ? train(message.id, message.fn, message.args, message.options)
         : call(message.id, message.fn, message.args);

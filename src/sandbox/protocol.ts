@@ -1,6 +1,5 @@
 /** Messages between the grading process (parent) and a submission's process (child). */
 import type { Value } from '../engine/values.js';
-import type { BackendChoice } from '../backends/backends.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
 /** An argument the child fills in from a dataset it reads itself (e.g. "signs/train/x"): too big to send. */
@@ -9,8 +8,7 @@ export interface DatasetRef {
 }
 
 export type ParentMessage =
-  /** `dataDir`: the datasets folder the child may read, for calls with dataset arguments. */
-  | { type: 'load'; code: string; filename: string; backend: BackendChoice; dataDir?: string }
+  | { type: 'load'; code: string; filename: string }
   | { type: 'call'; id: number; fn: string; args: (Value | DatasetRef)[] }
   /** Builds a model with the exported function `fn` and trains it on SIGNS with labgrade's recipe. */
   | { type: 'train'; id: number; fn: string; args: Value[]; options: TrainOptions };
@@ -26,6 +24,8 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'loaded'; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
   | { type: 'load-failed'; error: ThrownError }
+  /** The backend asked for could not start (before any submitted code ran). */
+  | { type: 'backend-failed'; reason: string }
   | { type: 'result'; id: number; value: Value; durationMs: number; tampered?: string[] }
   | { type: 'threw'; id: number; error: ThrownError; durationMs: number; tampered?: string[] }
   /** Built-ins or tfjs changed between calls (e.g. in a timer): the call was not run. */

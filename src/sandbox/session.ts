@@ -9,7 +9,8 @@ import path from 'node:path';
 import { execaNode } from 'execa';
 import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
-import type { BackendChoice } from '../backends/backends.js';
+import { candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { UsageError } from '../errors.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
@@ -76,7 +77,17 @@ function dependencyClosure(name: string, fromDir: string, found = new Set<string
 let readablePaths: string[] | undefined;
 
 /** Packages the child loads: tfjs, the backends it may be asked to start (optional ones only where installed), the dataset readers and the mini-batch shuffler. */
-const CHILD_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'jsfive', 'jpeg-js', '@stdlib/random-base-mt19937'];
+const CHILD_PACKAGES = [
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'jsfive',
+  'jpeg-js',
+  '@stdlib/random-base-mt19937',
+];
 
 /**
  * What the child may read: labgrade's runtime code and those packages with their dependencies.
@@ -100,16 +111,30 @@ export function childPermissionFlags(dataDir?: string): string[] {
   return ['--experimental-permission', ...readable.map((p) => `--allow-fs-read=${p}`)];
 }
 
+/** Whether a child starting `choice` may need to load a native addon (libtensorflow, dawn.node) that is installed. */
+function needsNativeAddons(choice: BackendChoice, purpose: BackendPurpose): boolean {
+  const installed = (pkg: string) => dependencyClosure(pkg, projectRoot).size > 0;
+  return candidates(choice, purpose).some(
+    (name) => (name === 'webgpu' && installed('webgpu')) || (name === 'tensorflow' && (installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu'))),
+  );
+}
+
 export interface SessionOptions {
   backend: BackendChoice;
+  /** 'train' lets `auto` take a hardware WebGPU adapter (training reads tensors asynchronously). */
+  purpose?: BackendPurpose;
   /** The datasets folder, for labs whose calls take dataset arguments. */
   dataDir?: string;
 }
 
-function spawnChild(submissionDir: string, limits: SandboxLimits, dataDir: string | undefined) {
-  return execaNode(CHILD_ENTRY, [], {
+function spawnChild(submissionDir: string, limits: SandboxLimits, options: SessionOptions) {
+  const purpose = options.purpose ?? 'grade';
+  return execaNode(CHILD_ENTRY, [options.backend, purpose, options.dataDir ?? ''], {
     nodeOptions: [
-      ...childPermissionFlags(dataDir),
+      ...childPermissionFlags(options.dataDir),
+      // Native backends (dawn.node, libtensorflow) are addons; the child loads them before
+      // hardening takes process.dlopen away, so submitted code still cannot load any.
+      ...(needsNativeAddons(options.backend, purpose) ? ['--allow-addons'] : []),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
     ],
@@ -162,18 +187,23 @@ export class SandboxSession {
 
   /** Starts a child for one submission and loads its bundled code. */
   static async start(bundle: SubmissionBundle, submissionDir: string, options: SessionOptions = { backend: 'cpu' }, limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
-    const child = spawnChild(submissionDir, limits, options.dataDir);
+    const child = spawnChild(submissionDir, limits, options);
     const session = new SandboxSession(child, limits, bundle);
     const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
     if (!ready) {
       session.kill(`did not start within ${limits.startupTimeoutMs} ms`);
       return { kind: 'crashed', ...session.describeExit('did not start') };
     }
-    session.post({ type: 'load', code: bundle.code, filename: bundle.filename, backend: options.backend, dataDir: options.dataDir });
-    const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
+    session.post({ type: 'load', code: bundle.code, filename: bundle.filename });
+    const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed' || m.type === 'backend-failed', limits.startupTimeoutMs);
     if (!loaded) {
       session.kill(`took more than ${limits.startupTimeoutMs} ms to load the submission`);
       return { kind: 'crashed', ...session.describeExit('stopped while loading the submission') };
+    }
+    if (loaded.type === 'backend-failed') {
+      session.close();
+      // Not the submission's doing: how labgrade was asked to run.
+      throw new UsageError(loaded.reason);
     }
     if (loaded.type === 'load-failed') {
       session.close();
@@ -336,7 +366,7 @@ export class SandboxSession {
   }
 }
 
-const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'result', 'threw', 'stale', 'progress', 'trained']);
+const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'backend-failed', 'result', 'threw', 'stale', 'progress', 'trained']);
 
 const isFiniteRecord = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).length <= 20 && Object.values(v).every((x) => typeof x === 'number');
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -369,6 +399,7 @@ export function isChildMessage(m: unknown): m is ChildMessage {
     if (![p.epoch, p.epochs, p.batch, p.batches].every(isCount) || !isFiniteRecord(p.logs)) return false;
   }
   if (type === 'trained' && !isTrainedMessage(m as Record<string, unknown>)) return false;
+  if (type === 'backend-failed' && typeof (m as { reason?: unknown }).reason !== 'string') return false;
   if (type === 'loaded') {
     if (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string')) return false;
     // These end up in reports: plain version-like words only.

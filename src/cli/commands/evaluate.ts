@@ -33,7 +33,7 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       if (!existsSync(model)) throw new UsageError(`${model} does not exist`);
       const dataDir = datasetsDir(options.data);
       cachedSigns(dataDir); // a missing or corrupt dataset is reported before the model is read
-      const active = await activateBackend(tf, parseBackendChoice(options.backend));
+      const active = await activateBackend(tf, parseBackendChoice(options.backend), 'train');
       const loaded = await loadTrainedResNet50(path.resolve(model));
       const evaluation = await evaluateOnSignsTest(tf, loaded, dataDir);
       const exercise = residualNetworks.exercises.find((e) => e.assessFiles)!;

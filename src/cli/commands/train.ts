@@ -128,7 +128,7 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       const started = performance.now();
       // ResNet50 training holds activations for a whole batch: more room than a grading call.
       const limits = { ...DEFAULT_LIMITS, heapMb: 2048, rssMb: 8192, startupTimeoutMs: 60_000 };
-      const start = await SandboxSession.start(bundle, path.dirname(path.resolve(file)), { backend: parseBackendChoice(options.backend), dataDir }, limits);
+      const start = await SandboxSession.start(bundle, path.dirname(path.resolve(file)), { backend: parseBackendChoice(options.backend), purpose: 'train', dataDir }, limits);
       if (start.kind !== 'loaded') throw new UsageError(`the submission could not be loaded: ${start.kind === 'load-failed' ? `${start.error.name}: ${start.error.message}` : start.reason}`);
       process.stdout.write(`Training resNet50 from ${file} on ${start.backend} (${start.device})\n`);
       let outcome;
@@ -141,7 +141,7 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       const out = path.resolve(options.out);
       const modelDir = path.join(out, 'resnet50');
       writeModel(modelDir, outcome.trained.artifacts);
-      await activateBackend(tf, parseBackendChoice(options.backend));
+      await activateBackend(tf, parseBackendChoice(options.backend), 'train');
       const saved = await loadTfjsModelFiles(tf, modelDir);
       const evaluation = await evaluateOnSignsTest(tf, saved, dataDir);
       saved.dispose();
