@@ -127,6 +127,13 @@ export interface SessionOptions {
   dataDir?: string;
 }
 
+/** What a GPU backend's driver needs to be found (the Vulkan loader and ICD, CUDA): the rest of the environment stays out. */
+const DRIVER_VARIABLES = ['LD_LIBRARY_PATH', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_LAYER_PATH', 'CUDA_VISIBLE_DEVICES'];
+
+function driverEnvironment(): Record<string, string> {
+  return Object.fromEntries(DRIVER_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]));
+}
+
 function spawnChild(submissionDir: string, limits: SandboxLimits, options: SessionOptions) {
   const purpose = options.purpose ?? 'grade';
   return execaNode(CHILD_ENTRY, [options.backend, purpose, options.dataDir ?? ''], {
@@ -144,7 +151,7 @@ function spawnChild(submissionDir: string, limits: SandboxLimits, options: Sessi
     stdin: 'ignore',
     reject: false,
     cleanup: true,
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', ...driverEnvironment() },
     extendEnv: false,
     cwd: submissionDir,
   });
