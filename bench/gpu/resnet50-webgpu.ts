@@ -1,0 +1,79 @@
+/**
+ * The GPU device script's program: ResNet50 on WebGPU (Dawn), the Residual Networks lab's
+ * threshold recipe, timed. It prints the adapter, the stock step time and kernels per step
+ * (tf.profile), then trains with labgrade's recipe (the same trainModel as `labgrade train`),
+ * timing every epoch, and scores the trained model on the SIGNS test set. Results go to
+ * $OUT/gpu-bench.json and a table on stdout.
+ *
+ * Usage: node run.mjs --data <datasets dir> --out <dir> [--epochs 50] [--subset n] [--batch 32]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { activateBackend } from '../../src/backends/backends.js';
+import { signsTensors } from '../../src/data/dataset-tensors.js';
+import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model.js';
+import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
+import { resNet50 } from '../../solutions/residual-networks.js';
+
+const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' } } });
+const out = path.resolve(values.out ?? 'gpu-out');
+mkdirSync(out, { recursive: true });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const active = await activateBackend(tf, (values.backend ?? 'webgpu') as 'webgpu', 'train');
+console.log(`backend ${active.name}: ${active.device}`);
+const data = signsTensors(tf, path.resolve(values.data ?? 'datasets'));
+const batch = Number(values.batch ?? SAMPLE_REPORT_RECIPE.batchSize);
+
+// Stock step: trainOnBatch with Adam, median of 3 after 2 warm-ups; kernels counted on one step.
+const model = resNet50();
+model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+const xb = tf.slice(data['signs/train/x'], 0, batch);
+const yb = tf.slice(data['signs/train/y'], 0, batch);
+const step = async () => {
+  const start = performance.now();
+  const logs = (await model.trainOnBatch(xb, yb)) as number[];
+  return { ms: performance.now() - start, loss: logs[0] };
+};
+await step();
+await step();
+const stepMs = median([(await step()).ms, (await step()).ms, (await step()).ms]);
+const profile = await tf.profile(async () => {
+  await model.trainOnBatch(xb, yb);
+});
+const kernelsPerStep = profile.kernels.length;
+const predictStart = performance.now();
+await (model.predict(tf.slice(data['signs/test/x'], 0, 120)) as tf.Tensor).data();
+const predictMs = performance.now() - predictStart;
+model.dispose();
+console.log(`stock step (batch ${batch}): ${stepMs.toFixed(0)} ms, ${kernelsPerStep} kernels; predict 120 images: ${predictMs.toFixed(0)} ms`);
+
+// The threshold recipe, every epoch timed.
+const recipe = { ...SAMPLE_REPORT_RECIPE, batchSize: batch, epochs: Number(values.epochs ?? SAMPLE_REPORT_RECIPE.epochs), ...(values.subset ? { subset: Number(values.subset) } : {}) };
+const epochMs: number[] = [];
+let epochStart = performance.now();
+const trainStart = performance.now();
+const trained = resNet50();
+await trainModel(tf, trained, data['signs/train/x'], data['signs/train/y'], recipe, (p) => {
+  if (p.batch !== p.batches || !('val_loss' in p.logs)) return;
+  const now = performance.now();
+  epochMs.push(now - epochStart);
+  epochStart = now;
+  console.log(`epoch ${p.epoch + 1}/${p.epochs} ${((now - trainStart) / 1000).toFixed(1)} s: ${Object.entries(p.logs).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+});
+const trainSeconds = (performance.now() - trainStart) / 1000;
+const evaluation = await evaluateOnSignsTest(tf, trained, path.resolve(values.data ?? 'datasets'));
+const result = {
+  backend: active,
+  batch,
+  stock: { stepMs: Math.round(stepMs), kernelsPerStep, predict120Ms: Math.round(predictMs) },
+  recipe: { epochs: recipe.epochs, subset: recipe.subset ?? null, medianEpochSeconds: epochMs.length ? median(epochMs) / 1000 : null, trainSeconds, testAccuracy: evaluation.accuracy },
+  goals: { epochSeconds: 3, testAccuracy: 0.95, kernelsPerStep: 800 },
+};
+writeFileSync(path.join(out, 'gpu-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log('figure                      measured     goal    ratio');
+console.log(`epoch (s, median)         ${String(result.recipe.medianEpochSeconds?.toFixed(2)).padStart(10)} ${'3'.padStart(8)} ${((result.recipe.medianEpochSeconds ?? NaN) / 3).toFixed(2).padStart(8)}`);
+console.log(`kernels per step          ${String(kernelsPerStep).padStart(10)} ${'800'.padStart(8)} ${(kernelsPerStep / 800).toFixed(2).padStart(8)}`);
+console.log(`test accuracy             ${evaluation.accuracy.toFixed(4).padStart(10)} ${'0.95'.padStart(8)} ${(evaluation.accuracy / 0.95).toFixed(2).padStart(8)}`);
