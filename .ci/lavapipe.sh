@@ -3,7 +3,9 @@
 # installing them system-wide, so that Dawn (npm `webgpu`) runs WebGPU on a machine with no GPU.
 # Debian 12's own Mesa 22 is rejected by Dawn; bookworm-backports has Mesa 25.
 # Usage: source .ci/lavapipe.sh [folder]   (exports LD_LIBRARY_PATH and VK_ICD_FILENAMES)
-lavapipe_dir="${1:-${TMPDIR:-/tmp}/labgrade-lavapipe}"
+# The default folder is inside the clone (git-ignored), not a shared temporary path that another
+# user could have filled first.
+lavapipe_dir="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.cache/lavapipe}"
 lavapipe_setup() {
   local dir="$1"
   mkdir -p "$dir/apt/lists/partial" "$dir/apt/archives/partial" "$dir/debs" "$dir/root"

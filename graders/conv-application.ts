@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import type { TrainingMetrics } from '../src/engine/model.js';
 import { isEncodedTensor, type EncodedTensor, type Value } from '../src/engine/values.js';
-import { activateBackend } from '../src/backends/backends.js';
+import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 
 type T4 = tf.Tensor4D;
@@ -151,13 +151,11 @@ async function judgeInitialParameters(actual: Value): Promise<Verdict[]> {
 
 /** SIGNS tensors for evaluating returned parameters, read once per datasets folder. */
 const evaluationData = new Map<string, Record<DatasetName, tf.Tensor>>();
-let evaluatorReady: Promise<unknown> | null = null;
 
 /** Accuracy of the course architecture with these parameters, computed here, not by the submission. */
 async function measureAccuracy(params: Record<keyof Params, EncodedTensor>, dataDir: string, split: 'train' | 'test'): Promise<number> {
   // The grader's own tfjs: the fastest backend here (this runs no student code).
-  evaluatorReady ??= activateBackend(tf, 'auto');
-  await evaluatorReady;
+  await graderBackend(tf);
   if (!evaluationData.has(dataDir)) evaluationData.set(dataDir, signsTensors(tf, dataDir));
   const data = evaluationData.get(dataDir)!;
   const X = data[`signs/${split}/x`] as T4;

@@ -10,14 +10,14 @@
  * cannot be reproduced in tfjs: with its default initializer the block is checked for shape,
  * non-negativity and the stride's effect; with constant-1 weights its values are checked too.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { ExerciseDefinition, FilesAssessment, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import { compareSummaries, type ModelSummary } from '../src/engine/model-summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/values.js';
-import { activateBackend } from '../src/backends/backends.js';
+import { graderBackend } from '../src/backends/backends.js';
 import { distDir } from '../src/paths.js';
 import { loadWeightsByName, ModelFileError, readKerasWeights } from '../src/models/keras-h5.js';
 import { loadTfjsModelFiles } from '../src/models/tfjs-files.js';
@@ -108,11 +108,13 @@ async function judgeBlockStructure(actual: Value, ctx: JudgeContext): Promise<Ve
     if (actual.$tensor.shape.join() !== expectedShape.join()) problems.push(`the output has shape [${actual.$tensor.shape.join(', ')}], expected [${expectedShape.join(', ')}] for stride ${s}`);
     const negative = actual.$tensor.data.filter((v) => v < 0).length;
     if (negative > 0) problems.push(`${negative} output values are negative: the block ends with a ReLU`);
+    // A ReLU of a sum that has seen the input is not zero everywhere: zeros are not a block.
+    if (!actual.$tensor.data.some((v) => v > 0)) problems.push('every output value is 0: the block computes nothing from its input');
   }
   return [
     {
       idSuffix: 'shape-and-relu',
-      description: `convolutionalBlock with its default Glorot initializer, stride ${s}: output shape [${expectedShape.join(', ')}] and no negative values. The course's arrays come from TensorFlow's Glorot stream (seed 0), which tfjs cannot reproduce.`,
+      description: `convolutionalBlock with its default Glorot initializer, stride ${s}: output shape [${expectedShape.join(', ')}], no negative values, not all zero. The course's arrays come from TensorFlow's Glorot stream (seed 0), which tfjs cannot reproduce.`,
       passed: problems.length === 0,
       message: problems.length === 0 ? 'The shape follows the stride and every value is non-negative.' : `${problems.join('; ')}.`,
     },
@@ -183,14 +185,21 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
   ];
 }
 
-/** The trained model a submission may hold: Keras weights (resnet50.h5) or a tfjs model (resnet50/model.json). */
-export function findTrainedModel(dir: string): string | null {
+/**
+ * The trained model a submission may hold: Keras weights (resnet50.h5) or a tfjs model
+ * (resnet50/model.json). A link that leads out of the submission folder is refused: the file is
+ * read by the grader, and its content could end up in the report.
+ */
+export function findTrainedModel(dir: string): { file: string } | { problem: string } | null {
   const entries = existsSync(dir) ? readdirSync(dir) : [];
   const h5 = entries.find((e) => e.toLowerCase() === 'resnet50.h5');
-  if (h5) return path.join(dir, h5);
   const folder = entries.find((e) => e.toLowerCase() === 'resnet50' && statSync(path.join(dir, e)).isDirectory());
-  if (folder && existsSync(path.join(dir, folder, 'model.json'))) return path.join(dir, folder, 'model.json');
-  return null;
+  const file = h5 ? path.join(dir, h5) : folder && existsSync(path.join(dir, folder, 'model.json')) ? path.join(dir, folder, 'model.json') : null;
+  if (!file) return null;
+  const root = realpathSync(dir);
+  const relative = path.relative(root, realpathSync(file));
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return { problem: `${path.relative(dir, file)} leads out of the submission folder (a link): put the model file itself in the submission` };
+  return { file };
 }
 
 /** The course's ResNet50, built by the reference solution (not shipped in the student kit). */
@@ -220,31 +229,39 @@ export async function loadTrainedResNet50(file: string): Promise<tf.LayersModel>
 
 export const ACCURACY_BANDS = [0.8, 0.9, 0.95] as const;
 
-let evaluatorReady: Promise<unknown> | null = null;
+const bandDescription = (band: number) => `The trained ResNet50's accuracy on the 120 SIGNS test images, measured by the grader: at least ${band}.`;
+
+/** Every band failed, with why: the model file could not be read or evaluated. */
+function unreadable(message: string): FilesAssessment {
+  return { verdicts: ACCURACY_BANDS.map((band) => ({ idSuffix: `accuracy-${band}`, description: bandDescription(band), passed: false, message })) };
+}
 
 async function assessTrainedModel(submissionDir: string, dataDir: string): Promise<FilesAssessment> {
-  const file = findTrainedModel(submissionDir);
-  if (!file) return { missing: 'no trained model in the submission: add resnet50.h5 (Keras weights) or resnet50/model.json (tfjs), e.g. as `labgrade train residual-networks` saves it' };
-  evaluatorReady ??= activateBackend(tf, 'auto');
-  await evaluatorReady;
-  let accuracy: number;
-  let detail: string;
+  const found = findTrainedModel(submissionDir);
+  if (!found) return { missing: 'no trained model in the submission: add resnet50.h5 (Keras weights) or resnet50/model.json (tfjs), e.g. as `labgrade train residual-networks` saves it' };
+  if ('problem' in found) return unreadable(`${found.problem}.`);
+  const { file } = found;
+  await graderBackend(tf);
+  let result: Awaited<ReturnType<typeof evaluateOnSignsTest>>;
   try {
     const model = await loadTrainedResNet50(file);
-    const result = await evaluateOnSignsTest(tf, model, dataDir);
-    model.dispose();
-    accuracy = result.accuracy;
-    detail = `${result.correct} of ${result.total} test images right (${path.basename(file)}, ${(result.durationMs / 1000).toFixed(1)} s)`;
+    try {
+      result = await evaluateOnSignsTest(tf, model, dataDir);
+    } finally {
+      model.dispose();
+    }
   } catch (err) {
-    if (!(err instanceof ModelFileError)) throw err;
-    return { verdicts: ACCURACY_BANDS.map((band) => ({ idSuffix: `accuracy-${band}`, description: `test accuracy ≥ ${band}`, passed: false, message: err.message })) };
+    // Whatever the file holds, it scores 0 here and says why; it never stops the grading.
+    const why = err instanceof ModelFileError ? err.message : `${path.basename(file)} could not be evaluated on 64×64×3 images with 6 classes: ${String((err as Error)?.message ?? err).split('\n')[0].slice(0, 300)}`;
+    return unreadable(why);
   }
+  const detail = `${result.correct} of ${result.total} test images right (${path.basename(file)}, ${(result.durationMs / 1000).toFixed(1)} s)`;
   return {
     verdicts: ACCURACY_BANDS.map((band) => ({
       idSuffix: `accuracy-${band}`,
-      description: `The trained ResNet50's accuracy on the 120 SIGNS test images, measured by the grader: at least ${band}.`,
-      passed: accuracy >= band,
-      message: `Test accuracy ${accuracy.toFixed(4)}: ${detail}.`,
+      description: bandDescription(band),
+      passed: result.accuracy >= band,
+      message: `Test accuracy ${result.accuracy.toFixed(4)}: ${detail}.`,
     })),
   };
 }

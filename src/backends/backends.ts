@@ -33,6 +33,9 @@ export function parseBackendChoice(text: string): BackendChoice {
 /** Why a backend could not start; `auto` moves on to the next, an explicit choice reports it. */
 class BackendUnavailable extends Error {}
 
+/** No backend asked for can start: nothing about a submission, so a class run stops rather than blaming every student. */
+export class BackendError extends UsageError {}
+
 /** Imports an optional package by a name the compiler does not resolve (it may not be installed). */
 async function importOptional(name: string): Promise<boolean> {
   try {
@@ -78,15 +81,25 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   } catch (err) {
     throw new BackendUnavailable(`the optional package webgpu (Dawn) did not load: ${(err as Error).message.split('\n')[0]}`);
   }
-  const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter();
+  let adapter: { info: GpuAdapterInfo } | null;
+  let gpu: ReturnType<typeof dawn.create>;
+  try {
+    gpu = dawn.create([]);
+    adapter = await gpu.requestAdapter();
+  } catch (err) {
+    throw new BackendUnavailable(`Dawn could not look for a WebGPU adapter: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (!adapter) throw new BackendUnavailable('Dawn found no WebGPU adapter (is the Vulkan loader libvulkan.so.1 installed, with a driver for the GPU?)');
   const info = adapter.info;
   const name = [info.vendor, info.device || info.description || info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   if (options.hardwareOnly && isSoftwareAdapter(info)) throw new BackendUnavailable(`the only WebGPU adapter is a software renderer (${name}), slower than wasm`);
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
-  await import('@tensorflow/tfjs-backend-webgpu' as string);
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu' as string);
+  } catch (err) {
+    throw new BackendUnavailable(`the optional package @tensorflow/tfjs-backend-webgpu did not load: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
   return { name: 'webgpu', device: `${name} via WebGPU (Dawn)`.replace(/[^\w .,()+-]/g, ' ') };
 }
@@ -123,22 +136,29 @@ function starter(name: BackendName, explicit: boolean): (tf: Tf) => Promise<Acti
   }
 }
 
-/** The backends `choice` tries, in order (`auto`'s order depends on the purpose). */
-export function candidates(choice: BackendChoice, purpose: BackendPurpose): BackendName[] {
-  if (choice !== 'auto') return [choice];
-  return purpose === 'train' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+/**
+ * The backends `choice` tries, in order (`auto`'s order depends on the purpose). A sandboxed
+ * process (a submission's) never gets tensorflow: tfjs-node runs TensorFlow's own file ops
+ * (ReadFile, WriteFile) in native code, which Node's permission model cannot stop.
+ */
+export function candidates(choice: BackendChoice, purpose: BackendPurpose, sandboxed = false): BackendName[] {
+  const order: BackendName[] = choice !== 'auto' ? [choice] : purpose === 'train' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+  return sandboxed && choice === 'auto' ? order.filter((name) => name !== 'tensorflow') : order;
 }
 
 /**
  * Makes `choice` tfjs's backend for `purpose`; an explicit choice that cannot start (or cannot
  * serve the purpose) is a UsageError saying why.
  */
-export async function activateBackend(tf: Tf, choice: BackendChoice, purpose: BackendPurpose = 'grade'): Promise<ActiveBackend> {
+export async function activateBackend(tf: Tf, choice: BackendChoice, purpose: BackendPurpose = 'grade', sandboxed = false): Promise<ActiveBackend> {
   if (choice === 'webgpu' && purpose === 'grade') {
     throw new UsageError("the webgpu backend cannot run function checks: tfjs's WebGPU backend cannot read tensors synchronously in Node (dataSync), which lab code does; use it for `labgrade train` and `labgrade evaluate`");
   }
+  if (choice === 'tensorflow' && sandboxed) {
+    throw new UsageError("the tensorflow backend (tfjs-node) cannot run submitted code: TensorFlow's native file ops would get past the sandbox; it serves `labgrade evaluate` only");
+  }
   const reasons: string[] = [];
-  for (const name of candidates(choice, purpose)) {
+  for (const name of candidates(choice, purpose, sandboxed)) {
     try {
       const active = await starter(name, choice !== 'auto')(tf);
       await tf.ready();
@@ -148,5 +168,19 @@ export async function activateBackend(tf: Tf, choice: BackendChoice, purpose: Ba
       reasons.push(`${name}: ${err.message}`);
     }
   }
-  throw new UsageError(`backend ${choice} is not available here:\n  ${reasons.join('\n  ')}`);
+  throw new BackendError(`backend ${choice} is not available here:\n  ${reasons.join('\n  ')}`);
+}
+
+let graderReady: Promise<ActiveBackend> | null = null;
+
+/**
+ * The grading process's own backend, for what it computes itself (accuracies of returned or
+ * trained models: trusted code only), started once; a failed start is tried again next time.
+ */
+export function graderBackend(tf: Tf): Promise<ActiveBackend> {
+  graderReady ??= activateBackend(tf, 'auto').catch((err: unknown) => {
+    graderReady = null;
+    throw err;
+  });
+  return graderReady;
 }

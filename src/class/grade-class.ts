@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
+import { BackendError } from '../backends/backends.js';
 import { gradeSubmission } from '../engine/grade-submission.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
@@ -154,6 +155,8 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
+    // A backend that cannot start would fail every student alike: stop the run and say why.
+    if (err instanceof BackendError) throw err;
     // A student that cannot be graded is recorded with the reason; the class run goes on.
     const reason = err instanceof UsageError ? err.message : `labgrade failed on this submission: ${err instanceof Error ? err.message : String(err)}`;
     const record: UngradableRecord = {

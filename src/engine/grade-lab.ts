@@ -193,25 +193,35 @@ function compareOutcome(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseD
 export async function gradeLab(lab: LabDefinition, file: string, options: GradeLabOptions): Promise<LabResult> {
   const started = performance.now();
   const cases = loadCases(lab, options.checks);
-  if (!existsSync(file)) return ungradedLab(lab, cases, 'missing', `${lab.file} was not submitted`, started);
+  const needsData = cases.some((c) => c.datasets.length > 0) || lab.exercises.some((e) => e.assessFiles);
+  const dataProblem = needsData ? datasetProblem(options.dataDir) : null;
+  // File exercises (a trained model) do not depend on the code: they are judged even when it cannot run.
+  const ungraded = async (status: LabResult['status'], message: string, source?: string): Promise<LabResult> => {
+    const result = ungradedLab(lab, cases, status, message, started, source);
+    const exercises = await Promise.all(
+      lab.exercises.map((def, i) => (def.assessFiles ? gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem, options.dataDir) : result.exercises[i])),
+    );
+    return { ...result, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
+  };
+  if (!existsSync(file)) return ungraded('missing', `${lab.file} was not submitted`);
   const source = readFileSync(file, 'utf8');
   let bundle: SubmissionBundle;
   try {
     bundle = await bundleSubmission(file);
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
-    return ungradedLab(lab, cases, 'error', `${lab.file} could not be compiled:\n${err.message}`, started, source);
+    return ungraded('error', `${lab.file} could not be compiled:\n${err.message}`, source);
   }
   const timeouts = { ...lab.timeouts, ...options.timeouts };
-  const needsData = cases.some((c) => c.datasets.length > 0) || lab.exercises.some((e) => e.assessFiles);
-  const dataProblem = needsData ? datasetProblem(options.dataDir) : null;
-  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: needsData && !dataProblem ? options.dataDir : undefined };
+  // Only calls with dataset arguments need the child to read the data; file exercises are judged here.
+  const callsNeedData = cases.some((c) => c.datasets.length > 0);
+  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: callsNeedData && !dataProblem ? options.dataDir : undefined };
   const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
   const studentCode = extractStudentCode(source);
   try {
     const labDeadline = started + timeouts.labMs;
     const first = await holder.ensure(labDeadline - performance.now());
-    if ('failure' in first) return ungradedLab(lab, cases, 'error', first.failure, started, source);
+    if ('failure' in first) return await ungraded('error', first.failure, source);
     const exercises: ExerciseResult[] = [];
     for (const def of lab.exercises) {
       if (def.assessFiles) {
@@ -329,7 +339,8 @@ async function judgeCustom(
     description: base.public ? v.description : base.description,
     status: v.passed ? ('passed' as const) : ('failed' as const),
     passed: v.passed,
-    message: v.message,
+    // A judge's words may describe the hidden case's inputs or expected values.
+    message: base.public ? v.message : v.passed ? 'The result is right.' : 'The result is not right (details are not shown for hidden checks).',
     actual: summarizeValue(outcome.value),
     ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
   }));

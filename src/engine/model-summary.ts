@@ -77,14 +77,24 @@ export function summarizeModel(model: tfType.LayersModel): ModelSummary {
   };
 }
 
-const isSummaryRows = (v: unknown): boolean => Array.isArray(v) && v.every((row) => Array.isArray(row) && typeof row[0] === 'string' && typeof row[2] === 'number');
+/** A row's cells: short strings, numbers, null, or small nested lists of them (shapes, paddings). */
+function isSummaryCell(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === 'number') return true;
+  if (typeof v === 'string') return v.length <= 200;
+  return Array.isArray(v) && depth < 3 && v.length <= 16 && v.every((c) => isSummaryCell(c, depth + 1));
+}
+
+const isSummaryRows = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.length <= 1000 &&
+  v.every((row) => Array.isArray(row) && row.length <= 12 && typeof row[0] === 'string' && typeof row[2] === 'number' && row.every((c) => isSummaryCell(c, 0)));
 
 /** A reason if `v` is not a well-formed ModelSummary (it comes from a submission's process). */
 export function validateSummary(v: unknown): string | null {
   if (typeof v !== 'object' || v === null) return 'malformed model summary';
   const s = v as Record<string, unknown>;
   if (!isSummaryRows(s.rows)) return 'malformed model summary rows';
-  if (!Array.isArray(s.names) || s.names.length !== (s.rows as unknown[]).length || !s.names.every((n) => typeof n === 'string')) return 'malformed model summary names';
+  if (!Array.isArray(s.names) || s.names.length !== (s.rows as unknown[]).length || !s.names.every((n) => typeof n === 'string' && n.length <= 200)) return 'malformed model summary names';
   if (!Number.isSafeInteger(s.trainableParams) || !Number.isSafeInteger(s.nonTrainableParams)) return 'malformed model summary totals';
   return null;
 }

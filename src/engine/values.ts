@@ -146,6 +146,7 @@ export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS,
   }
   if (typeof v !== 'object') return `unexpected ${typeof v}`;
   if (isUnsupported(v)) return typeof v.$unsupported === 'string' ? null : 'malformed unsupported marker';
+  // Validated before it is measured: the cells' nesting is bounded once validateSummary passes.
   if (isEncodedModel(v)) return validateSummary(v.$model) ?? (JSON.stringify(v.$model).length > limits.maxElements ? 'model summary too large' : null);
   if (isEncodedTensor(v)) {
     const t = v.$tensor as unknown as Record<string, unknown>;

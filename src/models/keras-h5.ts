@@ -4,7 +4,7 @@
  * datasets named in its `weight_names` attribute (`conv1/kernel:0`, `bn_conv1/moving_mean:0`, ...).
  * A full-model file keeps the same layout under `model_weights/`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as hdf5 from 'jsfive';
 import type * as tfType from '@tensorflow/tfjs';
@@ -27,6 +27,9 @@ export interface StoredWeight {
 /** Every layer's weights, by layer name. */
 export type LayerWeights = Map<string, StoredWeight[]>;
 
+/** ResNet50's Keras weights are 95 MB; anything far larger is not a lab model. */
+const MAX_WEIGHTS_FILE_BYTES = 256 << 20;
+
 /** HDF5 fixed-length strings arrive padded with NULs. */
 const clean = (s: unknown) => String(s).replace(/\0+$/, '');
 
@@ -38,6 +41,7 @@ interface H5Group {
 
 export function readKerasWeights(file: string): LayerWeights {
   if (!existsSync(file)) throw new ModelFileError(`${file} does not exist`);
+  if (statSync(file).size > MAX_WEIGHTS_FILE_BYTES) throw new ModelFileError(`${file} is larger than ${MAX_WEIGHTS_FILE_BYTES >> 20} MB: not a lab model's weights`);
   const bytes = readFileSync(file);
   let root: H5Group;
   try {

@@ -25,7 +25,7 @@ const [backendArg = 'cpu', purposeArg = 'grade', dataArg = ''] = process.argv.sl
 const dataDir = dataArg || undefined;
 // The backend starts before hardening: native backends (dawn.node, libtensorflow) load through
 // process.dlopen, which hardening then takes away from the submission.
-const backend: { active: ActiveBackend } | { failure: string } = await activateBackend(tf, parseBackendChoice(backendArg), purposeArg as BackendPurpose).then(
+const backend: { active: ActiveBackend } | { failure: string } = await activateBackend(tf, parseBackendChoice(backendArg), purposeArg as BackendPurpose, true).then(
   (active) => ({ active }),
   (err: Error) => ({ failure: err.message }),
 );

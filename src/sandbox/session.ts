@@ -9,8 +9,7 @@ import path from 'node:path';
 import { execaNode } from 'execa';
 import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
-import { candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
-import { UsageError } from '../errors.js';
+import { BackendError, candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
@@ -111,12 +110,10 @@ export function childPermissionFlags(dataDir?: string): string[] {
   return ['--experimental-permission', ...readable.map((p) => `--allow-fs-read=${p}`)];
 }
 
-/** Whether a child starting `choice` may need to load a native addon (libtensorflow, dawn.node) that is installed. */
+/** Whether a child starting `choice` may need to load a native addon (dawn.node) that is installed. */
 function needsNativeAddons(choice: BackendChoice, purpose: BackendPurpose): boolean {
   const installed = (pkg: string) => dependencyClosure(pkg, projectRoot).size > 0;
-  return candidates(choice, purpose).some(
-    (name) => (name === 'webgpu' && installed('webgpu')) || (name === 'tensorflow' && (installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu'))),
-  );
+  return candidates(choice, purpose, true).some((name) => name === 'webgpu' && installed('webgpu'));
 }
 
 export interface SessionOptions {
@@ -139,8 +136,8 @@ function spawnChild(submissionDir: string, limits: SandboxLimits, options: Sessi
   return execaNode(CHILD_ENTRY, [options.backend, purpose, options.dataDir ?? ''], {
     nodeOptions: [
       ...childPermissionFlags(options.dataDir),
-      // Native backends (dawn.node, libtensorflow) are addons; the child loads them before
-      // hardening takes process.dlopen away, so submitted code still cannot load any.
+      // dawn.node (WebGPU) is an addon; the child loads it before hardening takes process.dlopen
+      // away, so submitted code still cannot load any.
       ...(needsNativeAddons(options.backend, purpose) ? ['--allow-addons'] : []),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
@@ -210,7 +207,7 @@ export class SandboxSession {
     if (loaded.type === 'backend-failed') {
       session.close();
       // Not the submission's doing: how labgrade was asked to run.
-      throw new UsageError(loaded.reason);
+      throw new BackendError(loaded.reason);
     }
     if (loaded.type === 'load-failed') {
       session.close();
@@ -375,7 +372,9 @@ export class SandboxSession {
 
 const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'backend-failed', 'result', 'threw', 'stale', 'progress', 'trained']);
 
-const isFiniteRecord = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).length <= 20 && Object.values(v).every((x) => typeof x === 'number');
+/** Training logs: a few metrics by plain names (they are printed), numbers (NaN allowed: a diverging run). */
+const isLogRecord = (v: unknown) =>
+  typeof v === 'object' && v !== null && Object.keys(v).length <= 20 && Object.entries(v).every(([k, x]) => /^[\w.-]{1,40}$/.test(k) && typeof x === 'number');
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** A trained model from the child: weight specs that add up to the weight data, history of numbers. */
@@ -391,8 +390,19 @@ function isTrainedMessage(m: Record<string, unknown>): boolean {
   }
   if (floats * 4 !== artifacts.weightData.byteLength) return false;
   const history = m.history as Record<string, unknown>;
-  if (typeof history !== 'object' || history === null || !Object.values(history).every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'))) return false;
-  return Array.isArray(m.reductions) && typeof m.durationMs === 'number';
+  if (!isLogRecordOfArrays(history)) return false;
+  const reductions = m.reductions;
+  if (!Array.isArray(reductions) || reductions.length > 1000) return false;
+  if (!reductions.every((r: { epoch?: unknown; learningRate?: unknown }) => isCount(r?.epoch) && Number.isFinite(r?.learningRate))) return false;
+  return typeof m.durationMs === 'number';
+}
+
+/** Per-epoch histories: plain names, arrays of numbers, all of one length. */
+function isLogRecordOfArrays(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const entries = Object.entries(v);
+  if (entries.length > 20 || !entries.every(([k, a]) => /^[\w.-]{1,40}$/.test(k) && Array.isArray(a) && a.length <= 100_000 && a.every((x) => typeof x === 'number'))) return false;
+  return new Set(entries.map(([, a]) => (a as unknown[]).length)).size <= 1;
 }
 
 /** The child is untrusted: only messages of the protocol's shape are looked at. */
@@ -403,7 +413,7 @@ export function isChildMessage(m: unknown): m is ChildMessage {
   if ((type === 'result' || type === 'threw' || type === 'stale' || type === 'progress' || type === 'trained') && !Number.isSafeInteger(id)) return false;
   if (type === 'progress') {
     const p = m as Record<string, unknown>;
-    if (![p.epoch, p.epochs, p.batch, p.batches].every(isCount) || !isFiniteRecord(p.logs)) return false;
+    if (![p.epoch, p.epochs, p.batch, p.batches].every(isCount) || !isLogRecord(p.logs)) return false;
   }
   if (type === 'trained' && !isTrainedMessage(m as Record<string, unknown>)) return false;
   if (type === 'backend-failed' && typeof (m as { reason?: unknown }).reason !== 'string') return false;

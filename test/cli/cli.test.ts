@@ -40,6 +40,10 @@ describe('labgrade grade', () => {
     [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--lab', 'nope'], 'unknown lab "nope"'],
     [['grade', os.tmpdir(), '--out', '/tmp/x'], 'holds no lab file; expected conv-step-by-step.ts'],
     [['frobnicate'], "unknown command 'frobnicate'"],
+    [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--backend', 'gpu'], 'unknown backend "gpu": choose one of auto, tensorflow, webgpu, wasm, cpu'],
+    // tfjs-node's native file ops would get past the sandbox; WebGPU cannot read tensors synchronously in Node.
+    [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--lab', 'conv-step-by-step', '--backend', 'tensorflow'], 'the tensorflow backend (tfjs-node) cannot run submitted code'],
+    [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--lab', 'conv-step-by-step', '--backend', 'webgpu'], 'the webgpu backend cannot run function checks'],
   ])('bad usage %p exits 2 with a clear message', async (args, message) => {
     const r = await run(...args);
     expect(r.exitCode).toBe(2);

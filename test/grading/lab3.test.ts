@@ -4,7 +4,7 @@
  * mistakes, the trained model's accuracy bands, and a CPU smoke run of `labgrade train`.
  */
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, symlinkSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execaNode } from 'execa';
@@ -95,7 +95,7 @@ describe('Lab 3 grading', () => {
   withData('a submission holding the course-format trained weights gets all 15 points for them (0.9833)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'labgrade-lab3-'));
     copyFileSync(path.join(projectRoot, 'solutions', LAB_FILE), path.join(dir, LAB_FILE));
-    symlinkSync(sharedFile('models/resnet50_signs_weights.h5')!, path.join(dir, 'ResNet50.h5'));
+    copyFileSync(sharedFile('models/resnet50_signs_weights.h5')!, path.join(dir, 'ResNet50.h5'));
     const lab = await grade(dir);
     const trained = byId(lab).trainedModel;
     expect(trained.checks.map((c) => [c.id, c.passed])).toEqual([
@@ -105,6 +105,46 @@ describe('Lab 3 grading', () => {
     ]);
     expect(trained.checks[0].message).toMatch(/^Test accuracy 0\.9833: 118 of 120 test images right \(ResNet50\.h5/);
     expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
+  });
+});
+
+describe('Lab 3 trained-model files that cannot be scored', () => {
+  const withData = dataDir ? test : test.skip;
+  const referenceWithModel = (files: (dir: string) => void, labFile = readFileSync(path.join(projectRoot, 'solutions', LAB_FILE), 'utf8')) => {
+    const dir = makeSubmission({ [LAB_FILE]: labFile });
+    files(dir);
+    return dir;
+  };
+
+  withData('a link that leads out of the submission folder is refused, and says so', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'labgrade-outside-'));
+    writeFileSync(path.join(outside, 'secret.h5'), 'not for the report');
+    const dir = referenceWithModel((d) => symlinkSync(path.join(outside, 'secret.h5'), path.join(d, 'resnet50.h5')));
+    const trained = byId(await grade(dir)).trainedModel;
+    expect(trained.points).toBe(0);
+    expect(trained.checks[0].message).toBe('resnet50.h5 leads out of the submission folder (a link): put the model file itself in the submission.');
+  });
+
+  withData('a malformed model.json (not JSON, a broken manifest) scores 0 with the reason; grading goes on', async () => {
+    const notJson = referenceWithModel((d) => {
+      mkdirSync(path.join(d, 'resnet50'));
+      writeFileSync(path.join(d, 'resnet50', 'model.json'), 'root:x:0:0:root:/root:/bin/bash');
+    });
+    const first = byId(await grade(notJson)).trainedModel;
+    expect(first.checks[0].message).toBe('model.json is not valid JSON');
+    const badManifest = referenceWithModel((d) => {
+      mkdirSync(path.join(d, 'resnet50'));
+      writeFileSync(path.join(d, 'resnet50', 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [null] }));
+    });
+    expect(byId(await grade(badManifest)).trainedModel.checks[0].message).toMatch(/is not a tfjs layers model/);
+  });
+
+  withData('a lab file that does not compile still has its trained model scored', async () => {
+    const dir = referenceWithModel((d) => copyFileSync(sharedFile('models/resnet50_signs_weights.h5')!, path.join(d, 'resnet50.h5')), 'export function identityBlock( {');
+    const lab = await grade(dir);
+    expect(lab.status).toBe('error');
+    expect(byId(lab).trainedModel.points).toBe(15);
+    expect(byId(lab).resNet50.points).toBe(0);
   });
 });
 
