@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { convApplication, TEST_ACCURACY_THRESHOLD, TRAIN_ACCURACY_THRESHOLD } from '../../graders/conv-application.js';
 import { gradeLab, type GradeLabOptions } from '../../src/engine/grade-lab.js';
+import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import { validateResult } from '../../src/report/result-json.js';
+import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
 import type { ExerciseResult, LabResult } from '../../src/engine/model.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
@@ -104,9 +107,11 @@ describe('Lab 2 without its data', () => {
 describe('Lab 2 training on SIGNS (the course recipe, 100 epochs)', () => {
   const run = dataDir ? test : test.skip;
   run(
-    'the reference gets 50 of 50: the cost falls and the grader measures both accuracies above the thresholds',
+    'the reference gets 50 of 50: the cost falls, the grader measures both accuracies above the thresholds, and the report shows them',
     async () => {
-      const lab = await grade(path.join(projectRoot, 'solutions'));
+      const result = await gradeSubmission(path.join(projectRoot, 'solutions'), [convApplication], { checks: 'all', backend: 'wasm', dataDir });
+      expect(() => validateResult(result, 'result.json')).not.toThrow();
+      const lab = result.labs[0];
       const model = byId(lab).model;
       expect(model.checks.map((c) => [c.id, c.status])).toEqual([
         ['model/course-recipe:cost-falls', 'passed'],
@@ -121,6 +126,11 @@ describe('Lab 2 training on SIGNS (the course recipe, 100 epochs)', () => {
       expect(m.costs).toHaveLength(100);
       expect(m.backend).toBe('wasm');
       expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
+      const markdown = renderMarkdown(result);
+      expect(markdown).toContain(`Measured by the grader from the returned parameters: train accuracy ${m.trainAccuracy!.toFixed(4)}, test accuracy ${m.testAccuracy!.toFixed(4)}. 100 epochs in`);
+      expect(markdown).toMatch(/Ran on the tfjs wasm backend \(WebAssembly SIMD/);
+      const html = await renderHtml(result);
+      expect(html).toMatch(/<figcaption>Cost per epoch<\/figcaption><svg/);
       console.log(`Lab 2 reference on wasm: ${JSON.stringify({ train: m.trainAccuracy, test: m.testAccuracy, seconds: m.durationMs / 1000 })}`);
     },
     25 * 60_000,
