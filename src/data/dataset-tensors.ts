@@ -4,7 +4,8 @@
  * and by the grading process to measure a trained model's accuracy itself.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { convertToOneHot, loadSigns, SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE, type ImageSet } from './signs.js';
+import path from 'node:path';
+import { convertToOneHot, loadSigns, readSignsH5, SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE, type ImageSet } from './signs.js';
 import { UsageError } from '../errors.js';
 
 export const DATASET_NAMES = ['signs/train/x', 'signs/train/y', 'signs/test/x', 'signs/test/y'] as const;
@@ -20,15 +21,25 @@ function imagesTensor(tf: typeof tfType, set: ImageSet): tfType.Tensor4D {
   return tf.tensor4d(scaled, [set.m, SIGNS_SIDE, SIGNS_SIDE, SIGNS_CHANNELS]);
 }
 
+function labelsTensor(tf: typeof tfType, set: ImageSet): tfType.Tensor2D {
+  return tf.tensor2d(convertToOneHot(set.y, SIGNS_CLASSES), [set.m, SIGNS_CLASSES]);
+}
+
 /** Reads SIGNS from `dataDir` (see loadSigns) and returns all four tensors; the caller owns them. */
 export function signsTensors(tf: typeof tfType, dataDir: string): Record<DatasetName, tfType.Tensor> {
   const { train, test } = loadSigns(dataDir);
   return {
     'signs/train/x': imagesTensor(tf, train),
-    'signs/train/y': tf.tensor2d(convertToOneHot(train.y, SIGNS_CLASSES), [train.m, SIGNS_CLASSES]),
+    'signs/train/y': labelsTensor(tf, train),
     'signs/test/x': imagesTensor(tf, test),
-    'signs/test/y': tf.tensor2d(convertToOneHot(test.y, SIGNS_CLASSES), [test.m, SIGNS_CLASSES]),
+    'signs/test/y': labelsTensor(tf, test),
   };
+}
+
+/** Only the official test set (signs/test_signs.h5): evaluation need not decode the training photos. */
+export function signsTestTensors(tf: typeof tfType, dataDir: string): { x: tfType.Tensor4D; y: tfType.Tensor2D } {
+  const test = readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test');
+  return { x: imagesTensor(tf, test), y: labelsTensor(tf, test) };
 }
 
 /** The dataset names an argument template refers to ({"$dataset": name}), anywhere inside it. */

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ACCURACY_BANDS, loadTrainedResNet50, residualNetworks } from '../../../graders/residual-networks.js';
 import { activateBackend, parseBackendChoice } from '../../backends/backends.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
-import { cachedSigns } from '../../data/signs.js';
+import { readSignsH5 } from '../../data/signs.js';
 import { evaluateOnSignsTest } from '../../models/evaluate-signs.js';
 import { UsageError } from '../../errors.js';
 
@@ -32,7 +32,7 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       const started = performance.now();
       if (!existsSync(model)) throw new UsageError(`${model} does not exist`);
       const dataDir = datasetsDir(options.data);
-      cachedSigns(dataDir); // a missing or corrupt dataset is reported before the model is read
+      readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test'); // a missing or corrupt test set is reported before the model is read
       const active = await activateBackend(tf, parseBackendChoice(options.backend), 'train');
       const loaded = await loadTrainedResNet50(path.resolve(model));
       const evaluation = await evaluateOnSignsTest(tf, loaded, dataDir);
