@@ -43,9 +43,11 @@ export function maxPoolGradFromOps(tf: Tf, dy: Tensor4D, x: Tensor4D, attrs: Max
       // Overlapping (or gapped) windows: one strided view per position in the window.
       const offsets = Array.from({ length: kh * kw }, (_, k) => [Math.floor(k / kw), k % kw] as const);
       const views = offsets.map(([i, j]) => tf.stridedSlice(framed, [0, i, j, 0], [n, i + (outHeight - 1) * sh + 1, j + (outWidth - 1) * sw + 1, channels], [1, sh, sw, 1]));
-      const routed = tf.unstack(routeToFirstMax(tf, tf.stack(views, 4), dy, kh * kw), 4) as Tensor4D[];
-      const placed = routed.map((g, k) => {
-        const [i, j] = offsets[k];
+      // Each offset's share: dy where that offset holds the window's first maximum. (No unstack of
+      // a one-hot: wasm's Unpack made ResNet50's one max-pool gradient take seconds.)
+      const firstMax = tf.argMax(tf.stack(views, 4), -1);
+      const placed = offsets.map(([i, j], k) => {
+        const g = tf.mul(tf.cast(tf.equal(firstMax, k), 'float32'), dy) as Tensor4D;
         const dilated = interleaveZeros(tf, g, sh, sw);
         return tf.pad(dilated, [[0, 0], [i, frameH - i - dilated.shape[1]], [j, frameW - j - dilated.shape[2]], [0, 0]]);
       });
