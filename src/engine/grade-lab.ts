@@ -194,12 +194,14 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
   const started = performance.now();
   const cases = loadCases(lab, options.checks);
   const needsData = cases.some((c) => c.datasets.length > 0) || lab.exercises.some((e) => e.assessFiles);
-  const dataProblem = needsData ? datasetProblem(options.dataDir) : null;
+  // Read (and checked) only when something needs the data: a lab file that is not there needs none.
+  let checkedData: { problem: string | null } | undefined;
+  const dataProblem = () => (checkedData ??= { problem: needsData ? datasetProblem(options.dataDir) : null }).problem;
   // File exercises (a trained model) do not depend on the code: they are judged even when it cannot run.
   const ungraded = async (status: LabResult['status'], message: string, source?: string): Promise<LabResult> => {
     const result = ungradedLab(lab, cases, status, message, started, source);
     const exercises = await Promise.all(
-      lab.exercises.map((def, i) => (def.assessFiles ? gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem, options.dataDir) : result.exercises[i])),
+      lab.exercises.map((def, i) => (def.assessFiles ? gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem(), options.dataDir) : result.exercises[i])),
     );
     return { ...result, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
   };
@@ -215,7 +217,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
   const timeouts = { ...lab.timeouts, ...options.timeouts };
   // Only calls with dataset arguments need the child to read the data; file exercises are judged here.
   const callsNeedData = cases.some((c) => c.datasets.length > 0);
-  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: callsNeedData && !dataProblem ? options.dataDir : undefined };
+  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: callsNeedData && !dataProblem() ? options.dataDir : undefined };
   const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
   const studentCode = extractStudentCode(source);
   try {
@@ -225,7 +227,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
     const exercises: ExerciseResult[] = [];
     for (const def of lab.exercises) {
       if (def.assessFiles) {
-        exercises.push(await gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem, options.dataDir));
+        exercises.push(await gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem(), options.dataDir));
         continue;
       }
       const exerciseCases = cases.filter((c) => c.fixture.exercise === def.id);
@@ -236,7 +238,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
         exercises.push(ungradedExercise(def, cases, 'missing', message, code));
         continue;
       }
-      const context: ExerciseContext = { holder, lab, exerciseMs: def.timeoutMs ?? timeouts.exerciseMs, labDeadline, dataProblem, options };
+      const context: ExerciseContext = { holder, lab, exerciseMs: def.timeoutMs ?? timeouts.exerciseMs, labDeadline, dataProblem: dataProblem(), options };
       exercises.push(await gradeExercise(def, exerciseCases, context, code));
     }
     return {
@@ -251,7 +253,7 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
       device: holder.device,
       tfjsVersion: holder.tfjsVersion,
       ...(lab.optional ? { optional: true } : {}),
-      ...((options.skipTraining && lab.exercises.some((e) => e.trains)) || dataProblem ? { incomplete: true } : {}),
+      ...((options.skipTraining && lab.exercises.some((e) => e.trains)) || dataProblem() ? { incomplete: true } : {}),
     };
   } finally {
     holder.close();
