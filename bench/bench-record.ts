@@ -18,11 +18,6 @@ export interface BenchEntry {
 const DIR = path.join(projectRoot, 'docs', 'bench');
 const HISTORY = path.join(DIR, 'history.json');
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 export function recordBench(bench: string, figures: unknown): void {
   if (process.env.BENCH_RECORD === '0') return;
   const history: BenchEntry[] = existsSync(HISTORY) ? JSON.parse(readFileSync(HISTORY, 'utf8')) : [];

@@ -10,7 +10,8 @@ import { execaNode } from 'execa';
 import { convStepByStep } from '../graders/conv-step-by-step.js';
 import { gradeSubmission } from '../src/engine/grade-submission.js';
 import { projectRoot } from '../src/paths.js';
-import { median, recordBench } from './bench-record.js';
+import { recordBench } from './bench-record.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOAL_MS = 2000;

@@ -14,7 +14,8 @@ import { activateBackend, type BackendName } from '../src/backends/backends.js';
 import { datasetsDir } from '../src/data/datasets-dir.js';
 import { signsTensors } from '../src/data/dataset-tensors.js';
 import { computeCost, forwardPropagation, initializeParameters, model, type Parameters } from '../solutions/conv-application.js';
-import { median, recordBench } from './bench-record.js';
+import { recordBench } from './bench-record.js';
+import { median } from './median.js';
 
 const COURSE_EPOCHS = 100;
 const GOAL_S = 60;

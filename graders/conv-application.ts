@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import type { TrainingMetrics } from '../src/engine/model.js';
-import { isEncodedTensor, type EncodedTensor, type Value } from '../src/engine/values.js';
+import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/engine/values.js';
 import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 
@@ -95,7 +95,7 @@ const costMistakes: MistakeDefinition[] = [
 const PARAMETER_SHAPES: Record<keyof Params, number[]> = { W1: [4, 4, 3, 8], W2: [2, 2, 8, 16], W3: [64, 6], b3: [6] };
 
 function asObject(v: Value): Record<string, Value> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !isEncodedTensor(v) && !('$model' in v) && !('$unsupported' in v) ? (v as Record<string, Value>) : null;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !isEncodedTensor(v) && !isEncodedModel(v) && !isUnsupported(v) ? (v as Record<string, Value>) : null;
 }
 
 /** The four parameters with the course's shapes, or what is wrong with them. */

@@ -22,6 +22,7 @@ import { distDir } from '../src/paths.js';
 import { loadWeightsByName, ModelFileError, readKerasWeights } from '../src/models/keras-h5.js';
 import { loadTfjsModelFiles } from '../src/models/tfjs-files.js';
 import { evaluateOnSignsTest } from '../src/models/evaluate-signs.js';
+import { cachedSigns } from '../src/data/signs.js';
 
 type Filters = [number, number, number];
 interface BlockOptions {
@@ -246,7 +247,8 @@ async function assessTrainedModel(submissionDir: string, dataDir: string): Promi
   try {
     const model = await loadTrainedResNet50(file);
     try {
-      result = await evaluateOnSignsTest(tf, model, dataDir);
+      // Read and checked already (grading checks the data first): no second read per submission.
+      result = await evaluateOnSignsTest(tf, model, cachedSigns(dataDir).test);
     } finally {
       model.dispose();
     }

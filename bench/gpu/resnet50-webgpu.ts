@@ -15,13 +15,14 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { signsTensors } from '../../src/data/dataset-tensors.js';
 import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model.js';
 import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
+import { cachedSigns } from '../../src/data/signs.js';
 import { resNet50 } from '../../solutions/residual-networks.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
+import { median } from '../median.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' } } });
 const out = path.resolve(values.out ?? 'gpu-out');
 mkdirSync(out, { recursive: true });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const active = await activateBackend(tf, (values.backend ?? 'webgpu') as 'webgpu', 'train');
 console.log(`backend ${active.name}: ${active.device}`);
@@ -72,7 +73,7 @@ await trainModel(tf, trained, data['signs/train/x'], data['signs/train/y'], reci
   console.log(`epoch ${p.epoch + 1}/${p.epochs} ${((now - trainStart) / 1000).toFixed(1)} s: ${Object.entries(p.logs).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
 });
 const trainSeconds = (performance.now() - trainStart) / 1000;
-const evaluation = await evaluateOnSignsTest(tf, trained, path.resolve(values.data ?? 'datasets'));
+const evaluation = await evaluateOnSignsTest(tf, trained, cachedSigns(path.resolve(values.data ?? 'datasets')).test);
 const result = {
   backend: active,
   batch,

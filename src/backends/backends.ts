@@ -110,7 +110,7 @@ async function startWasm(tf: Tf): Promise<ActiveBackend> {
   // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
   // former); all three are registered once per process.
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    registerConvGradientKernels(tf, 'wasm', { replaceInput: true });
+    registerConvGradientKernels(tf, 'wasm');
     registerMaxPoolGradKernel(tf, 'wasm');
   }
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('the wasm backend failed to initialize');

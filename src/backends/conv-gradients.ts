@@ -115,31 +115,18 @@ function asTensor(tf: Tf, info: tfType.TensorInfo | undefined): Tensor4D {
   return tf.engine().makeTensorFromTensorInfo(info) as Tensor4D;
 }
 
-/**
- * Registers the op-built kernels for `backendName`. Only Conv2DBackpropFilter by default (the one
- * wasm lacks); `replaceInput` also swaps in the input gradient.
- */
-export function registerConvGradientKernels(tf: Tf, backendName: string, options: { replaceInput?: boolean } = {}): void {
-  const names = ['Conv2DBackpropFilter', ...(options.replaceInput ? ['Conv2DBackpropInput'] : [])];
-  for (const name of names) {
-    if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
-  }
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName,
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as unknown as BackpropAttrs & { filterShape: [number, number, number, number] };
-      return conv2dBackpropFilterFromOps(tf, asTensor(tf, inputs.x), asTensor(tf, inputs.dy), a.filterShape, a);
-    },
-  });
-  if (options.replaceInput) {
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropInput',
-      backendName,
-      kernelFunc: ({ inputs, attrs }) => {
-        const a = attrs as unknown as BackpropAttrs & { inputShape: [number, number, number, number] };
-        return conv2dBackpropInputFromOps(tf, asTensor(tf, inputs.dy), asTensor(tf, inputs.filter), a.inputShape, a);
-      },
-    });
+type FourD = [number, number, number, number];
+
+/** The op-built kernels, by name. */
+const KERNELS: Record<string, (tf: Tf, config: { inputs: tfType.NamedTensorInfoMap; attrs: BackpropAttrs & Record<string, unknown> }) => Tensor4D> = {
+  Conv2DBackpropFilter: (tf, { inputs, attrs }) => conv2dBackpropFilterFromOps(tf, asTensor(tf, inputs.x), asTensor(tf, inputs.dy), attrs.filterShape as FourD, attrs),
+  Conv2DBackpropInput: (tf, { inputs, attrs }) => conv2dBackpropInputFromOps(tf, asTensor(tf, inputs.dy), asTensor(tf, inputs.filter), attrs.inputShape as FourD, attrs),
+};
+
+/** Registers the op-built Conv2DBackpropFilter and Conv2DBackpropInput for `backendName`, in place of its own. */
+export function registerConvGradientKernels(tf: Tf, backendName: string): void {
+  for (const [kernelName, build] of Object.entries(KERNELS)) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc: ({ inputs, attrs }) => build(tf, { inputs, attrs: attrs as unknown as BackpropAttrs & Record<string, unknown> }) });
   }
 }

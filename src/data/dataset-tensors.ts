@@ -4,8 +4,7 @@
  * and by the grading process to measure a trained model's accuracy itself.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import path from 'node:path';
-import { convertToOneHot, loadSigns, readSignsH5, SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE, type ImageSet } from './signs.js';
+import { cachedSigns, convertToOneHot, SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE, type ImageSet } from './signs.js';
 import { UsageError } from '../errors.js';
 
 export const DATASET_NAMES = ['signs/train/x', 'signs/train/y', 'signs/test/x', 'signs/test/y'] as const;
@@ -25,9 +24,12 @@ function labelsTensor(tf: typeof tfType, set: ImageSet): tfType.Tensor2D {
   return tf.tensor2d(convertToOneHot(set.y, SIGNS_CLASSES), [set.m, SIGNS_CLASSES]);
 }
 
-/** Reads SIGNS from `dataDir` (see loadSigns) and returns all four tensors; the caller owns them. */
+/**
+ * All four SIGNS tensors from `dataDir` (see loadSigns); the caller owns them. The images are read
+ * once per process: grading checks the data before it measures accuracies on it.
+ */
 export function signsTensors(tf: typeof tfType, dataDir: string): Record<DatasetName, tfType.Tensor> {
-  const { train, test } = loadSigns(dataDir);
+  const { train, test } = cachedSigns(dataDir);
   return {
     'signs/train/x': imagesTensor(tf, train),
     'signs/train/y': labelsTensor(tf, train),
@@ -36,10 +38,9 @@ export function signsTensors(tf: typeof tfType, dataDir: string): Record<Dataset
   };
 }
 
-/** Only the official test set (signs/test_signs.h5): evaluation need not decode the training photos. */
-export function signsTestTensors(tf: typeof tfType, dataDir: string): { x: tfType.Tensor4D; y: tfType.Tensor2D } {
-  const test = readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test');
-  return { x: imagesTensor(tf, test), y: labelsTensor(tf, test) };
+/** One set's images and one-hot labels as tensors; the caller owns them. */
+export function setTensors(tf: typeof tfType, set: ImageSet): { x: tfType.Tensor4D; y: tfType.Tensor2D } {
+  return { x: imagesTensor(tf, set), y: labelsTensor(tf, set) };
 }
 
 /** The dataset names an argument template refers to ({"$dataset": name}), anywhere inside it. */

@@ -319,7 +319,8 @@ function skipReason(def: ExerciseDefinition, loaded: LoadedCase, ctx: ExerciseCo
 
 /** Checks of one call that its exercise judges itself; a failed call is one failed check. */
 async function judgeCustom(
-  def: ExerciseDefinition & { judge: NonNullable<ExerciseDefinition['judge']> },
+  judge: NonNullable<ExerciseDefinition['judge']>,
+  def: ExerciseDefinition,
   outcome: CallOutcome,
   args: readonly unknown[],
   loaded: LoadedCase,
@@ -327,7 +328,7 @@ async function judgeCustom(
 ): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
   const base = checkBase(loaded, outcome.durationMs);
   if (outcome.kind !== 'value') return { checks: [compareOutcome(outcome, loaded, def, ctx.lab)] };
-  const verdicts = await def.judge(outcome.value, {
+  const verdicts = await judge(outcome.value, {
     args,
     expected: loaded.expected?.expected,
     dataDir: ctx.dataProblem ? undefined : ctx.options.dataDir,
@@ -393,7 +394,7 @@ async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: 
     if (outcome.kind === 'timeout') timedOut = true;
     if (loaded.fixture.judge) {
       if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
-      const judged = await judgeCustom({ ...def, judge: def.judge }, outcome, args, loaded, ctx);
+      const judged = await judgeCustom(def.judge, def, outcome, args, loaded, ctx);
       checks.push(...judged.checks);
       metrics ??= judged.metrics;
     } else {

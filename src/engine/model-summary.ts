@@ -33,26 +33,34 @@ function pair(v: unknown): unknown {
   return typeof v === 'number' ? [v, v] : v;
 }
 
+type Cell = SummaryRow[number];
+type Config = Record<string, unknown>;
+
+/** The live initializer's own class: tfjs serializes GlorotUniform as its base, VarianceScaling. */
+function kernelInitializerClass(layer: Layer): string {
+  return (layer as unknown as { kernelInitializer?: { constructor: { className?: string } } }).kernelInitializer?.constructor.className ?? 'unknown';
+}
+
+/** What the course's summary records after class, output shape and parameters, per layer class: each field's name and how to read it. */
+const EXTRAS: Record<string, [field: string, read: (config: Config, layer: Layer) => Cell][]> = {
+  Conv2D: [
+    ['padding', (c) => c.padding as string],
+    ['activation', (c) => (c.activation as string) ?? 'linear'],
+    ['kernel initializer', (_, layer) => kernelInitializerClass(layer)],
+  ],
+  MaxPooling2D: [
+    ['pool size', (c) => pair(c.poolSize) as number[]],
+    ['strides', (c) => pair(c.strides ?? c.poolSize) as number[]],
+    ['padding', (c) => c.padding as string],
+  ],
+  ZeroPadding2D: [['padding', (c) => c.padding as SummaryRow]],
+  Dropout: [['rate', (c) => c.rate as number]],
+  Dense: [['activation', (c) => (c.activation as string) ?? 'linear']],
+};
+
 function extrasOf(layer: Layer): SummaryRow {
   const config = configOf(layer);
-  switch (layer.getClassName()) {
-    case 'Conv2D': {
-      // The live initializer's own class: tfjs reports GlorotUniform as its base, VarianceScaling.
-      const init = (layer as unknown as { kernelInitializer?: { constructor: { className?: string } } }).kernelInitializer;
-      return [config.padding as string, (config.activation as string) ?? 'linear', init?.constructor.className ?? 'unknown'];
-    }
-    case 'MaxPooling2D':
-    case 'MaxPool2D':
-      return [pair(config.poolSize) as number[], pair(config.strides ?? config.poolSize) as number[], config.padding as string];
-    case 'ZeroPadding2D':
-      return [config.padding as SummaryRow];
-    case 'Dropout':
-      return [config.rate as number];
-    case 'Dense':
-      return [(config.activation as string) ?? 'linear'];
-    default:
-      return [];
-  }
+  return (EXTRAS[layer.getClassName()] ?? []).map(([, read]) => read(config, layer));
 }
 
 /**
@@ -99,14 +107,6 @@ export function validateSummary(v: unknown): string | null {
   return null;
 }
 
-const FIELD_NAMES: Record<string, string[]> = {
-  Conv2D: ['padding', 'activation', 'kernel initializer'],
-  MaxPooling2D: ['pool size', 'strides', 'padding'],
-  ZeroPadding2D: ['padding'],
-  Dropout: ['rate'],
-  Dense: ['activation'],
-};
-
 function show(v: unknown): string {
   return JSON.stringify(v).replace(/null/g, 'None').replace(/,/g, ', ');
 }
@@ -115,7 +115,7 @@ function fieldName(className: string, index: number): string {
   if (index === 0) return 'layer class';
   if (index === 1) return 'output shape';
   if (index === 2) return 'parameter count';
-  return FIELD_NAMES[className]?.[index - 3] ?? `setting ${index - 2}`;
+  return EXTRAS[className]?.[index - 3]?.[0] ?? `setting ${index - 2}`;
 }
 
 function formatCount(n: number): string {

@@ -1,6 +1,7 @@
 /** A trained SIGNS classifier's accuracy on the official 120 test images, measured by labgrade. */
 import type * as tfType from '@tensorflow/tfjs';
-import { signsTestTensors } from '../data/dataset-tensors.js';
+import { setTensors } from '../data/dataset-tensors.js';
+import type { ImageSet } from '../data/signs.js';
 
 export interface Evaluation {
   accuracy: number;
@@ -12,9 +13,10 @@ export interface Evaluation {
 /** Larger batches gain nothing on wasm (2.8 s for the 120 images either way) and cost memory. */
 const BATCH = 40;
 
-export async function evaluateOnSignsTest(tf: typeof tfType, model: tfType.LayersModel, dataDir: string): Promise<Evaluation> {
+/** `test`: the 120 images of signs/test_signs.h5, already read (readSignsH5, or cachedSigns(...).test). */
+export async function evaluateOnSignsTest(tf: typeof tfType, model: tfType.LayersModel, test: ImageSet): Promise<Evaluation> {
   const started = performance.now();
-  const data = signsTestTensors(tf, dataDir);
+  const data = setTensors(tf, test);
   const X = data.x;
   const labels = tf.tidy(() => tf.argMax(data.y, 1));
   const total = X.shape[0];

@@ -64,15 +64,20 @@ export async function loadTfjsModelFiles(tf: typeof tfType, location: string): P
   }
 }
 
+/** Writes a model's artifacts (as model.save() hands them over) as model.json + weights.bin in `dir`. */
+export function writeTfjsModelFiles(dir: string, artifacts: { modelTopology?: unknown; weightSpecs?: tfType.io.WeightsManifestEntry[]; weightData?: unknown }, generatedBy: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+  const manifest = { format: 'layers-model', generatedBy, modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] };
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(manifest));
+  return path.join(dir, 'model.json');
+}
+
 /** Saves a layers model as model.json + weights.bin in `dir`. */
 export async function saveTfjsModelFiles(model: tfType.LayersModel, dir: string, tf: typeof tfType): Promise<string> {
-  mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData as ArrayBuffer;
-      writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(data));
-      const manifest = { format: 'layers-model', generatedBy: 'labgrade', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
-      writeFileSync(path.join(dir, 'model.json'), JSON.stringify(manifest));
+      writeTfjsModelFiles(dir, artifacts, 'labgrade');
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );

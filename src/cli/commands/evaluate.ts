@@ -13,6 +13,7 @@ import { datasetsDir } from '../../data/datasets-dir.js';
 import { readSignsH5 } from '../../data/signs.js';
 import { evaluateOnSignsTest } from '../../models/evaluate-signs.js';
 import { UsageError } from '../../errors.js';
+import { roundPoints, splitPoints } from '../../engine/scoring.js';
 
 interface EvaluateOptions {
   data?: string;
@@ -32,13 +33,15 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       const started = performance.now();
       if (!existsSync(model)) throw new UsageError(`${model} does not exist`);
       const dataDir = datasetsDir(options.data);
-      readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test'); // a missing or corrupt test set is reported before the model is read
+      // Only the test set, and before the model: a missing or corrupt one is reported first.
+      const testSet = readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test');
       const active = await activateBackend(tf, parseBackendChoice(options.backend), 'train');
       const loaded = await loadTrainedResNet50(path.resolve(model));
-      const evaluation = await evaluateOnSignsTest(tf, loaded, dataDir);
+      const evaluation = await evaluateOnSignsTest(tf, loaded, testSet);
       const exercise = residualNetworks.exercises.find((e) => e.assessFiles)!;
-      const bandsPassed = ACCURACY_BANDS.filter((b) => evaluation.accuracy >= b).length;
-      const points = Math.round(((exercise.points * bandsPassed) / ACCURACY_BANDS.length) * 100) / 100;
+      // The bands' shares as grading gives them (one check per band).
+      const shares = splitPoints(exercise.points, ACCURACY_BANDS.length);
+      const points = roundPoints(ACCURACY_BANDS.reduce((sum, band, i) => sum + (evaluation.accuracy >= band ? shares[i] : 0), 0));
       const result = { model: path.resolve(model), ...evaluation, points, maxPoints: exercise.points, bands: ACCURACY_BANDS, backend: active.name, device: active.device, totalMs: Math.round(performance.now() - started) };
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {

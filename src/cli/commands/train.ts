@@ -4,7 +4,7 @@
  * ReduceLROnPlateau(0.2, 5, 1e-5), up to 50 epochs), shows progress, saves the model in tfjs
  * format, writes the learning curves, and scores the saved model on the SIGNS test set.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
@@ -16,7 +16,7 @@ import { activateBackend, parseBackendChoice } from '../../backends/backends.js'
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedSigns } from '../../data/signs.js';
 import { SAMPLE_REPORT_RECIPE, type EpochProgress, type TrainedModel, type TrainOptions } from '../../training/train-model.js';
-import { loadTfjsModelFiles } from '../../models/tfjs-files.js';
+import { loadTfjsModelFiles, writeTfjsModelFiles } from '../../models/tfjs-files.js';
 import { evaluateOnSignsTest, type Evaluation } from '../../models/evaluate-signs.js';
 import { learningCurvesSpec, renderSvg } from '../../report/charts.js';
 import { UsageError } from '../../errors.js';
@@ -57,14 +57,6 @@ function progressPrinter(): (p: EpochProgress) => void {
       process.stdout.write(`epoch ${p.epoch + 1}/${p.epochs}: ${metrics}\n`);
     }
   };
-}
-
-/** Writes the artifacts as model.json + weights.bin (tfjs's layers-model format). */
-function writeModel(dir: string, artifacts: TrainedModel['artifacts']): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData));
-  const manifest = { format: 'layers-model', generatedBy: 'labgrade train', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
-  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(manifest));
 }
 
 function trainingMarkdown(summary: { options: TrainOptions; history: Record<string, number[]>; reductions: TrainedModel['reductions']; evaluation: Evaluation; passed: boolean; seconds: number; backend: string }): string {
@@ -117,7 +109,7 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       };
       const minutes = positiveInt(options.timeLimit, '--time-limit')!;
       const dataDir = datasetsDir(options.data);
-      cachedSigns(dataDir);
+      const { test: testSet } = cachedSigns(dataDir); // a missing or corrupt dataset is reported before anything starts
       let bundle;
       try {
         bundle = await bundleSubmission(path.resolve(file));
@@ -140,10 +132,10 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       if (outcome.kind !== 'trained') throw new UsageError(`training failed: resNet50 ${outcome.kind === 'value' ? 'returned a value instead of training' : describeOutcomeFailure(outcome, true)}`);
       const out = path.resolve(options.out);
       const modelDir = path.join(out, 'resnet50');
-      writeModel(modelDir, outcome.trained.artifacts);
+      writeTfjsModelFiles(modelDir, outcome.trained.artifacts, 'labgrade train');
       await activateBackend(tf, parseBackendChoice(options.backend), 'train');
       const saved = await loadTfjsModelFiles(tf, modelDir);
-      const evaluation = await evaluateOnSignsTest(tf, saved, dataDir);
+      const evaluation = await evaluateOnSignsTest(tf, saved, testSet);
       saved.dispose();
       const passed = evaluation.accuracy >= TRAINED_THRESHOLD;
       const seconds = (performance.now() - started) / 1000;
