@@ -7,6 +7,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { RandomState } from '../rng/random-state.js';
 import { reduceLROnPlateau } from './reduce-lr-on-plateau.js';
+import { fusedAdam } from './fused-adam.js';
+import { fuseBatchNormTraining } from './fused-batch-norm.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -42,6 +44,16 @@ export interface TrainedModel {
   reductions: { epoch: number; learningRate: number }[];
 }
 
+/**
+ * Adam as fast as the active backend runs it: the fused update on WebGPU (a step 2.15× faster on an
+ * H100, where dispatches dominate), tfjs's own elsewhere (fused, wasm's slices of the flat update
+ * make it 80× slower).
+ */
+export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.Optimizer {
+  return tf.getBackend() === 'webgpu' ? fusedAdam(tf, { learningRate }) : tf.train.adam(learningRate);
+}
+
+/** Trains `model` with labgrade's fused batch normalization and adamForBackend. */
 export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x: tfType.Tensor, y: tfType.Tensor, options: TrainOptions, onProgress: (p: EpochProgress) => void): Promise<TrainedModel> {
   const m = x.shape[0];
   const n = Math.min(options.subset ?? m, m);
@@ -49,7 +61,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
   const xs = tf.gather(x, order);
   const ys = tf.gather(y, order);
   order.dispose();
-  model.compile({ optimizer: tf.train.adam(options.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: adamForBackend(tf, options.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const { callback: plateauCallback, plateau } = reduceLROnPlateau(tf, { monitor: 'val_loss', ...options.plateau });
   const trainCount = n - Math.floor(n * options.validationSplit);
   const batches = Math.ceil(trainCount / options.batchSize);
@@ -61,6 +73,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
     onBatchEnd: async (batch, logs) => onProgress({ epoch, epochs: options.epochs, batch: batch + 1, batches, logs: (logs ?? {}) as Record<string, number> }),
     onEpochEnd: async (e, logs) => onProgress({ epoch: e, epochs: options.epochs, batch: batches, batches, logs: (logs ?? {}) as Record<string, number> }),
   });
+  const restoreBatchNorm = fuseBatchNormTraining(tf);
   try {
     const history = await model.fit(xs, ys, {
       epochs: options.epochs,
@@ -80,6 +93,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
     const numbers = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v.map(Number)]));
     return { artifacts: artifacts!, history: numbers, reductions: plateau.reductions };
   } finally {
+    restoreBatchNorm();
     tf.dispose([xs, ys]);
   }
 }
