@@ -111,7 +111,7 @@ async function startWasm(tf: Tf): Promise<ActiveBackend> {
   // former); all three are registered once per process.
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     registerConvGradientKernels(tf, 'wasm');
-    registerMaxPoolGradKernel(tf, 'wasm');
+    registerMaxPoolGradKernel(tf);
   }
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('the wasm backend failed to initialize');
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');

@@ -115,7 +115,7 @@ describe('op-built convolution gradients', () => {
   });
 });
 
-describe('op-built max-pool gradient', () => {
+describe('wasm max-pool gradient (loops over the heap)', () => {
   const poolCases: { x: [number, number, number, number]; size: number; strides: number; pad: 'same' | 'valid' }[] = [
     { x: [2, 16, 16, 3], size: 8, strides: 8, pad: 'same' },
     { x: [2, 8, 8, 4], size: 4, strides: 4, pad: 'same' },
