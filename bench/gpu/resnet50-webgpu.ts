@@ -1,13 +1,14 @@
 /**
  * The GPU device script's program: ResNet50 on WebGPU (Dawn), the Residual Networks lab's
  * threshold recipe, timed. It prints the adapter, the step time and kernels per step (tf.profile)
- * with tfjs's Adam and with labgrade's fused Adam, then trains with labgrade's recipe (the same trainModel as `labgrade train`),
+ * with tfjs's training code and with labgrade's (fused batch normalization and Adam), then trains
+ * with labgrade's recipe (the same trainModel as `labgrade train`),
  * timing every epoch, and scores the trained model on the SIGNS test set. Results go to
  * $OUT/gpu-bench.json and a table on stdout.
  *
  * Usage: node run.mjs --data <datasets dir> --out <dir> [--epochs 50] [--subset n] [--batch 32]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -17,8 +18,8 @@ import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model
 import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
 import { cachedSigns } from '../../src/data/signs.js';
 import { resNet50 } from '../../solutions/residual-networks.js';
-import { fusedAdam } from '../../src/training/fused-adam.js';
 import { median } from '../median.js';
+import { resNet50Step } from '../resnet50-step.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' } } });
 const out = path.resolve(values.out ?? 'gpu-out');
@@ -29,35 +30,17 @@ console.log(`backend ${active.name}: ${active.device}`);
 const data = signsTensors(tf, path.resolve(values.data ?? 'datasets'));
 const batch = Number(values.batch ?? SAMPLE_REPORT_RECIPE.batchSize);
 
-// A training step (trainOnBatch), median of 3 after 2 warm-ups, kernels counted on one step: with
-// tfjs's Adam (stock) and with labgrade's fused Adam (what the recipe below trains with).
+// A training step with tfjs's training code and with labgrade's (resnet50-step.ts).
 const xb = tf.slice(data['signs/train/x'], 0, batch);
 const yb = tf.slice(data['signs/train/y'], 0, batch);
-async function stepFigures(optimizer: tf.Optimizer): Promise<{ stepMs: number; kernelsPerStep: number }> {
-  const model = resNet50();
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const step = async () => {
-    const start = performance.now();
-    await model.trainOnBatch(xb, yb);
-    return performance.now() - start;
-  };
-  await step();
-  await step();
-  const stepMs = median([await step(), await step(), await step()]);
-  const profile = await tf.profile(async () => {
-    await model.trainOnBatch(xb, yb);
-  });
-  model.dispose();
-  return { stepMs, kernelsPerStep: profile.kernels.length };
-}
-const stock = await stepFigures(tf.train.adam(1e-3));
-const fused = await stepFigures(fusedAdam(tf, { learningRate: 1e-3 }));
+const stock = await resNet50Step(tf, 'tfjs', xb, yb, 3);
+const labgrade = await resNet50Step(tf, 'labgrade', xb, yb, 3);
 const predictModel = resNet50();
 const predictStart = performance.now();
 await (predictModel.predict(tf.slice(data['signs/test/x'], 0, 120)) as tf.Tensor).data();
 const predictMs = performance.now() - predictStart;
 predictModel.dispose();
-console.log(`step (batch ${batch}): stock Adam ${stock.stepMs.toFixed(0)} ms, ${stock.kernelsPerStep} kernels; fused Adam ${fused.stepMs.toFixed(0)} ms, ${fused.kernelsPerStep} kernels (${(stock.stepMs / fused.stepMs).toFixed(2)}× faster); predict 120 images: ${predictMs.toFixed(0)} ms`);
+console.log(`step (batch ${batch}): tfjs's training code ${stock.stepMs.toFixed(0)} ms, ${stock.kernelsPerStep} kernels; labgrade's ${labgrade.stepMs.toFixed(0)} ms, ${labgrade.kernelsPerStep} kernels (${(stock.stepMs / labgrade.stepMs).toFixed(2)}× faster); predict 120 images: ${predictMs.toFixed(0)} ms`);
 
 // The threshold recipe, every epoch timed.
 const recipe = { ...SAMPLE_REPORT_RECIPE, batchSize: batch, epochs: Number(values.epochs ?? SAMPLE_REPORT_RECIPE.epochs), ...(values.subset ? { subset: Number(values.subset) } : {}) };
@@ -74,17 +57,22 @@ await trainModel(tf, trained, data['signs/train/x'], data['signs/train/y'], reci
 });
 const trainSeconds = (performance.now() - trainStart) / 1000;
 const evaluation = await evaluateOnSignsTest(tf, trained, cachedSigns(path.resolve(values.data ?? 'datasets')).test);
+// The PyTorch anchor (resnet50_torch.py, run before this on the same card by run.sh), when there is one.
+const torchFile = path.join(out, 'torch-bench.json');
+const torch = existsSync(torchFile) ? (JSON.parse(readFileSync(torchFile, 'utf8')) as { medianEpochSeconds: number; device: string }) : null;
 const result = {
   backend: active,
   batch,
   stock: { stepMs: Math.round(stock.stepMs), kernelsPerStep: stock.kernelsPerStep },
-  fusedAdam: { stepMs: Math.round(fused.stepMs), kernelsPerStep: fused.kernelsPerStep, speedup: stock.stepMs / fused.stepMs },
+  labgrade: { stepMs: Math.round(labgrade.stepMs), kernelsPerStep: labgrade.kernelsPerStep, speedup: stock.stepMs / labgrade.stepMs },
   predict120Ms: Math.round(predictMs),
   recipe: { epochs: recipe.epochs, subset: recipe.subset ?? null, medianEpochSeconds: epochMs.length ? median(epochMs) / 1000 : null, trainSeconds, testAccuracy: evaluation.accuracy },
+  torch: torch && { device: torch.device, medianEpochSeconds: torch.medianEpochSeconds },
   goals: { epochSeconds: 3, testAccuracy: 0.95, kernelsPerStep: 800 },
 };
 writeFileSync(path.join(out, 'gpu-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log('figure                      measured     goal    ratio');
 console.log(`epoch (s, median)         ${String(result.recipe.medianEpochSeconds?.toFixed(2)).padStart(10)} ${'3'.padStart(8)} ${((result.recipe.medianEpochSeconds ?? NaN) / 3).toFixed(2).padStart(8)}`);
-console.log(`kernels per step          ${String(fused.kernelsPerStep).padStart(10)} ${'800'.padStart(8)} ${(fused.kernelsPerStep / 800).toFixed(2).padStart(8)}`);
+console.log(`kernels per step          ${String(labgrade.kernelsPerStep).padStart(10)} ${'800'.padStart(8)} ${(labgrade.kernelsPerStep / 800).toFixed(2).padStart(8)}`);
+if (torch) console.log(`epoch vs PyTorch (s)      ${String(result.recipe.medianEpochSeconds?.toFixed(2)).padStart(10)} ${torch.medianEpochSeconds.toFixed(2).padStart(8)} ${((result.recipe.medianEpochSeconds ?? NaN) / torch.medianEpochSeconds).toFixed(1).padStart(8)}`);
 console.log(`test accuracy             ${evaluation.accuracy.toFixed(4).padStart(10)} ${'0.95'.padStart(8)} ${(evaluation.accuracy / 0.95).toFixed(2).padStart(8)}`);
