@@ -18,14 +18,17 @@ export interface BenchEntry {
 const DIR = path.join(projectRoot, 'docs', 'bench');
 const HISTORY = path.join(DIR, 'history.json');
 
-export function recordBench(bench: string, figures: unknown): void {
+/** Appends figures measured here, or (`measured`) on another machine at another time: the device's. */
+export function recordBench(bench: string, figures: unknown, measured?: Pick<BenchEntry, 'date' | 'machine'>): void {
   if (process.env.BENCH_RECORD === '0') return;
   const history: BenchEntry[] = existsSync(HISTORY) ? JSON.parse(readFileSync(HISTORY, 'utf8')) : [];
   const cpus = os.cpus();
   history.push({
     bench,
-    date: new Date().toISOString(),
-    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    ...(measured ?? {
+      date: new Date().toISOString(),
+      machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    }),
     figures,
   });
   mkdirSync(DIR, { recursive: true });
