@@ -34,7 +34,7 @@ export function recordBench(bench: string, figures: unknown, measured?: Pick<Ben
   mkdirSync(DIR, { recursive: true });
   writeFileSync(HISTORY, `${JSON.stringify(history, null, 2)}\n`);
   const latest = new Map(history.map((e) => [e.bench, e]));
-  const rows = [...latest.values()].map((e) => `| ${e.bench} | ${e.date.slice(0, 16).replace('T', ' ')} | ${e.machine.cpu} × ${e.machine.cores} | \`${JSON.stringify(e.figures)}\` |`);
+  const rows = [...latest.values()].map((e) => `| ${e.bench} | ${e.date.slice(0, 16).replace('T', ' ')} | ${e.machine.cpu}${e.machine.cores ? ` × ${e.machine.cores}` : ''} | \`${JSON.stringify(e.figures)}\` |`);
   writeFileSync(
     path.join(DIR, 'README.md'),
     `# Benchmark figures\n\nWritten by \`npm run bench\` (and the device scripts); every run is kept in \`history.json\`. Latest figures per benchmark:\n\n| benchmark | when (UTC) | machine | figures |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`,

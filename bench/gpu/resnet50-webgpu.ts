@@ -47,7 +47,7 @@ const kernelBackup = (names: string[]) => {
   });
 };
 const variants: { name: string; apply: () => () => void }[] = [
-  { name: 'matMul-based transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE false)', apply: () => (tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false), () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true)) },
+  { name: "tfjs's naive transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE true)", apply: () => (tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true), () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)) },
   { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); return restore; } },
   { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: () => (tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128), () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15)) },
 ];

@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
 import { activateBackend } from '../../src/backends/backends.js';
+import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 
@@ -31,21 +32,33 @@ describe('WebGPU backend (Dawn)', () => {
     await expect(activateBackend(tf, 'webgpu', 'grade')).rejects.toThrow(/cannot read tensors synchronously in Node/);
   });
 
-  run('starts on the adapter and computes a small CNN\'s gradients as the cpu backend does', async () => {
+  run('starts on the adapter and computes a small CNN\'s gradients as the cpu backend does, through labgrade\'s fused batch normalization', async () => {
     const active = await activateBackend(tf, 'webgpu', 'train');
     expect(active.name).toBe('webgpu');
     expect(active.device).toMatch(/via WebGPU \(Dawn\)/);
+    // Gradients for the input and both filters: the input gradient of a strided convolution
+    // (Conv2DBackpropInput, matMul-based on webgpu) and the filter gradients, across a batch norm.
     const gradsOn = async (backend: string) => {
       await tf.setBackend(backend);
       const x = tf.tensor4d(Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => Math.sin(i)), [2, 16, 16, 3]);
-      const w = tf.tensor4d(Array.from({ length: 4 * 4 * 3 * 8 }, (_, i) => Math.cos(i) / 10), [4, 4, 3, 8]);
-      const grad = tf.grad((k: tf.Tensor) => tf.mean(tf.square(tf.maxPool(tf.relu(tf.conv2d(x, k as tf.Tensor4D, 1, 'same')), 4, 4, 'same'))))(w);
-      return Array.from(await grad.data()); // async: WebGPU in Node has no synchronous read
+      const w1 = tf.tensor4d(Array.from({ length: 4 * 4 * 3 * 8 }, (_, i) => Math.cos(i) / 10), [4, 4, 3, 8]);
+      const w2 = tf.tensor4d(Array.from({ length: 3 * 3 * 8 * 4 }, (_, i) => Math.sin(i * 3) / 10), [3, 3, 8, 4]);
+      const gamma = tf.tensor1d([1, 0.5, 2, 1.5, 1, 0.8, 1.2, 0.9]);
+      const beta = tf.tensor1d([0, 0.1, -0.2, 0.3, 0, -0.1, 0.2, 0]);
+      const loss = (xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        const normed = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3).normed;
+        const pooled = tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'same');
+        return tf.mean(tf.square(tf.conv2d(pooled, b as tf.Tensor4D, 2, 'same')));
+      };
+      const grads = tf.grads(loss)([x, w1, w2]);
+      return Promise.all(grads.map(async (g) => Array.from(await g.data()))); // async: WebGPU in Node has no synchronous read
     };
     const onGpu = await gradsOn('webgpu');
     const onCpu = await gradsOn('cpu');
-    const scale = Math.max(...onCpu.map(Math.abs));
-    expect(Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i])))).toBeLessThan(1e-4 * scale);
+    onCpu.forEach((expected, i) => {
+      const scale = Math.max(...expected.map(Math.abs));
+      expect(Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j])))).toBeLessThan(1e-4 * scale);
+    });
   });
 
   (hasVulkan && testSet ? test : test.skip)(
