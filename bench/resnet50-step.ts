@@ -1,8 +1,9 @@
 /**
  * One ResNet50 training step (trainOnBatch), timed and its kernels counted, with tfjs's own
- * training code (tfjs-layers' batch normalization, tf.train.adam) or with labgrade's (the fused
- * batch normalization and adamForBackend, as `labgrade train` runs): the CPU benchmark and the
- * GPU device script both report the ratio of the two.
+ * training code (tfjs-layers' batch normalization, tf.train.adam, and on WebGPU tfjs's default
+ * input gradient) or with labgrade's (the fused batch normalization and adamForBackend, as
+ * `labgrade train` runs): the CPU benchmark and the GPU device script both report the ratio of
+ * the two.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
@@ -19,10 +20,11 @@ export interface StepFigure {
 }
 
 export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number): Promise<StepFigure> {
-  const restore = code === 'labgrade' ? fuseBatchNormTraining(tf) : () => undefined;
+  const restore = code === 'labgrade' ? fuseBatchNormTraining(tf) : stockWebgpuSettings(tf);
   const model = resNet50();
+  const optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
   try {
-    model.compile({ optimizer: code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const step = async () => {
       const start = performance.now();
       await model.trainOnBatch(x, y);
@@ -37,8 +39,16 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     });
     return { stepMs: median(times), kernelsPerStep: profile.kernels.length };
   } finally {
-    model.optimizer.dispose();
+    optimizer.dispose();
     model.dispose();
     restore();
   }
+}
+
+/** tfjs's own WebGPU setting for the input gradient (activateBackend chooses the matMul-based one). */
+function stockWebgpuSettings(tf: typeof tfType): () => void {
+  if (tf.getBackend() !== 'webgpu') return () => undefined;
+  const chosen = tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE');
+  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true);
+  return () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', chosen);
 }

@@ -32,7 +32,7 @@ if (only) {
   process.stdout.write(`${JSON.stringify(await measure(only))}\n`);
 } else {
   console.log(`ResNet50 training step on wasm (batch ${BATCH}), goal <= ${GOAL_MS} ms; median of ${steps}, each in its own process`);
-  const inChild = (code: TrainingCode): Measured => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!);
+  const inChild = (code: TrainingCode): Measured => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!);
   const tfjs = inChild('tfjs');
   const labgrade = inChild('labgrade');
   console.log('training code        step (ms)   kernels   peak RSS (GB)   / goal');

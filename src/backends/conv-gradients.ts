@@ -67,7 +67,7 @@ export function conv2dBackpropFilterFromOps(tf: Tf, x: Tensor4D, dy: Tensor4D, f
  * Inserts stride − 1 zeros between the rows and columns of dy (a transposed convolution's input).
  * Rows, then columns, each a pad of a rank-4 view: tfjs-webgpu cannot pad rank-6 tensors.
  */
-export function interleaveZeros(tf: Tf, dy: Tensor4D, sh: number, sw: number): Tensor4D {
+function interleaveZeros(tf: Tf, dy: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape;
   const rows = tf.reshape(tf.pad(tf.reshape(dy, [n, h, 1, w * c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [n * h * sh, w, 1, c]);

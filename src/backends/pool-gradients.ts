@@ -10,7 +10,7 @@ import type * as tfType from '@tensorflow/tfjs';
 
 type Tf = typeof tfType;
 
-export interface MaxPoolGradAttrs {
+interface MaxPoolGradAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tfType.backend_util.ExplicitPadding;
@@ -19,9 +19,11 @@ export interface MaxPoolGradAttrs {
 
 /**
  * Adds each window's dy to the first maximum of its x values (NHWC, float32): windows whose
- * values are all NaN or -∞ pass nothing on, as in the cpu kernel. `dx` must hold zeros.
+ * values are all NaN or -∞ pass nothing on, as in the cpu kernel. `dx` must hold zeros. Where
+ * windows overlap, a value's shares are summed in float32 as they come (the cpu kernel sums in
+ * double and rounds once): the two can differ in the last bit.
  */
-export function addMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tfType.backend_util.Conv2DInfo): void {
+function addMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tfType.backend_util.Conv2DInfo): void {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, dilationHeight, dilationWidth } = info;
   const { top, left } = info.padInfo;
   const best = new Float32Array(channels);

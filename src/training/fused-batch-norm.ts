@@ -67,34 +67,47 @@ interface BatchNormalizationLayer {
 }
 type LayerCall = (this: BatchNormalizationLayer, inputs: tfType.Tensor | tfType.Tensor[], kwargs: { training?: boolean }) => tfType.Tensor;
 
+/** Marks the patched call, so a second fuseBatchNormTraining (a training inside a training) leaves it be. */
+const FUSED = Symbol('labgrade fused batch normalization');
+
 /**
- * Makes tfjs-layers' BatchNormalization train through batchNormTraining (channels-last layers with
- * both γ and β; any other layer, and inference, keep tfjs's own code), until the returned restore
- * function runs. The moving averages are updated as tfjs-layers does.
+ * Makes tfjs-layers' BatchNormalization train through batchNormTraining (channels-last layers of
+ * rank 2 to 4 with both γ and β, float32 inputs; any other layer, and inference, keep tfjs's own
+ * code), until the returned restore function runs. The moving averages are updated as tfjs-layers
+ * does. The class comes from tfjs's serialization registry: building a layer to reach it would
+ * shift the automatic names of the layers built after it. Not for tfjs's own IS_TEST mode, whose
+ * leak check counts the statistics batchNormTraining keeps.
  */
 export function fuseBatchNormTraining(tf: Tf): () => void {
-  const prototype = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: LayerCall };
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization as unknown as [{ prototype: { call: LayerCall & { [FUSED]?: true } } }] | undefined;
+  if (!registered) throw new Error("tfjs-layers' BatchNormalization is not registered: is @tensorflow/tfjs-layers loaded?");
+  const prototype = registered[0].prototype;
+  if (prototype.call[FUSED]) return () => undefined;
   const original = prototype.call;
-  prototype.call = function fusedCall(inputs, kwargs) {
+  const fusedCall: LayerCall = function fusedCall(inputs, kwargs) {
     const input = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
-    if (!kwargs?.training || Array.isArray(input) || input.dtype !== 'float32' || this.gamma == null || this.beta == null || (this.axis !== -1 && this.axis !== input.rank - 1)) {
+    if (!kwargs?.training || Array.isArray(input) || input.dtype !== 'float32' || input.rank < 2 || input.rank > 4 || this.gamma == null || this.beta == null || (this.axis !== -1 && this.axis !== input.rank - 1)) {
       return original.call(this, inputs, kwargs);
     }
     const gamma = this.gamma;
     const beta = this.beta;
     return tf.tidy(() => {
       const { normed, mean, variance } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon);
-      const decay = 1 - this.momentum;
-      for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const previous = variable.read();
-          variable.write(tf.sub(previous, tf.mul(tf.sub(previous, value), decay)));
-        });
+      try {
+        const decay = 1 - this.momentum;
+        for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+          tf.tidy(() => {
+            const previous = variable.read();
+            variable.write(tf.sub(previous, tf.mul(tf.sub(previous, value), decay)));
+          });
+        }
+      } finally {
+        tf.dispose([mean, variance]);
       }
-      tf.dispose([mean, variance]);
       return normed;
     });
   };
+  prototype.call = Object.assign(fusedCall, { [FUSED]: true as const });
   return () => {
     prototype.call = original;
   };

@@ -36,6 +36,7 @@ describe('WebGPU backend (Dawn)', () => {
     const active = await activateBackend(tf, 'webgpu', 'train');
     expect(active.name).toBe('webgpu');
     expect(active.device).toMatch(/via WebGPU \(Dawn\)/);
+    expect(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE')).toBe(false);
     // Gradients for the input and both filters: the input gradient of a strided convolution
     // (Conv2DBackpropInput, matMul-based on webgpu) and the filter gradients, across a batch norm.
     const gradsOn = async (backend: string) => {
@@ -46,7 +47,8 @@ describe('WebGPU backend (Dawn)', () => {
       const gamma = tf.tensor1d([1, 0.5, 2, 1.5, 1, 0.8, 1.2, 0.9]);
       const beta = tf.tensor1d([0, 0.1, -0.2, 0.3, 0, -0.1, 0.2, 0]);
       const loss = (xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-        const normed = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3).normed;
+        const { normed, mean, variance } = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3);
+        tf.dispose([mean, variance]);
         const pooled = tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'same');
         return tf.mean(tf.square(tf.conv2d(pooled, b as tf.Tensor4D, 2, 'same')));
       };
@@ -59,6 +61,30 @@ describe('WebGPU backend (Dawn)', () => {
       const scale = Math.max(...expected.map(Math.abs));
       expect(Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j])))).toBeLessThan(1e-4 * scale);
     });
+  });
+
+  run('the input gradient webgpu trains with (matMul-based) matches the cpu backend on strided, padded and 1×1 shapes', async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const cases: { x: [number, number, number, number]; filter: [number, number, number, number]; strides: number; pad: 'same' | 'valid' }[] = [
+      { x: [2, 9, 9, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'valid' },
+      { x: [2, 16, 16, 3], filter: [7, 7, 3, 4], strides: 2, pad: 'valid' },
+      { x: [2, 8, 8, 4], filter: [3, 3, 4, 4], strides: 2, pad: 'same' },
+      { x: [1, 7, 6, 2], filter: [4, 4, 2, 3], strides: 3, pad: 'same' },
+      { x: [2, 9, 9, 4], filter: [3, 3, 4, 5], strides: 1, pad: 'same' },
+    ];
+    for (const c of cases) {
+      const valuesOn = async (backend: string) => {
+        await tf.setBackend(backend);
+        const filter = tf.tensor4d(Array.from({ length: c.filter.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 1.3)), c.filter);
+        const outShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter, c.strides, c.pad).shape;
+        const dy = tf.tensor4d(Array.from({ length: outShape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7)), outShape);
+        return Array.from(await tf.conv2dTranspose(dy, filter, c.x, c.strides, c.pad).data());
+      };
+      const onGpu = await valuesOn('webgpu');
+      const onCpu = await valuesOn('cpu');
+      const error = Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i]))) / Math.max(...onCpu.map(Math.abs));
+      expect({ case: c, close: error < 1e-5 }).toEqual({ case: c, close: true }); // names the case that fails
+    }
   });
 
   (hasVulkan && testSet ? test : test.skip)(

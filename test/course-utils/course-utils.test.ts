@@ -1,4 +1,4 @@
-/** labgrade/course-utils: the mini-batches are numpy's rows, whichever way a backend picks them. */
+/** labgrade/course-utils: the mini-batches are numpy's rows, copied on cpu and wasm as tf.gather would pick them. */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../src/backends/backends.js';
 import { convertToOneHot, randomMiniBatches } from '../../src/course-utils/index.js';
@@ -6,7 +6,7 @@ import { miniBatchIndices } from '../../src/data/signs.js';
 
 describe('randomMiniBatches', () => {
   for (const backend of ['cpu', 'wasm'] as const) {
-    test(`gives the rows of numpy's permutation, as tf.gather would, on ${backend} (float and int data)`, async () => {
+    test(`gives the rows of numpy's permutation, as tf.gather would, on ${backend} (float, int and bool data)`, async () => {
       await activateBackend(tf, backend);
       const X = tf.reshape(tf.range(0, 10 * 2 * 3, 1, 'float32'), [10, 2, 3]);
       const Y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32');
@@ -22,6 +22,9 @@ describe('randomMiniBatches', () => {
         expect(x.arraySync()).toEqual(tf.gather(X, picked).arraySync());
         expect(y.arraySync()).toEqual(tf.gather(Y, picked).arraySync());
       });
+      const flags = tf.tensor1d([1, 0, 0, 1, 1, 0, 1, 0, 0, 1], 'bool');
+      const withFlags = randomMiniBatches(X, flags, 4, 1);
+      withFlags.forEach(([, f], i) => expect([f.dtype, f.arraySync()]).toEqual(['bool', tf.gather(flags, tf.tensor1d(indices[i], 'int32')).arraySync()]));
       expect(() => randomMiniBatches(X, tf.zeros([9]))).toThrow('X has 10 examples but Y has 9');
     });
   }

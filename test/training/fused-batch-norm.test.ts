@@ -97,25 +97,41 @@ describe('fused batch normalization (training mode)', () => {
     expect(fused.weights.map((w) => w.length)).toEqual(stock.weights.map((w) => w.length));
     const worst = Math.max(...stock.weights.flatMap((w, i) => w.map((v, j) => Math.abs(v - fused.weights[i][j]) / Math.max(1, Math.abs(v)))));
     expect(worst).toBeLessThan(1e-5);
-    expect(fused.tensorsLeft).toBe(stock.tensorsLeft);
+    expect(stock.tensorsLeft).toBe(0);
+    expect(fused.tensorsLeft).toBe(0);
     // Two layers, over 30 kernels fewer each (ResNet50: 53 layers, about 45 kernels each backward against 15).
     expect(stock.kernels - fused.kernels).toBeGreaterThanOrEqual(2 * 30);
   });
 
-  test('restoring puts tfjs-layers back; inference and channels-first layers keep tfjs code', async () => {
+  test('restoring puts tfjs-layers back; inference and channels-first layers keep tfjs code; a nested fusion leaves the outer one be', async () => {
     await activateBackend(tf, 'cpu', 'train');
     const prototype = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: unknown };
     const original = prototype.call;
-    const restore = fuseBatchNormTraining(tf);
-    expect(prototype.call).not.toBe(original);
-    const layer = tf.layers.batchNormalization({ axis: 1, inputShape: [3, 2] });
     const x = tf.tensor3d([[[1, 2], [3, 4], [5, 7]], [[3, 5], [9, 1], [0, 2]]]);
-    const fusedOutput = (layer.apply(x, { training: true }) as tf.Tensor).arraySync();
-    const fusedInference = (layer.apply(x) as tf.Tensor).arraySync();
-    restore();
+    const restore = fuseBatchNormTraining(tf);
+    let fusedOutput: unknown;
+    let fusedInference: unknown;
+    try {
+      expect(prototype.call).not.toBe(original);
+      const fusedCall = prototype.call;
+      fuseBatchNormTraining(tf)();
+      expect(prototype.call).toBe(fusedCall);
+      const layer = tf.layers.batchNormalization({ axis: 1, inputShape: [3, 2] });
+      fusedOutput = (layer.apply(x, { training: true }) as tf.Tensor).arraySync();
+      fusedInference = (layer.apply(x) as tf.Tensor).arraySync();
+    } finally {
+      restore();
+    }
     expect(prototype.call).toBe(original);
     const twin = tf.layers.batchNormalization({ axis: 1, inputShape: [3, 2] });
     expect((twin.apply(x, { training: true }) as tf.Tensor).arraySync()).toEqual(fusedOutput);
     expect((twin.apply(x) as tf.Tensor).arraySync()).toEqual(fusedInference);
+  });
+
+  test('fusing builds no layer: the automatic layer names stay as they were', () => {
+    const before = tf.layers.dense({ units: 1 }).name;
+    fuseBatchNormTraining(tf)();
+    const after = tf.layers.dense({ units: 1 }).name;
+    expect(Number(after.split('_').pop())).toBe(Number(before.split('_').pop()) + 1);
   });
 });
