@@ -14,12 +14,23 @@ import { median } from './median.js';
 export type TrainingCode = 'tfjs' | 'labgrade';
 
 export interface StepFigure {
-  /** Median of `steps` steps after two warm-up ones. */
+  /** Median of `steps` steps after two warm-up ones, each step's loss read before the next starts. */
   stepMs: number;
+  /** A step within model.fit over `pipelinedSteps` batches, no loss read between them (as `labgrade train` runs); null where not measured. */
+  pipelinedStepMs: number | null;
   kernelsPerStep: number;
+  /** GPU time of one step's kernels (timestamp queries), where the backend measures it; null elsewhere. */
+  kernelMs: number | null;
+  /** The kernels taking most of kernelMs: name, count, milliseconds. */
+  topKernels: { name: string; count: number; ms: number }[];
 }
 
-export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number): Promise<StepFigure> {
+
+/**
+ * `steps` timed steps, each read before the next; `pipelinedSteps` more within one model.fit (0:
+ * not measured; where reading a tensor is synchronous, as on wasm, there is nothing to overlap).
+ */
+export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number, pipelinedSteps = 0): Promise<StepFigure> {
   const restore = code === 'labgrade' ? fuseBatchNormTraining(tf) : stockWebgpuSettings(tf);
   const model = resNet50();
   const optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
@@ -34,10 +45,29 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     await step();
     const times: number[] = [];
     for (let i = 0; i < steps; i++) times.push(await step());
+    let pipelinedStepMs: number | null = null;
+    if (pipelinedSteps > 0) {
+      const xs = tf.concat(Array.from({ length: pipelinedSteps }, () => x));
+      const ys = tf.concat(Array.from({ length: pipelinedSteps }, () => y));
+      const fitStart = performance.now();
+      await model.fit(xs, ys, { batchSize: x.shape[0], epochs: 1, shuffle: false, verbose: 0 });
+      pipelinedStepMs = (performance.now() - fitStart) / pipelinedSteps;
+      tf.dispose([xs, ys]);
+    }
     const profile = await tf.profile(async () => {
       await model.trainOnBatch(x, y);
     });
-    return { stepMs: median(times), kernelsPerStep: profile.kernels.length };
+    const timed = profile.kernels.filter((k) => typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs));
+    const byName = new Map<string, { name: string; count: number; ms: number }>();
+    for (const k of timed) {
+      const entry = byName.get(k.name) ?? { name: k.name, count: 0, ms: 0 };
+      entry.count++;
+      entry.ms += k.kernelTimeMs as number;
+      byName.set(k.name, entry);
+    }
+    const kernelMs = timed.length ? timed.reduce((sum, k) => sum + (k.kernelTimeMs as number), 0) : null;
+    const topKernels = [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 8).map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }));
+    return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, kernelMs, topKernels };
   } finally {
     optimizer.dispose();
     model.dispose();

@@ -22,6 +22,8 @@ const GOAL_S = 60;
 
 interface TrainingFigure {
   backend: BackendName;
+  /** The backend's device in words (wasm: SIMD and threads). */
+  device: string;
   epochs: number;
   secondsPerEpoch: number;
   secondsFor100Epochs: number;
@@ -30,13 +32,13 @@ interface TrainingFigure {
 }
 
 async function trainOn(backend: BackendName, epochs: number): Promise<TrainingFigure> {
-  await activateBackend(tf, backend);
+  const { device } = await activateBackend(tf, backend);
   const data = signsTensors(tf, datasetsDir(process.env.LABGRADE_DATA));
   const started = performance.now();
   const result = model(data['signs/train/x'] as tf.Tensor4D, data['signs/train/y'] as tf.Tensor2D, data['signs/test/x'] as tf.Tensor4D, data['signs/test/y'] as tf.Tensor2D, { numEpochs: epochs });
   const secondsPerEpoch = (performance.now() - started) / 1000 / epochs;
   tf.dispose([...Object.values(data), ...Object.values(result.parameters)]);
-  return { backend, epochs, secondsPerEpoch, secondsFor100Epochs: secondsPerEpoch * COURSE_EPOCHS, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy };
+  return { backend, device, epochs, secondsPerEpoch, secondsFor100Epochs: secondsPerEpoch * COURSE_EPOCHS, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy };
 }
 
 /** Median seconds of one Adam step on a mini-batch of 64 SIGNS-sized images. */
@@ -84,6 +86,7 @@ const wasmStep = await stepSeconds('wasm', Number(process.env.BENCH_STEPS ?? 10)
 const cpuStep = await stepSeconds('cpu', Number(process.env.BENCH_CPU_STEPS ?? 2));
 console.log(`one training step (64 images): wasm + labgrade kernels ${(wasmStep * 1000).toFixed(0)} ms, stock cpu ${(cpuStep * 1000).toFixed(0)} ms: ${(cpuStep / wasmStep).toFixed(1)}× faster`);
 const wasm = await trainOn('wasm', wasmEpochs);
+console.log(`wasm: ${wasm.device}`);
 console.log('backend   epochs run   s/epoch   s per 100 epochs   / goal   train acc   test acc');
 console.log(
   `${wasm.backend.padEnd(9)} ${String(wasm.epochs).padStart(10)} ${wasm.secondsPerEpoch.toFixed(2).padStart(9)} ${wasm.secondsFor100Epochs.toFixed(0).padStart(18)} ${(wasm.secondsFor100Epochs / GOAL_S).toFixed(2).padStart(8)} ${wasm.trainAccuracy.toFixed(4).padStart(11)} ${wasm.testAccuracy.toFixed(4).padStart(10)}`,

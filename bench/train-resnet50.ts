@@ -2,7 +2,8 @@
  * A ResNet50 training step on the CPU (wasm, batch 32 of SIGNS-sized images): tfjs's training code
  * against labgrade's (resnet50-step.ts), both on wasm with labgrade's gradient kernels (stock wasm
  * cannot train a convolution: it has no Conv2DBackpropFilter). Each runs in a fresh process: run
- * second in one, a step took 4.6 s instead of 3.9 s (the wasm heap the first left behind). Goal
+ * second in one, a step took 4.6 s instead of 3.9 s (the wasm heap the first left behind).
+ * labgrade's runs twice: on one wasm thread (the baseline for threads) and on all cores. Goal
  * (issue 7): ≤ 4 s a step on a 2-core machine, under 4 GB of memory. BENCH_RESNET_STEPS (default
  * 3) steps per median.
  */
@@ -10,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../src/backends/backends.js';
+import { WASM_THREADS_VARIABLE, wasmThreads } from '../src/backends/wasm-threads.js';
 import { recordBench } from './bench-record.js';
 import { resNet50Step, type StepFigure, type TrainingCode } from './resnet50-step.js';
 
@@ -32,13 +34,21 @@ if (only) {
   process.stdout.write(`${JSON.stringify(await measure(only))}\n`);
 } else {
   console.log(`ResNet50 training step on wasm (batch ${BATCH}), goal <= ${GOAL_MS} ms; median of ${steps}, each in its own process`);
-  const inChild = (code: TrainingCode): Measured => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!);
+  const inChild = (code: TrainingCode, threads?: number): Measured =>
+    JSON.parse(
+      execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [WASM_THREADS_VARIABLE]: threads ? String(threads) : '' } })
+        .trim()
+        .split('\n')
+        .pop()!,
+    );
+  const threads = wasmThreads();
   const tfjs = inChild('tfjs');
+  const oneThread = inChild('labgrade', 1);
   const labgrade = inChild('labgrade');
-  console.log('training code        step (ms)   kernels   peak RSS (GB)   / goal');
-  for (const [name, f] of [['tfjs', tfjs], ['labgrade', labgrade]] as const) {
-    console.log(`${name.padEnd(18)} ${f.stepMs.toFixed(0).padStart(11)} ${String(f.kernelsPerStep).padStart(9)} ${f.rssGb.toFixed(2).padStart(15)} ${(f.stepMs / GOAL_MS).toFixed(2).padStart(8)}`);
+  console.log('training code        threads   step (ms)   kernels   peak RSS (GB)   / goal');
+  for (const [name, n, f] of [['tfjs', threads, tfjs], ['labgrade', 1, oneThread], ['labgrade', threads, labgrade]] as const) {
+    console.log(`${name.padEnd(18)} ${String(n).padStart(9)} ${f.stepMs.toFixed(0).padStart(11)} ${String(f.kernelsPerStep).padStart(9)} ${f.rssGb.toFixed(2).padStart(15)} ${(f.stepMs / GOAL_MS).toFixed(2).padStart(8)}`);
   }
-  console.log(`labgrade vs tfjs: ${(tfjs.stepMs / labgrade.stepMs).toFixed(2)}× faster, ${(tfjs.kernelsPerStep / labgrade.kernelsPerStep).toFixed(2)}× fewer kernels`);
-  recordBench('resnet50-step-wasm', { goalMs: GOAL_MS, batch: BATCH, steps, tfjs, labgrade });
+  console.log(`labgrade vs tfjs: ${(tfjs.stepMs / labgrade.stepMs).toFixed(2)}× faster, ${(tfjs.kernelsPerStep / labgrade.kernelsPerStep).toFixed(2)}× fewer kernels; ${threads} threads vs 1: ${(oneThread.stepMs / labgrade.stepMs).toFixed(2)}× faster`);
+  recordBench('resnet50-step-wasm', { goalMs: GOAL_MS, batch: BATCH, steps, threads, tfjs, labgradeOneThread: oneThread, labgrade });
 }

@@ -9,6 +9,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
+import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
 
 type Tf = typeof tfType;
 
@@ -107,6 +108,8 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   return { name: 'webgpu', device: `${name} via WebGPU (Dawn)`.replace(/[^\w .,()+-]/g, ' ') };
 }
 
+let threadedWasmRegistered = false;
+
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
   await import('@tensorflow/tfjs-backend-wasm');
   // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), and its
@@ -116,10 +119,18 @@ async function startWasm(tf: Tf): Promise<ActiveBackend> {
     registerConvGradientKernels(tf, 'wasm');
     registerMaxPoolGradKernel(tf);
   }
+  // tfjs runs wasm on one thread in Node; the threaded build (wasm-threads.ts) is started once per
+  // process, before the backend's first start.
+  const threads = wasmThreads();
+  if (threads > 1 && !threadedWasmRegistered) {
+    await registerThreadedWasm(tf, threads);
+    threadedWasmRegistered = true;
+  }
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('the wasm backend failed to initialize');
-  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return { name: 'wasm', device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? 'multithreaded' : '1 thread'}` };
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const running = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const why = threadsFailure();
+  return { name: 'wasm', device: `WebAssembly${simd ? ' SIMD' : ''}, ${running} thread${running === 1 ? '' : 's'}${why ? ` (threads unavailable: ${why})` : ''}` };
 }
 
 async function startCpu(tf: Tf): Promise<ActiveBackend> {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
 import { BackendError } from '../backends/backends.js';
+import { wasmThreads } from '../backends/wasm-threads.js';
 import { gradeSubmission } from '../engine/grade-submission.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
@@ -150,7 +151,8 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     contentHash = hashSubmission(dir);
     const kept = options.force ? null : await keptOutcome(folder, outDir, contentHash, options);
     if (kept) return kept;
-    const result = await gradeSubmission(dir, options.labs, options, contentHash);
+    // Jobs side by side share the cores: each submission's wasm backend gets its share of threads.
+    const result = await gradeSubmission(dir, options.labs, { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) }, contentHash);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
     await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };

@@ -33,6 +33,8 @@ export interface GradeLabOptions {
   dataDir?: string;
   /** Skips training checks (they are reported as skipped and score nothing). */
   skipTraining?: boolean;
+  /** Threads for the wasm backend in submissions' processes (default: this machine's cores). */
+  wasmThreads?: number;
 }
 
 interface LoadedCase {
@@ -217,7 +219,13 @@ export async function gradeLab(lab: LabDefinition, file: string, options: GradeL
   const timeouts = { ...lab.timeouts, ...options.timeouts };
   // Only calls with dataset arguments need the child to read the data; file exercises are judged here.
   const callsNeedData = cases.some((c) => c.datasets.length > 0);
-  const sessionOptions: SessionOptions = { backend: options.backend ?? 'auto', dataDir: callsNeedData && !dataProblem() ? options.dataDir : undefined };
+  // Threads pay off for calls on real data (training, evaluating); starting the threaded wasm
+  // build's pool costs about 0.25 s, more than a lab of function checks gains from it.
+  const sessionOptions: SessionOptions = {
+    backend: options.backend ?? 'auto',
+    dataDir: callsNeedData && !dataProblem() ? options.dataDir : undefined,
+    wasmThreads: callsNeedData ? options.wasmThreads : 1,
+  };
   const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
   const studentCode = extractStudentCode(source);
   try {

@@ -10,6 +10,7 @@ import { execaNode } from 'execa';
 import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
 import { BackendError, candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { wasmThreads, WASM_THREADS_VARIABLE } from '../backends/wasm-threads.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
@@ -103,7 +104,8 @@ function childReadablePaths(): string[] {
 
 /**
  * Node's permission model for the child: it may read only childReadablePaths() (and the datasets
- * folder, when a lab's calls need data), and not write, spawn or start workers.
+ * folder, when a lab's calls need data), and not write or spawn; it starts workers only for the
+ * threaded wasm backend (spawnChild).
  */
 export function childPermissionFlags(dataDir?: string): string[] {
   const readable = dataDir ? [...childReadablePaths(), path.resolve(dataDir)] : childReadablePaths();
@@ -122,6 +124,8 @@ export interface SessionOptions {
   purpose?: BackendPurpose;
   /** The datasets folder, for labs whose calls take dataset arguments. */
   dataDir?: string;
+  /** Threads for the wasm backend (default: this machine's cores; a class run shares them out between jobs). */
+  wasmThreads?: number;
 }
 
 /** What a GPU backend's driver needs to be found (the Vulkan loader and ICD, CUDA): the rest of the environment stays out. */
@@ -133,12 +137,17 @@ function driverEnvironment(): Record<string, string> {
 
 function spawnChild(submissionDir: string, limits: SandboxLimits, options: SessionOptions) {
   const purpose = options.purpose ?? 'grade';
+  const threads = options.wasmThreads ?? wasmThreads();
+  const threadedWasm = threads > 1 && candidates(options.backend, purpose, true).includes('wasm');
   return execaNode(CHILD_ENTRY, [options.backend, purpose, options.dataDir ?? ''], {
     nodeOptions: [
       ...childPermissionFlags(options.dataDir),
       // dawn.node (WebGPU) is an addon; the child loads it before hardening takes process.dlopen
       // away, so submitted code still cannot load any.
       ...(needsNativeAddons(options.backend, purpose) ? ['--allow-addons'] : []),
+      // The threaded wasm build starts its pool of workers with the backend, before the submission
+      // loads; after that no Worker constructor is left within its reach (wasm-threads.ts).
+      ...(threadedWasm ? ['--allow-worker'] : []),
       `--max-old-space-size=${limits.heapMb}`,
       '--disable-warning=ExperimentalWarning',
     ],
@@ -148,7 +157,7 @@ function spawnChild(submissionDir: string, limits: SandboxLimits, options: Sessi
     stdin: 'ignore',
     reject: false,
     cleanup: true,
-    env: { NODE_ENV: 'production', ...driverEnvironment() },
+    env: { NODE_ENV: 'production', ...driverEnvironment(), [WASM_THREADS_VARIABLE]: String(threadedWasm ? threads : 1) },
     extendEnv: false,
     cwd: submissionDir,
   });

@@ -61,18 +61,13 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
   const xs = tf.gather(x, order);
   const ys = tf.gather(y, order);
   order.dispose();
-  model.compile({ optimizer: adamForBackend(tf, options.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // The model does not own an optimizer it is given (model.dispose() leaves it): disposed here.
+  const optimizer = adamForBackend(tf, options.learningRate);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const { callback: plateauCallback, plateau } = reduceLROnPlateau(tf, { monitor: 'val_loss', ...options.plateau });
   const trainCount = n - Math.floor(n * options.validationSplit);
   const batches = Math.ceil(trainCount / options.batchSize);
-  let epoch = 0;
-  const progress = new tf.CustomCallback({
-    onEpochBegin: async (e) => {
-      epoch = e;
-    },
-    onBatchEnd: async (batch, logs) => onProgress({ epoch, epochs: options.epochs, batch: batch + 1, batches, logs: (logs ?? {}) as Record<string, number> }),
-    onEpochEnd: async (e, logs) => onProgress({ epoch: e, epochs: options.epochs, batch: batches, batches, logs: (logs ?? {}) as Record<string, number> }),
-  });
+  const progress = progressCallback(tf, options.epochs, batches, onProgress);
   const restoreBatchNorm = fuseBatchNormTraining(tf);
   try {
     const history = await model.fit(xs, ys, {
@@ -83,6 +78,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
       verbose: 0,
       callbacks: [plateauCallback, progress],
     });
+    await progress.reported();
     let artifacts: TrainedModel['artifacts'] | null = null;
     await model.save(
       tf.io.withSaveHandler(async (a) => {
@@ -93,7 +89,75 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
     const numbers = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v.map(Number)]));
     return { artifacts: artifacts!, history: numbers, reductions: plateau.reductions };
   } finally {
+    // Reports still on their way are made (or dropped, after a failure) while the fusion holds.
+    await progress.settled();
     restoreBatchNorm();
+    optimizer.dispose();
     tf.dispose([xs, ys]);
   }
+}
+
+type Logs = Record<string, number | tfType.Tensor>;
+
+/**
+ * Reports every batch without waiting for it. A batch's loss read at once (as tf.CustomCallback
+ * does) makes the CPU wait for the GPU at every step, so that dispatching a step and the GPU's work
+ * on the one before never overlap; here the numbers are read in the background and reported in
+ * order. An epoch's end is reported before the next epoch starts, after its batches (the plateau
+ * callback has waited for the GPU there already), so a report may stop training between epochs.
+ * A report that throws stops training at the next batch.
+ */
+function progressCallback(tf: typeof tfType, epochs: number, batches: number, onProgress: (p: EpochProgress) => void) {
+  let chain = Promise.resolve();
+  let failure: { error: unknown } | null = null;
+  let epoch = 0;
+  const report = (numbers: Promise<Record<string, number>>, progress: Omit<EpochProgress, 'logs'>) => {
+    chain = chain.then(async () => {
+      const logs = await numbers;
+      if (!failure) onProgress({ ...progress, logs });
+    }).catch((error: unknown) => {
+      failure ??= { error };
+    });
+  };
+  const rethrow = () => {
+    if (failure) throw failure.error;
+  };
+  /** The logs as numbers, read without blocking: tensors are cloned (fit disposes its own after the callbacks). */
+  const read = (logs: Logs | undefined): Promise<Record<string, number>> => {
+    const entries = Object.entries(logs ?? {}).map(([key, value]) => [key, typeof value === 'number' ? value : tf.keep(value.clone())] as const);
+    return Promise.all(
+      entries.map(async ([key, value]) => {
+        if (typeof value === 'number') return [key, value] as const;
+        const number = (await value.data())[0];
+        value.dispose();
+        return [key, number] as const;
+      }),
+    ).then(Object.fromEntries);
+  };
+  const callback = new (class extends tf.Callback {
+    async onEpochBegin(e: number) {
+      epoch = e;
+    }
+    async onBatchEnd(batch: number, logs?: Logs) {
+      rethrow();
+      report(read(logs), { epoch, epochs, batch: batch + 1, batches });
+      // A turn of the event loop lets reads complete and messages go out; it does not wait for the GPU.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    async onEpochEnd(e: number, logs?: Logs) {
+      rethrow();
+      report(read(logs), { epoch: e, epochs, batch: batches, batches });
+      await chain;
+      rethrow();
+    }
+  })();
+  return Object.assign(callback, {
+    /** Resolves once every report is made or dropped; never rejects. */
+    settled: () => chain,
+    /** Resolves once every report is made; rejects with a report's error. */
+    reported: async () => {
+      await chain;
+      rethrow();
+    },
+  });
 }

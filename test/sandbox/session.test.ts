@@ -121,6 +121,38 @@ describe('SandboxSession', () => {
     expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 })).toBe(true);
   });
 
+  test('with the threaded wasm backend, a submission finds no way to start a worker of its own', async () => {
+    // Workers start without the hardening of the submission's thread (process.kill, dlopen...).
+    const source = `import * as tf from '@tensorflow/tfjs';
+export function probe(): string[] {
+  const found: string[] = [];
+  if ((globalThis as any).Worker !== undefined) found.push('globalThis.Worker');
+  const seen = new Set<unknown>();
+  const walk = (value: any, where: string, depth: number): void => {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value) || depth > 4 || ArrayBuffer.isView(value)) return;
+    seen.add(value);
+    if (typeof value === 'function' && /Worker/.test(value.name)) found.push(where);
+    if (typeof value.postMessage === 'function' || typeof value.terminate === 'function') found.push(where);
+    for (const key of Object.getOwnPropertyNames(value)) {
+      let child: unknown;
+      try { child = value[key]; } catch { continue; }
+      walk(child, where + '.' + key, depth + 1);
+    }
+  };
+  walk(tf.backend(), 'tf.backend()', 0);
+  for (const name of ['worker_threads', 'node:worker_threads']) {
+    try { require(name); found.push('require ' + name); } catch {}
+  }
+  return found;
+}`;
+    const dir = makeSubmission({ 'lab.ts': source });
+    const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, { backend: 'wasm', wasmThreads: 2 });
+    expect(started).toMatchObject({ kind: 'loaded', device: 'WebAssembly SIMD, 2 threads' });
+    if (started.kind !== 'loaded') return;
+    expect(await started.session.call('probe', [], 30_000)).toMatchObject({ kind: 'value', value: [] });
+    started.session.close();
+  });
+
   test('a module that throws while loading is a load failure with the student\'s line', async () => {
     const dir = makeSubmission({ 'lab.ts': "const x: number = 1;\nthrow new Error('top-level ' + x);\n" });
     const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir);

@@ -1,7 +1,7 @@
 /** trainModel's training code: the fused batch normalization while it trains (and never after), and Adam per backend. */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../src/backends/backends.js';
-import { adamForBackend, SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model.js';
+import { adamForBackend, SAMPLE_REPORT_RECIPE, trainModel, type EpochProgress } from '../../src/training/train-model.js';
 
 function smallModel(): tf.LayersModel {
   return tf.sequential({
@@ -41,6 +41,21 @@ describe('trainModel', () => {
     expect(batchNormCall()).toBe(original);
     expect(trained.history.loss).toHaveLength(2);
     expect(trained.history.loss.every(Number.isFinite)).toBe(true);
+  });
+
+  test("reports every batch and then its epoch, in order, with the numbers fit computed, and leaves no tensor behind, the optimizer's included", async () => {
+    await activateBackend(tf, 'cpu', 'train');
+    const before = tf.memory().numTensors;
+    const seen: EpochProgress[] = [];
+    const model = smallModel();
+    const trained = await trainModel(tf, model, x, y, { ...recipe, epochs: 3 }, (p) => seen.push(p));
+    model.dispose();
+    // 6 training examples in batches of 4: two batches, then the epoch's end (with validation).
+    expect(seen.map((p) => `${p.epoch}:${p.batch}/${p.batches}${'val_loss' in p.logs ? ' end' : ''}`)).toEqual(['0:1/2', '0:2/2', '0:2/2 end', '1:1/2', '1:2/2', '1:2/2 end', '2:1/2', '2:2/2', '2:2/2 end']);
+    for (const p of seen) expect(Object.values(p.logs).every((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
+    expect(seen.filter((p) => 'val_loss' in p.logs).map((p) => p.logs.loss)).toEqual(trained.history.loss);
+    expect(seen[0].logs).toMatchObject({ batch: 0, size: 4, loss: expect.any(Number), acc: expect.any(Number) });
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   test("adamForBackend keeps tfjs's Adam where dispatches are cheap (cpu, wasm)", async () => {
