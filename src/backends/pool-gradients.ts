@@ -28,12 +28,13 @@ function addMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array,
   const { top, left } = info.padInfo;
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
-      // The window's rows and columns inside the input, clipped once per window row.
+      // The window's first row and column in the input (negative inside the padding).
       const r0 = oh * strideHeight - top;
       for (let ow = 0; ow < outWidth; ow++) {
         const c0 = ow * strideWidth - left;
         const out = ((b * outHeight + oh) * outWidth + ow) * channels;
-        // One channel at a time, its running maximum in locals: 2-3× faster than per-channel arrays.
+        // One channel at a time, its running maximum in locals (a plain loop of Lab 2's pooling:
+        // 5.6 ms against 7.3 ms with per-channel arrays).
         for (let ch = 0; ch < channels; ch++) {
           let best = -Infinity;
           let at = -1;

@@ -151,8 +151,7 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     contentHash = hashSubmission(dir);
     const kept = options.force ? null : await keptOutcome(folder, outDir, contentHash, options);
     if (kept) return kept;
-    // Jobs side by side share the cores: each submission's wasm backend gets its share of threads.
-    const result = await gradeSubmission(dir, options.labs, { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) }, contentHash);
+    const result = await gradeSubmission(dir, options.labs, options, contentHash);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
     await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
@@ -189,13 +188,15 @@ export async function gradeClass(submissionsDir: string, outRoot: string, option
   mkdirSync(path.join(outRoot, STUDENTS_DIR), { recursive: true });
   pruneDeparted(outRoot, everyone);
   const students = options.shard ? everyone.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k) : everyone;
+  // Jobs side by side share the cores: each submission's wasm backend gets its share of threads.
+  const shared = { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) };
   const outcomes: StudentOutcome[] = new Array(students.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < students.length) {
       const i = next++;
-      outcomes[i] = await gradeStudent(submissionsDir, outRoot, students[i], options);
+      outcomes[i] = await gradeStudent(submissionsDir, outRoot, students[i], shared);
       options.onProgress?.(outcomes[i], ++done, students.length);
     }
   };

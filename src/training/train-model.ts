@@ -112,6 +112,8 @@ function progressCallback(tf: typeof tfType, epochs: number, batches: number, on
   let failure: { error: unknown } | null = null;
   let epoch = 0;
   const report = (numbers: Promise<Record<string, number>>, progress: Omit<EpochProgress, 'logs'>) => {
+    // Handled in the chain below; marked handled now, in case it fails before the chain gets there.
+    numbers.catch(() => undefined);
     chain = chain.then(async () => {
       const logs = await numbers;
       if (!failure) onProgress({ ...progress, logs });
