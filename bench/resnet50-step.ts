@@ -25,7 +25,6 @@ export interface StepFigure {
   topKernels: { name: string; count: number; ms: number }[];
 }
 
-
 /**
  * `steps` timed steps, each read before the next; `pipelinedSteps` more within one model.fit (0:
  * not measured; where reading a tensor is synchronous, as on wasm, there is nothing to overlap).

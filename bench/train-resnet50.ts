@@ -34,17 +34,17 @@ if (only) {
   process.stdout.write(`${JSON.stringify(await measure(only))}\n`);
 } else {
   console.log(`ResNet50 training step on wasm (batch ${BATCH}), goal <= ${GOAL_MS} ms; median of ${steps}, each in its own process`);
-  const inChild = (code: TrainingCode, threads?: number): Measured =>
+  const inChild = (code: TrainingCode, threads: number): Measured =>
     JSON.parse(
-      execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [WASM_THREADS_VARIABLE]: threads ? String(threads) : '' } })
+      execFileSync(process.execPath, [fileURLToPath(import.meta.url), code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [WASM_THREADS_VARIABLE]: String(threads) } })
         .trim()
         .split('\n')
         .pop()!,
     );
   const threads = wasmThreads();
-  const tfjs = inChild('tfjs');
+  const tfjs = inChild('tfjs', threads);
   const oneThread = inChild('labgrade', 1);
-  const labgrade = inChild('labgrade');
+  const labgrade = inChild('labgrade', threads);
   console.log('training code        threads   step (ms)   kernels   peak RSS (GB)   / goal');
   for (const [name, n, f] of [['tfjs', threads, tfjs], ['labgrade', 1, oneThread], ['labgrade', threads, labgrade]] as const) {
     console.log(`${name.padEnd(18)} ${String(n).padStart(9)} ${f.stepMs.toFixed(0).padStart(11)} ${String(f.kernelsPerStep).padStart(9)} ${f.rssGb.toFixed(2).padStart(15)} ${(f.stepMs / GOAL_MS).toFixed(2).padStart(8)}`);

@@ -7,7 +7,7 @@
  * $OUT/gpu-bench.json and a table on stdout.
  *
  * Usage: node run.mjs --data <datasets dir> --out <dir> [--epochs 50] [--subset n] [--batch 32]
- *   [--budget-s s] (stop training after the epoch that would end past s seconds of training)
+ *   [--budget-s s] (stop training before an epoch would end past s seconds of training)
  *   [--variants] (also try the backend settings below)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ import { resNet50Step, type StepFigure } from '../resnet50-step.js';
 const { values } = parseArgs({
   options: { data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, 'budget-s': { type: 'string' }, variants: { type: 'boolean' } },
 });
+const budgetMs = values['budget-s'] ? Number(values['budget-s']) * 1000 : Infinity;
+if (!(budgetMs > 0)) throw new Error(`--budget-s takes a number of seconds, not "${values['budget-s']}"`);
 const out = path.resolve(values.out ?? 'gpu-out');
 mkdirSync(out, { recursive: true });
 
@@ -83,7 +85,6 @@ function stepSummary(f: StepFigure) {
 
 // The threshold recipe, every epoch timed.
 const recipe = { ...SAMPLE_REPORT_RECIPE, batchSize: batch, epochs: Number(values.epochs ?? SAMPLE_REPORT_RECIPE.epochs), ...(values.subset ? { subset: Number(values.subset) } : {}) };
-const budgetMs = values['budget-s'] ? Number(values['budget-s']) * 1000 : Infinity;
 const epochMs: number[] = [];
 let epochStart = performance.now();
 const trainStart = performance.now();
