@@ -79,24 +79,32 @@ export async function registerThreadedWasm(tf: typeof tfType, threads: number): 
   const factoryPath = path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js');
   const startThreaded = async (): Promise<tfType.KernelBackend> => {
     const factory = require(factoryPath) as Factory;
-    const globals = globalThis as { Worker?: unknown };
-    const worker = globals.Worker;
     const binary = readFileSync(path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.wasm'));
-    let module: EmscriptenModule;
+    let instantiateFailed: (reason: unknown) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => {
+      instantiateFailed = reject;
+    });
+    failure.catch(() => undefined);
+    const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+    let ready: Promise<EmscriptenModule>;
     try {
-      module = await factory({
+      // Emscripten sets a global Worker and starts its pool of workers before factory() returns.
+      ready = factory({
         locateFile: (file: string) => (file.endsWith('.worker.js') ? workerUrl(wasmOut) : path.join(wasmOut, file)),
         mainScriptUrlOrBlob: factoryPath,
         instantiateWasm: (imports: WebAssembly.Imports & { env: Record<string, WebAssembly.ImportValue> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
           imports.env.emscripten_num_logical_cores = () => 2 * threads;
-          WebAssembly.instantiate(binary, imports).then(({ instance, module: compiled }) => receive(instance, compiled));
+          WebAssembly.instantiate(binary, imports).then(({ instance, module: compiled }) => receive(instance, compiled), instantiateFailed);
           return {};
         },
       });
     } finally {
-      // Emscripten sets a global Worker for its pool; the pool is started, and nothing else may start one.
-      globals.Worker = worker;
+      // The pool is started; nothing else may start a worker, so the global goes at once, before
+      // any other code can run.
+      if (hadWorker) Object.defineProperty(globalThis, 'Worker', hadWorker);
+      else delete (globalThis as { Worker?: unknown }).Worker;
     }
+    const module = await Promise.race([ready, failure]);
     // Only what tfjs's backend needs of the pool: its workers stay out of reach of code that can reach the backend.
     const pool = module.PThread;
     module.PThread = { terminateAllThreads: () => pool?.terminateAllThreads() };
@@ -114,15 +122,19 @@ export async function registerThreadedWasm(tf: typeof tfType, threads: number): 
     for (const running of pool?.runningWorkers ?? []) running.unref();
     return backend;
   };
+  // Started once per process: anything that calls the factory again (code that can reach
+  // tf.findBackendFactory) must not get a second pool, or the Worker global while it starts.
+  let started = false;
   tf.removeBackend('wasm');
   tf.registerBackend(
     'wasm',
     async () => {
-      failure = null;
+      if (started) throw new Error('the threaded wasm backend starts once per process');
+      started = true;
       try {
         return await startThreaded();
       } catch (err) {
-        failure = (err as Error).message?.split('\n')[0] ?? String(err);
+        startFailure = (err as Error).message?.split('\n')[0] ?? String(err);
         return singleThreaded();
       }
     },
@@ -130,9 +142,9 @@ export async function registerThreadedWasm(tf: typeof tfType, threads: number): 
   );
 }
 
-let failure: string | null = null;
+let startFailure: string | null = null;
 
-/** Why the threaded build last failed to start (the backend then runs on one thread), or null. */
+/** Why the threaded build failed to start (the backend then runs on one thread), or null. */
 export function threadsFailure(): string | null {
-  return failure;
+  return startFailure;
 }

@@ -32,6 +32,11 @@ const DENIED_PROCESS_MEMBERS = [
 ] as const;
 
 const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData'] as const;
+/**
+ * Denied even where absent: a worker starts without this hardening. The threaded wasm backend's
+ * pool is started before hardening; Emscripten setting a global Worker again now throws.
+ */
+const DENIED_EVEN_IF_ABSENT = ['Worker'] as const;
 
 export type SendMessage = (message: unknown, callback: (error: Error | null) => void) => void;
 
@@ -71,6 +76,7 @@ export function hardenProcess(): SendMessage {
   const sender = Object.create(process, { _send: { value: proc._send } });
   for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
   for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
+  for (const name of DENIED_EVEN_IF_ABSENT) deny(globalThis, name, name);
   capOutput(process.stdout);
   capOutput(process.stderr);
   return (message, callback) => {

@@ -130,9 +130,11 @@ function progressCallback(tf: typeof tfType, epochs: number, batches: number, on
     return Promise.all(
       entries.map(async ([key, value]) => {
         if (typeof value === 'number') return [key, value] as const;
-        const number = (await value.data())[0];
-        value.dispose();
-        return [key, number] as const;
+        try {
+          return [key, (await value.data())[0]] as const;
+        } finally {
+          value.dispose();
+        }
       }),
     ).then(Object.fromEntries);
   };

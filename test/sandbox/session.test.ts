@@ -126,7 +126,16 @@ describe('SandboxSession', () => {
     const source = `import * as tf from '@tensorflow/tfjs';
 export function probe(): string[] {
   const found: string[] = [];
-  if ((globalThis as any).Worker !== undefined) found.push('globalThis.Worker');
+  const look = (where: string) => {
+    try {
+      if ((globalThis as any).Worker !== undefined) found.push(where);
+    } catch {}
+  };
+  look('globalThis.Worker');
+  let caught: unknown;
+  try {
+    Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => caught, set: (v) => { caught = v; } });
+  } catch {}
   const seen = new Set<unknown>();
   const walk = (value: any, where: string, depth: number): void => {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value) || depth > 4 || ArrayBuffer.isView(value)) return;
@@ -140,9 +149,15 @@ export function probe(): string[] {
     }
   };
   walk(tf.backend(), 'tf.backend()', 0);
-  for (const name of ['worker_threads', 'node:worker_threads']) {
-    try { require(name); found.push('require ' + name); } catch {}
-  }
+  // Starting the backend again would set Emscripten's global Worker for its new pool.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  const factory = tf.findBackendFactory('wasm');
+  try {
+    const started = factory?.();
+    if (started instanceof Promise) started.catch(() => undefined);
+  } catch {}
+  look('globalThis.Worker after calling the wasm factory');
+  if (caught !== undefined) found.push('a Worker caught by a setter on globalThis');
   return found;
 }`;
     const dir = makeSubmission({ 'lab.ts': source });
