@@ -11,7 +11,7 @@ import { convStepByStep } from '../graders/conv-step-by-step.js';
 import { gradeSubmission } from '../src/engine/grade-submission.js';
 import { projectRoot } from '../src/paths.js';
 import { recordBench } from './bench-record.js';
-import { median } from './median.js';
+import { median } from '../src/median.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOAL_MS = 2000;

@@ -9,7 +9,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
 import { adamForBackend } from '../src/training/train-model.js';
 import { fuseBatchNormTraining } from '../src/training/fused-batch-norm.js';
-import { median } from './median.js';
+import { median } from '../src/median.js';
 
 export type TrainingCode = 'tfjs' | 'labgrade';
 

@@ -15,7 +15,7 @@ import { datasetsDir } from '../src/data/datasets-dir.js';
 import { signsTensors } from '../src/data/dataset-tensors.js';
 import { computeCost, forwardPropagation, initializeParameters, model, type Parameters } from '../solutions/conv-application.js';
 import { recordBench } from './bench-record.js';
-import { median } from './median.js';
+import { median } from '../src/median.js';
 
 const COURSE_EPOCHS = 100;
 const GOAL_S = 60;

@@ -21,7 +21,7 @@ import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model
 import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
 import { cachedSigns } from '../../src/data/signs.js';
 import { resNet50 } from '../../solutions/residual-networks.js';
-import { median } from '../median.js';
+import { median } from '../../src/median.js';
 import { resNet50Step, type StepFigure } from '../resnet50-step.js';
 
 const { values } = parseArgs({

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../atomic-write.js';
+import { median } from '../median.js';
 import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion, projectRoot } from '../paths.js';
 import { labs } from '../../graders/index.js';
@@ -71,12 +72,6 @@ export function renderGradebook(entries: ClassEntry[]): string {
   });
   // A name like =HYPERLINK(...) from student.json must stay text in a spreadsheet.
   return stringify([header, ...rows], { escape_formulas: true });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return 0;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** The starter file's marked regions per lab, so that starter code never counts as similar. */
