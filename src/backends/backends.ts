@@ -108,10 +108,8 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   return { name: 'webgpu', device: `${name} via WebGPU (Dawn)`.replace(/[^\w .,()+-]/g, ' ') };
 }
 
-let threadedWasmRegistered = false;
-
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), and its
   // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
   // former); all three are registered once per process.
@@ -122,13 +120,10 @@ async function startWasm(tf: Tf): Promise<ActiveBackend> {
   // tfjs runs wasm on one thread in Node; the threaded build (wasm-threads.ts) is started once per
   // process, before the backend's first start.
   const threads = wasmThreads();
-  if (threads > 1 && !threadedWasmRegistered) {
-    await registerThreadedWasm(tf, threads);
-    threadedWasmRegistered = true;
-  }
+  if (threads > 1) await registerThreadedWasm(tf, threads);
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('the wasm backend failed to initialize');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const running = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const running = wasmPackage.getThreadsCount();
   const why = threadsFailure();
   return { name: 'wasm', device: `WebAssembly${simd ? ' SIMD' : ''}, ${running} thread${running === 1 ? '' : 's'}${why ? ` (threads unavailable: ${why})` : ''}` };
 }

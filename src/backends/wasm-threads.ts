@@ -65,13 +65,14 @@ function workerUrl(wasmOut: string): URL {
 }
 
 /**
- * Makes tfjs's 'wasm' backend the threaded SIMD build with `threads` threads (the calling thread
- * included), for the next time it starts; tfjs's registered wasm kernels serve it as they serve the
+ * Makes tfjs's 'wasm' backend the threaded SIMD build with `threads` threads (1 to
+ * MAX_WASM_THREADS, the calling thread included; see wasmThreads), for the next time it starts;
+ * later calls change nothing; tfjs's registered wasm kernels serve it as they serve the
  * single-threaded build. Where the threaded build cannot start (a process not allowed workers),
  * the backend starts single-threaded, as tfjs would, and `threadsFailure()` says why.
  */
 export async function registerThreadedWasm(tf: typeof tfType, threads: number): Promise<void> {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) throw new RangeError(`wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, not ${threads}`);
+  if (registered) return;
   const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   const singleThreaded = tf.findBackendFactory('wasm');
   if (!singleThreaded) throw new Error('@tensorflow/tfjs-backend-wasm registered no wasm backend');
@@ -85,12 +86,14 @@ export async function registerThreadedWasm(tf: typeof tfType, threads: number): 
       instantiateFailed = reject;
     });
     failure.catch(() => undefined);
+    // One script for all of the pool's workers (Emscripten asks for it once per worker).
+    const worker = workerUrl(wasmOut);
     const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
     let ready: Promise<EmscriptenModule>;
     try {
       // Emscripten sets a global Worker and starts its pool of workers before factory() returns.
       ready = factory({
-        locateFile: (file: string) => (file.endsWith('.worker.js') ? workerUrl(wasmOut) : path.join(wasmOut, file)),
+        locateFile: (file: string) => (file.endsWith('.worker.js') ? worker : path.join(wasmOut, file)),
         mainScriptUrlOrBlob: factoryPath,
         instantiateWasm: (imports: WebAssembly.Imports & { env: Record<string, WebAssembly.ImportValue> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
           imports.env.emscripten_num_logical_cores = () => 2 * threads;
@@ -140,8 +143,11 @@ export async function registerThreadedWasm(tf: typeof tfType, threads: number): 
     },
     2,
   );
+  registered = true;
 }
 
+/** The threaded build is registered once per process (a second registration would wrap the first). */
+let registered = false;
 let startFailure: string | null = null;
 
 /** Why the threaded build failed to start (the backend then runs on one thread), or null. */
