@@ -10,20 +10,21 @@
  * (xavier_initializer(seed=0), fully_connected's own weights): tfjs cannot reproduce them. The
  * checks say so, and test with fixed parameters from numpy-compatible draws instead.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfType from '@tensorflow/tfjs';
+import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import type { TrainingMetrics } from '../src/engine/model.js';
 import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/engine/values.js';
 import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 
-type T4 = tf.Tensor4D;
-type T2 = tf.Tensor2D;
+type T4 = tfType.Tensor4D;
+type T2 = tfType.Tensor2D;
 interface Params {
   W1: T4;
   W2: T4;
   W3: T2;
-  b3: tf.Tensor1D;
+  b3: tfType.Tensor1D;
 }
 
 /** The course's architecture, as the grader's own evaluator of returned parameters. */
@@ -150,7 +151,7 @@ async function judgeInitialParameters(actual: Value): Promise<Verdict[]> {
 }
 
 /** SIGNS tensors for evaluating returned parameters, read once per datasets folder. */
-const evaluationData = new Map<string, Record<DatasetName, tf.Tensor>>();
+const evaluationData = new Map<string, Record<DatasetName, tfType.Tensor>>();
 
 /** Accuracy of the course architecture with these parameters, computed here, not by the submission. */
 async function measureAccuracy(params: Record<keyof Params, EncodedTensor>, dataDir: string, split: 'train' | 'test'): Promise<number> {

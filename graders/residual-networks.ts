@@ -13,7 +13,8 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import type * as tfType from '@tensorflow/tfjs';
+import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, FilesAssessment, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import { compareSummaries, type ModelSummary } from '../src/engine/model-summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/values.js';
@@ -41,12 +42,12 @@ interface Wiring {
   reluBeforeAdd: boolean;
 }
 
-function wiredBlock(X: tf.Tensor, f: number, [F1, F2, F3]: Filters, options: BlockOptions, w: Wiring): tf.Tensor {
+function wiredBlock(X: tfType.Tensor, f: number, [F1, F2, F3]: Filters, options: BlockOptions, w: Wiring): tfType.Tensor {
   const kw = options.training === undefined ? {} : { training: options.training };
   const init = (options.initializer ?? 'ones') as 'ones';
-  const conv = (x: tf.Tensor, filters: number, size: number, stride: number, padding: 'same' | 'valid') =>
-    tf.layers.conv2d({ filters, kernelSize: size, strides: stride, padding, kernelInitializer: init }).apply(x) as tf.Tensor;
-  const bn = (x: tf.Tensor) => tf.layers.batchNormalization({ axis: 3 }).apply(x, kw) as tf.Tensor;
+  const conv = (x: tfType.Tensor, filters: number, size: number, stride: number, padding: 'same' | 'valid') =>
+    tf.layers.conv2d({ filters, kernelSize: size, strides: stride, padding, kernelInitializer: init }).apply(x) as tfType.Tensor;
+  const bn = (x: tfType.Tensor) => tf.layers.batchNormalization({ axis: 3 }).apply(x, kw) as tfType.Tensor;
   let x = tf.relu(bn(conv(X, F1, 1, w.strideOn === 'first' ? w.stride : 1, 'valid')));
   x = tf.relu(bn(conv(x, F2, f, w.strideOn === 'second' ? w.stride : 1, 'same')));
   x = bn(conv(x, F3, 1, 1, 'valid'));
@@ -57,8 +58,8 @@ function wiredBlock(X: tf.Tensor, f: number, [F1, F2, F3]: Filters, options: Blo
 }
 
 const IDENTITY: Wiring = { projection: false, stride: 1, strideOn: 'first', shortcut: true, reluBeforeAdd: false };
-const identityArgs = (args: unknown[]) => args as [tf.Tensor, number, Filters, number, string, BlockOptions?];
-const convArgs = (args: unknown[]) => args as [tf.Tensor, number, Filters, number, string, number?, BlockOptions?];
+const identityArgs = (args: unknown[]) => args as [tfType.Tensor, number, Filters, number, string, BlockOptions?];
+const convArgs = (args: unknown[]) => args as [tfType.Tensor, number, Filters, number, string, number?, BlockOptions?];
 
 const identityMistakes: MistakeDefinition[] = [
   {
@@ -204,12 +205,12 @@ export function findTrainedModel(dir: string): { file: string } | { problem: str
 }
 
 /** The course's ResNet50, built by the reference solution (not shipped in the student kit). */
-async function referenceResNet50(): Promise<tf.LayersModel> {
+async function referenceResNet50(): Promise<tfType.LayersModel> {
   const compiled = path.join(distDir, 'solutions', 'residual-networks.js');
   if (!existsSync(compiled)) {
     throw new ModelFileError('a Keras weights file needs the course architecture, which this labgrade does not have (a student kit has no solutions): save the model in tfjs format (resnet50/model.json) instead');
   }
-  const { resNet50 } = (await import(pathToFileURL(compiled).href)) as { resNet50: () => tf.LayersModel };
+  const { resNet50 } = (await import(pathToFileURL(compiled).href)) as { resNet50: () => tfType.LayersModel };
   return resNet50();
 }
 
@@ -218,7 +219,7 @@ async function referenceResNet50(): Promise<tf.LayersModel> {
  * Keras weights file mapped by layer name onto the course architecture. Reading either runs no
  * submitted code.
  */
-export async function loadTrainedResNet50(file: string): Promise<tf.LayersModel> {
+export async function loadTrainedResNet50(file: string): Promise<tfType.LayersModel> {
   if (file.toLowerCase().endsWith('.h5')) {
     const weights = readKerasWeights(file);
     const model = await referenceResNet50();

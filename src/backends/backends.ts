@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
+import { requirePackage } from '../require-package.js';
 
 type Tf = typeof tfType;
 
@@ -97,7 +98,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
   try {
-    await import('@tensorflow/tfjs-backend-webgpu' as string);
+    requirePackage('@tensorflow/tfjs-backend-webgpu');
   } catch (err) {
     throw new BackendUnavailable(`the optional package @tensorflow/tfjs-backend-webgpu did not load: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -109,7 +110,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
 }
 
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
-  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage = requirePackage('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), and its
   // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
   // former); all three are registered once per process.

@@ -8,13 +8,11 @@
  * factory changes, and XNNPACK splits work between threads without changing any sum's order.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
-
-const require = createRequire(import.meta.url);
+import { requirePackage } from '../require-package.js';
 
 /** The build's pthread pool (PTHREAD_POOL_SIZE) and XNNPACK's own cap: more threads cannot start. */
 export const MAX_WASM_THREADS = 8;
@@ -51,7 +49,7 @@ type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
 /** An ES module that gives Emscripten's CommonJS worker script the globals it expects, then runs it. */
 function workerUrl(wasmOut: string): URL {
-  const { wasmWorkerContents } = require(path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = requirePackage(path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
   // tfjs escapes the newlines too: the script's string literals hold "\n" written as real newlines.
   const script = wasmWorkerContents.replace(/\n/g, '\\n');
   const factoryPath = path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js');
@@ -73,13 +71,13 @@ function workerUrl(wasmOut: string): URL {
  */
 export async function registerThreadedWasm(tf: typeof tfType, threads: number): Promise<void> {
   if (registered) return;
-  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage = requirePackage('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   const singleThreaded = tf.findBackendFactory('wasm');
   if (!singleThreaded) throw new Error('@tensorflow/tfjs-backend-wasm registered no wasm backend');
-  const wasmOut = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));
+  const wasmOut = path.dirname(requirePackage.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));
   const factoryPath = path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js');
   const startThreaded = async (): Promise<tfType.KernelBackend> => {
-    const factory = require(factoryPath) as Factory;
+    const factory = requirePackage(factoryPath) as Factory;
     const binary = readFileSync(path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.wasm'));
     let instantiateFailed: (reason: unknown) => void = () => undefined;
     const failure = new Promise<never>((_, reject) => {

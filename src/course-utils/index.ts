@@ -3,14 +3,15 @@
  * `labgrade/course-utils`. A submission's process serves this module itself, so every submission
  * gets the same mini-batches for the same seed, exactly as numpy would make them.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfType from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
 import { convertToOneHot as oneHotRows, miniBatchIndices } from '../data/signs.js';
 
 /**
  * random_mini_batches(X, Y, size, seed): shuffles the examples with numpy's permutation for
  * `seed`, then cuts complete batches of `size` and a smaller last one. Returns [X, Y] pairs.
  */
-export function randomMiniBatches(X: tf.Tensor, Y: tf.Tensor, miniBatchSize = 64, seed = 0): [tf.Tensor, tf.Tensor][] {
+export function randomMiniBatches(X: tfType.Tensor, Y: tfType.Tensor, miniBatchSize = 64, seed = 0): [tfType.Tensor, tfType.Tensor][] {
   if (X.shape[0] !== Y.shape[0]) throw new Error(`randomMiniBatches: X has ${X.shape[0]} examples but Y has ${Y.shape[0]}`);
   const pickX = rowPicker(X);
   const pickY = rowPicker(Y);
@@ -22,7 +23,7 @@ export function randomMiniBatches(X: tf.Tensor, Y: tf.Tensor, miniBatchSize = 64
  * their gather kernels took 0.45 s a Lab 2 epoch (SIGNS' 1080 images into 17 batches), the copy
  * milliseconds. Elsewhere (WebGPU cannot read synchronously) tf.gather does it.
  */
-function rowPicker(t: tf.Tensor): (indices: number[]) => tf.Tensor {
+function rowPicker(t: tfType.Tensor): (indices: number[]) => tfType.Tensor {
   if (!['cpu', 'wasm'].includes(tf.getBackend()) || t.dtype === 'string' || t.dtype === 'complex64') {
     return (indices) => tf.tidy(() => tf.gather(t, tf.tensor1d(indices, 'int32')));
   }
@@ -36,7 +37,7 @@ function rowPicker(t: tf.Tensor): (indices: number[]) => tf.Tensor {
 }
 
 /** convert_to_one_hot(Y, C).T: an [m, C] float32 tensor with a 1 at each example's label. */
-export function convertToOneHot(labels: tf.Tensor | ArrayLike<number>, classes: number): tf.Tensor2D {
+export function convertToOneHot(labels: tfType.Tensor | ArrayLike<number>, classes: number): tfType.Tensor2D {
   const values = labels instanceof tf.Tensor ? labels.dataSync() : labels;
   return tf.tensor2d(oneHotRows(values, classes), [values.length, classes]);
 }

@@ -6,13 +6,20 @@
  * the same `init_genrand` that numpy's `_legacy_seeding` uses for an int seed.
  */
 import { correctlyRoundedLog } from './correctly-rounded-log.js';
-import mt19937 from '@stdlib/random-base-mt19937';
+import type mt19937Module from '@stdlib/random-base-mt19937';
+import { requirePackage } from '../require-package.js';
 
 type Uint32Source = () => number;
 
 const TWO_POW_26 = 67108864.0;
 const TWO_POW_53 = 9007199254740992.0;
 const UINT32_MAX = 0xffffffff;
+
+let mt19937Loaded: typeof mt19937Module | null = null;
+/** Loaded at the first seeding: @stdlib's many small modules take 60 ms to load, and most submissions' processes never draw. */
+function mt19937(): typeof mt19937Module {
+  return (mt19937Loaded ??= requirePackage('@stdlib/random-base-mt19937') as typeof mt19937Module);
+}
 
 export class RandomState {
   private next32: Uint32Source;
@@ -33,10 +40,10 @@ export class RandomState {
     if (!Number.isInteger(seed) || seed < 0 || seed > UINT32_MAX) {
       throw new RangeError(`RandomState seed must be an integer in [0, 2**32 - 1], got ${seed}`);
     }
-    if (seed !== 0) return mt19937.factory({ seed });
+    if (seed !== 0) return mt19937().factory({ seed });
     // The package takes only positive integer seeds; numpy's seed(0) is init_genrand(0), so that
     // state is written into a fresh generator's state array (layout: version, sections, N, state...).
-    const state = mt19937.factory({ seed: 1 }).state;
+    const state = mt19937().factory({ seed: 1 }).state;
     const N = state[2];
     let prev = 0;
     state[3] = 0;
@@ -44,7 +51,7 @@ export class RandomState {
       prev = (Math.imul(1812433253, (prev ^ (prev >>> 30)) >>> 0) + i) >>> 0;
       state[3 + i] = prev;
     }
-    return mt19937.factory({ state, copy: false });
+    return mt19937().factory({ state, copy: false });
   }
 
   /** numpy's `legacy_double`: 53 random bits from two 32-bit draws. */

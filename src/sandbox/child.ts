@@ -4,7 +4,8 @@
  * expected outputs: the parent compares.
  */
 import vm from 'node:vm';
-import * as tf from '@tensorflow/tfjs';
+import type * as tfType from '@tensorflow/tfjs';
+import { tf } from '../tfjs.js';
 import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
 import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
 import { activateBackend, parseBackendChoice, type ActiveBackend, type BackendPurpose } from '../backends/backends.js';
@@ -18,7 +19,7 @@ let submission: Record<string, unknown> | null = null;
 let integrity: IntegrityWatch | null = null;
 let submissionFile = '';
 /** Dataset tensors, read on first use and kept across calls (read again if a call disposed them). */
-let datasets: Record<string, tf.Tensor> | null = null;
+let datasets: Record<string, tfType.Tensor> | null = null;
 
 // argv: backend choice, purpose ('grade' or 'train'), datasets folder ('' for none).
 const [backendArg = 'cpu', purposeArg = 'grade', dataArg = ''] = process.argv.slice(2);
@@ -69,7 +70,7 @@ function isDatasetRef(arg: unknown): arg is DatasetRef {
   return typeof arg === 'object' && arg !== null && typeof (arg as DatasetRef).$dataset === 'string';
 }
 
-function datasetTensor(name: string): tf.Tensor {
+function datasetTensor(name: string): tfType.Tensor {
   if (!dataDir) throw new Error(`labgrade: dataset ${name} was asked for, but no datasets folder was given`);
   if (!isDatasetName(name)) throw new Error(`labgrade: unknown dataset ${name}`);
   if (!datasets || Object.values(datasets).some((t) => t.isDisposed)) {

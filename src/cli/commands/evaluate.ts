@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../tfjs.js';
 import type { Command } from 'commander';
 import { ACCURACY_BANDS, loadTrainedResNet50, residualNetworks } from '../../../graders/residual-networks.js';
 import { activateBackend, parseBackendChoice } from '../../backends/backends.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../tfjs.js';
 import type { Command } from 'commander';
 import { findLab } from '../../../graders/index.js';
 import { bundleSubmission, BundleError } from '../../sandbox/bundle.js';
