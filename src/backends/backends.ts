@@ -9,6 +9,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
+import { registerSharedIdentityKernel } from './shared-identity.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
 import { requirePackage } from '../require-package.js';
 
@@ -111,12 +112,14 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
 
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
   const wasmPackage = requirePackage('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-  // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), and its
+  // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), its
   // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
-  // former); all three are registered once per process.
+  // former), and its Identity copies what the cpu backend shares; all are registered once per
+  // process.
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     registerConvGradientKernels(tf, 'wasm');
     registerMaxPoolGradKernel(tf);
+    registerSharedIdentityKernel(tf, 'wasm');
   }
   // tfjs runs wasm on one thread in Node; the threaded build (wasm-threads.ts) is started once per
   // process, before the backend's first start.
