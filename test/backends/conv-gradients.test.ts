@@ -150,4 +150,25 @@ describe('wasm max-pool gradient (loops over the heap)', () => {
     }
     await tf.setBackend('cpu');
   });
+
+  test('windows holding NaN, -∞ and signed zeros go where the stock cpu kernel sends them', async () => {
+    // 2×2 windows, one per pair of columns: NaN beside the maximum, only -∞, only NaN, -∞ beside
+    // a finite value, and tied maxima of +0 and -0.
+    const rows = [
+      [NaN, 1, -Infinity, -Infinity, NaN, NaN, -Infinity, -5, 0, -0],
+      [2, NaN, -Infinity, -Infinity, NaN, NaN, -Infinity, -Infinity, -0, 0],
+    ];
+    const gradOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(rows.flat(), [1, 2, 10, 1]);
+      const dy = tf.tensor4d([10, 20, 30, 40, 50], [1, 1, 5, 1]);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), dy)))(x);
+    };
+    const expected = await gradOn('cpu');
+    await activateBackend(tf, 'wasm');
+    const actual = await gradOn('wasm');
+    expect(Array.from(actual.dataSync())).toEqual(Array.from(expected.dataSync()));
+    expect(Array.from(expected.dataSync())).toEqual([0, 0, 0, 0, 0, 0, 0, 40, 50, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    await tf.setBackend('cpu');
+  });
 });
