@@ -1,14 +1,13 @@
 /**
  * One ResNet50 training step (trainOnBatch), timed and its kernels counted, with tfjs's own
  * training code (tfjs-layers' batch normalization, tf.train.adam, and on WebGPU tfjs's default
- * input gradient) or with labgrade's (the fused batch normalization and adamForBackend, as
+ * input gradient) or with labgrade's (useLabgradeTrainingCode and adamForBackend, as
  * `labgrade train` runs): the CPU benchmark and the GPU device script both report the ratio of
  * the two.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
-import { adamForBackend } from '../src/training/train-model.js';
-import { fuseBatchNormTraining } from '../src/training/fused-batch-norm.js';
+import { adamForBackend, useLabgradeTrainingCode } from '../src/training/train-model.js';
 import { median } from '../src/median.js';
 
 export type TrainingCode = 'tfjs' | 'labgrade';
@@ -30,7 +29,7 @@ export interface StepFigure {
  * not measured; where reading a tensor is synchronous, as on wasm, there is nothing to overlap).
  */
 export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number, pipelinedSteps = 0): Promise<StepFigure> {
-  const restore = code === 'labgrade' ? fuseBatchNormTraining(tf) : stockWebgpuSettings(tf);
+  const restore = code === 'labgrade' ? useLabgradeTrainingCode(tf) : stockWebgpuSettings(tf);
   const model = resNet50();
   const optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
   try {

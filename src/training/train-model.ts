@@ -9,6 +9,7 @@ import { RandomState } from '../rng/random-state.js';
 import { reduceLROnPlateau } from './reduce-lr-on-plateau.js';
 import { fusedAdam } from './fused-adam.js';
 import { fuseBatchNormTraining } from './fused-batch-norm.js';
+import { keepTapeSavesByReference } from './tape-saves.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -53,7 +54,20 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
   return tf.getBackend() === 'webgpu' ? fusedAdam(tf, { learningRate }) : tf.train.adam(learningRate);
 }
 
-/** Trains `model` with labgrade's fused batch normalization and adamForBackend. */
+/**
+ * labgrade's training code around tfjs-layers' fit, until the returned function restores tfjs's
+ * own: the fused batch normalization, and the tape keeping tensors by reference.
+ */
+export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
+  const restoreBatchNorm = fuseBatchNormTraining(tf);
+  const restoreTapeSaves = keepTapeSavesByReference(tf);
+  return () => {
+    restoreTapeSaves();
+    restoreBatchNorm();
+  };
+}
+
+/** Trains `model` with labgrade's training code (useLabgradeTrainingCode) and adamForBackend. */
 export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x: tfType.Tensor, y: tfType.Tensor, options: TrainOptions, onProgress: (p: EpochProgress) => void): Promise<TrainedModel> {
   const m = x.shape[0];
   const n = Math.min(options.subset ?? m, m);
@@ -68,7 +82,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
   const trainCount = n - Math.floor(n * options.validationSplit);
   const batches = Math.ceil(trainCount / options.batchSize);
   const progress = progressCallback(tf, options.epochs, batches, onProgress);
-  const restoreBatchNorm = fuseBatchNormTraining(tf);
+  const restoreTrainingCode = useLabgradeTrainingCode(tf);
   try {
     const history = await model.fit(xs, ys, {
       epochs: options.epochs,
@@ -91,7 +105,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
   } finally {
     // Reports still on their way are made (or dropped, after a failure) while the fusion holds.
     await progress.settled();
-    restoreBatchNorm();
+    restoreTrainingCode();
     optimizer.dispose();
     tf.dispose([xs, ys]);
   }
