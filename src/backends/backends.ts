@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
 import { registerSharedIdentityKernel } from './shared-identity.js';
+import { registerWebgpuTrainingKernels } from './webgpu-training-kernels.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
 import { requirePackage } from '../require-package.js';
 
@@ -104,6 +105,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
     throw new BackendUnavailable(`the optional package @tensorflow/tfjs-backend-webgpu did not load: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
+  registerWebgpuTrainingKernels(tf);
   // The matMul-based input gradient instead of tfjs's naive shader: a ResNet50 step 19–25% faster
   // on an H100 (two device runs; docs/bench/gpu.md).
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);

@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
 import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
+import { fusedAdam } from '../../src/training/fused-adam.js';
+import { ADD_FLAT_SLICE } from '../../src/backends/webgpu-training-kernels.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 
@@ -61,6 +63,32 @@ describe('WebGPU backend (Dawn)', () => {
       const scale = Math.max(...expected.map(Math.abs));
       expect(Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j])))).toBeLessThan(1e-4 * scale);
     });
+  });
+
+  run("the fused Adam on webgpu (one AddFlatSlice kernel a variable) gives what tf.train.adam gives on cpu", async () => {
+    const train = async (backend: 'cpu' | 'webgpu', optimizer: () => tf.Optimizer) => {
+      await activateBackend(tf, backend, 'train');
+      const adam = optimizer();
+      const variables = Array.from({ length: 12 }, (_, i) => tf.variable(tf.tensor(Array.from({ length: (i % 4) + 2 }, (_, j) => Math.sin(i * 7 + j)), i % 2 ? [(i % 4) + 2] : [1, (i % 4) + 2])));
+      // Summed pairwise: tf.addN over more than 7 tensors fails on webgpu (8 storage buffers a shader).
+      const loss = () => variables.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, i / 10)), 1 + (i % 3)))).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+      let kernels: string[] = [];
+      for (let step = 0; step < 5; step++) {
+        const { value, grads } = tf.variableGrads(loss);
+        kernels = (await tf.profile(() => adam.applyGradients(grads))).kernels.map((k) => k.name);
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+      const values = await Promise.all(variables.map(async (v) => Array.from(await v.data())));
+      tf.dispose(variables);
+      adam.dispose();
+      return { values, kernels };
+    };
+    const expected = await train('cpu', () => tf.train.adam(0.05));
+    const fused = await train('webgpu', () => fusedAdam(tf, { learningRate: 0.05 }));
+    expect(fused.kernels.filter((k) => k === ADD_FLAT_SLICE)).toHaveLength(12);
+    expect(fused.kernels).not.toContain('Slice');
+    // The same arithmetic in float32 (over lavapipe, bit for bit; a GPU may contract to fused multiply-adds).
+    expect(Math.max(...fused.values.flat().map((v, i) => Math.abs(v - expected.values.flat()[i])))).toBeLessThanOrEqual(1e-6);
   });
 
   run('the input gradient webgpu trains with (matMul-based) matches the cpu backend on strided, padded and 1×1 shapes', async () => {
