@@ -7,6 +7,19 @@
  * AddFlatSlice (x, flat; offset): x + flat[offset .. offset + size(x)), shaped as x. The fused
  * Adam adds each variable's part of its one flat step with it: one kernel a variable instead of
  * slice, reshape and add (ResNet50: 214 variables).
+ *
+ * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
+ * [rows, channels]: nine kernels a layer instead of 27 (ResNet50 has 53 such layers).
+ * - Moments (x): [2, channels], each channel's mean and variance (two passes over its values).
+ * - Normalize (x, moments, gamma, beta; epsilon): γ·(x − mean)/√(variance + ε) + β.
+ * - MovingAverage (moving, moments; row, decay): moving − (moving − moments[row])·decay, as
+ *   tfjs-layers updates its moving mean and variance.
+ * - NormalizeGradStats (dy, x, moments): [2, channels], Σ dy and Σ dy·(x − mean).
+ * - NormalizeGradInput (dy, x, moments, gradStats, gamma; epsilon): dx (see fused-batch-norm.ts).
+ * - NormalizeGradParam (moments, gradStats; epsilon, param): dγ = Σ dy·(x − mean)/√(variance + ε)
+ *   or dβ = Σ dy.
+ * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
+ * added pairwise.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { requirePackage } from '../require-package.js';
@@ -14,6 +27,12 @@ import { requirePackage } from '../require-package.js';
 type Tf = typeof tfType;
 
 export const ADD_FLAT_SLICE = 'LabgradeAddFlatSlice';
+export const MOMENTS = 'LabgradeMoments';
+export const NORMALIZE = 'LabgradeNormalize';
+export const MOVING_AVERAGE = 'LabgradeMovingAverage';
+export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
+export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
+export const NORMALIZE_GRAD_PARAM = 'LabgradeNormalizeGradParam';
 
 /** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
 interface WebGPUProgram {
@@ -61,6 +80,99 @@ function elementwiseProgram(util: WebgpuUtil, key: string, outputShape: number[]
   };
 }
 
+/** Invocations a workgroup in the per-channel sums. */
+const REDUCE_WORKGROUP = 256;
+
+/**
+ * WGSL: sumOver(lane, value) adds `value` across the workgroup (pairwise, in workgroup memory) and
+ * returns the total to every invocation. It holds barriers: call it in uniform control flow.
+ */
+const SUM_OVER_WORKGROUP = `
+      var<workgroup> partial : array<f32, ${REDUCE_WORKGROUP}>;
+      fn sumOver(lane : i32, value : f32) -> f32 {
+        partial[lane] = value;
+        workgroupBarrier();
+        var half = ${REDUCE_WORKGROUP / 2};
+        loop {
+          if (half == 0) { break; }
+          if (lane < half) { partial[lane] = partial[lane] + partial[lane + half]; }
+          workgroupBarrier();
+          half = half / 2;
+        }
+        let total = partial[0];
+        workgroupBarrier();
+        return total;
+      }`;
+
+/** One workgroup a channel: `body` runs with lane, channel and channels defined, and loops over its rows itself. */
+function perChannelCode(body: string): string {
+  return `${SUM_OVER_WORKGROUP}
+      fn main(index : i32) {
+        let lane = i32(localId.x);
+        let channel = index / ${REDUCE_WORKGROUP};
+        let channels = uniforms.channels;
+        ${body}
+      }`;
+}
+
+/** A WGSL loop over the channel's rows, one in 256 for each invocation, with `i` the value's index. */
+const forEachRow = (statements: string) => `for (var row = lane; row < uniforms.rows; row = row + ${REDUCE_WORKGROUP}) {
+          let i = row * channels + channel;
+          ${statements}
+        }`;
+
+/** A program with one workgroup for each of `channels` channels, over [rows, channels] inputs. */
+function perChannelProgram(key: string, channels: number, outputRows: number, variableNames: string[], uniforms: string, userCode: string): WebGPUProgram {
+  const outputShape = [outputRows, channels];
+  return {
+    outputShape,
+    shaderKey: key,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: [channels, 1, 1],
+    variableNames,
+    workgroupSize: [REDUCE_WORKGROUP, 1, 1],
+    uniforms,
+    getUserCode: () => userCode,
+  };
+}
+
+/** Moments: the mean first, then the mean of squared deviations from it (two passes). */
+const MOMENTS_CODE = perChannelCode(`
+        var sum = 0.0;
+        ${forEachRow('sum = sum + X[i];')}
+        let mean = sumOver(lane, sum) / f32(uniforms.rows);
+        var squares = 0.0;
+        ${forEachRow('let d = X[i] - mean; squares = squares + d * d;')}
+        let variance = sumOver(lane, squares) / f32(uniforms.rows);
+        if (lane == 0) {
+          setOutputAtIndex(channel, mean);
+          setOutputAtIndex(channels + channel, variance);
+        }`);
+
+const GRAD_STATS_CODE = perChannelCode(`
+        let mean = Moments[channel];
+        var sumDy = 0.0;
+        var sumDyCentred = 0.0;
+        ${forEachRow('sumDy = sumDy + Dy[i]; sumDyCentred = sumDyCentred + Dy[i] * (X[i] - mean);')}
+        let totalDy = sumOver(lane, sumDy);
+        let totalDyCentred = sumOver(lane, sumDyCentred);
+        if (lane == 0) {
+          setOutputAtIndex(channel, totalDy);
+          setOutputAtIndex(channels + channel, totalDyCentred);
+        }`);
+
+function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
+  const channels = t.shape[t.shape.length - 1];
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  return { channels, rows: size / channels };
+}
+
+function checkFloat32(name: string, inputs: Record<string, tfType.TensorInfo>): void {
+  for (const [input, t] of Object.entries(inputs)) {
+    if (t.dtype !== 'float32') throw new Error(`${name}: ${input} must be float32, not ${t.dtype}`);
+  }
+}
+
 let registered = false;
 
 /** Registers the kernels for the webgpu backend, once per process (tfjs-backend-webgpu must be loaded). */
@@ -79,6 +191,115 @@ export function registerWebgpuTrainingKernels(tf: Tf): void {
       }
       const program = elementwiseProgram(util, 'labgrade_add_flat_slice', x.shape, ['X', 'Flat'], 'offset : i32,', 'setOutputAtIndex(index, X[index] + Flat[index + uniforms.offset]);');
       return (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [x, flat], 'float32', [{ type: 'int32', data: [offset] }]);
+    },
+  });
+  const run = (backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: { type: 'int32' | 'float32'; data: number[] }[]) =>
+    (backend as WebGPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
+  tf.registerKernel({
+    kernelName: MOMENTS,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { x } = inputs as { x: tfType.TensorInfo };
+      checkFloat32(MOMENTS, { x });
+      const { channels, rows } = channelsOf(x);
+      return run(backend, perChannelProgram('labgrade_moments', channels, 2, ['X'], 'channels : i32, rows : i32,', MOMENTS_CODE), [x], [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: NORMALIZE,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { x, moments, gamma, beta } = inputs as Record<'x' | 'moments' | 'gamma' | 'beta', tfType.TensorInfo>;
+      checkFloat32(NORMALIZE, { x, moments, gamma, beta });
+      const { channels } = channelsOf(x);
+      const program = elementwiseProgram(
+        util,
+        'labgrade_normalize',
+        x.shape,
+        ['X', 'Moments', 'Gamma', 'Beta'],
+        'channels : i32, epsilon : f32,',
+        `let c = index % uniforms.channels;
+          let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
+          setOutputAtIndex(index, (X[index] - Moments[c]) * inv + Beta[c]);`,
+      );
+      return run(backend, program, [x, moments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: MOVING_AVERAGE,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { moving, moments } = inputs as Record<'moving' | 'moments', tfType.TensorInfo>;
+      checkFloat32(MOVING_AVERAGE, { moving, moments });
+      const { row, decay } = attrs as { row: number; decay: number };
+      const program = elementwiseProgram(
+        util,
+        'labgrade_moving_average',
+        moving.shape,
+        ['Moving', 'Moments'],
+        'row : i32, decay : f32,',
+        `let previous = Moving[index];
+          setOutputAtIndex(index, previous - (previous - Moments[uniforms.row * uniforms.size + index]) * uniforms.decay);`,
+      );
+      return run(backend, program, [moving, moments], [{ type: 'int32', data: [row] }, { type: 'float32', data: [decay] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: NORMALIZE_GRAD_STATS,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, x, moments } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo>;
+      checkFloat32(NORMALIZE_GRAD_STATS, { dy, x, moments });
+      const { channels, rows } = channelsOf(x);
+      return run(backend, perChannelProgram('labgrade_normalize_grad_stats', channels, 2, ['Dy', 'X', 'Moments'], 'channels : i32, rows : i32,', GRAD_STATS_CODE), [dy, x, moments], [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: NORMALIZE_GRAD_INPUT,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { dy, x, moments, gradStats, gamma } = inputs as Record<'dy' | 'x' | 'moments' | 'gradStats' | 'gamma', tfType.TensorInfo>;
+      checkFloat32(NORMALIZE_GRAD_INPUT, { dy, x, moments, gradStats, gamma });
+      const { channels, rows } = channelsOf(x);
+      const program = elementwiseProgram(
+        util,
+        'labgrade_normalize_grad_input',
+        x.shape,
+        ['Dy', 'X', 'Moments', 'GradStats', 'Gamma'],
+        'channels : i32, epsilon : f32, negInvCount : f32,',
+        `let c = index % uniforms.channels;
+          let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
+          let k = Gamma[c] * invStd;
+          let dGamma = GradStats[uniforms.channels + c] * invStd;
+          let xHatCoefficient = k * dGamma * uniforms.negInvCount;
+          let constant = k * GradStats[c] * uniforms.negInvCount;
+          setOutputAtIndex(index, Dy[index] * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
+      );
+      const { epsilon } = attrs as { epsilon: number };
+      return run(backend, program, [dy, x, moments, gradStats, gamma], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: NORMALIZE_GRAD_PARAM,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { moments, gradStats } = inputs as Record<'moments' | 'gradStats', tfType.TensorInfo>;
+      checkFloat32(NORMALIZE_GRAD_PARAM, { moments, gradStats });
+      const { epsilon, param } = attrs as { epsilon: number; param: 'gamma' | 'beta' };
+      const channels = moments.shape[1];
+      // An input a shader does not read drops out of its bind group layout: dβ takes gradStats alone.
+      if (param === 'beta') {
+        return run(backend, elementwiseProgram(util, 'labgrade_normalize_grad_beta', [channels], ['GradStats'], '', 'setOutputAtIndex(index, GradStats[index]);'), [gradStats], []);
+      }
+      const program = elementwiseProgram(
+        util,
+        'labgrade_normalize_grad_gamma',
+        [channels],
+        ['Moments', 'GradStats'],
+        'epsilon : f32,',
+        'setOutputAtIndex(index, GradStats[uniforms.size + index] * inverseSqrt(Moments[uniforms.size + index] + uniforms.epsilon));',
+      );
+      return run(backend, program, [moments, gradStats], [{ type: 'float32', data: [epsilon] }]);
     },
   });
   registered = true;

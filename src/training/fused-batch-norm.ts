@@ -6,53 +6,116 @@
  *   mean = mean(x), centred = x - mean, variance = mean(centred²), y = γ·(x - mean)/√(variance + ε) + β
  * and the gradient, with x̂ = centred/√(variance + ε) and m values per channel:
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (γ/√(variance + ε))·(dy - (dβ + x̂·dγ)/m)
- * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel).
+ * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). On WebGPU,
+ * where each kernel costs a dispatch, labgrade's own kernels do the same arithmetic in 9 kernels a
+ * layer, moving averages included, instead of 27 (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
+import { MOMENTS, MOVING_AVERAGE, NORMALIZE, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_PARAM, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
 export interface BatchNormTraining {
   normed: tfType.Tensor;
-  mean: tfType.Tensor1D;
-  variance: tfType.Tensor1D;
+  /** [2, channels]: the batch's mean and variance per channel. */
+  moments: tfType.Tensor2D;
+}
+
+/** Whether the backend in use has labgrade's batch-normalization kernels (WebGPU). */
+function hasKernels(tf: Tf): boolean {
+  return tf.getKernel(MOMENTS, tf.getBackend()) != null;
 }
 
 /**
- * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The mean and
- * variance returned are kept (outside any tidy): the caller disposes them.
+ * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The
+ * moments returned are kept (outside any tidy): the caller disposes them. On WebGPU this runs
+ * labgrade's kernels (webgpu-training-kernels.ts: 2 forward, 4 backward); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
-  const axes = [...Array(x.rank - 1).keys()];
-  let stats: { mean: tfType.Tensor1D; variance: tfType.Tensor1D } | null = null;
-  const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
-    const [input, scale, offset] = args as tfType.Tensor[];
-    const save = args[3] as tfType.GradSaveFunc;
-    const mean = tf.mean(input, axes) as tfType.Tensor1D;
-    const centred = tf.sub(input, mean);
-    const variance = tf.mean(tf.square(centred), axes) as tfType.Tensor1D;
-    // tfjs runs this inside a tidy that keeps only `value`: the statistics are kept for the caller.
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
-    save([input, centred, mean, variance, scale]);
-    return {
-      value: tf.batchNorm(input, mean, variance, offset as tfType.Tensor1D, scale as tfType.Tensor1D, epsilon),
-      gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
-        const [xs, xc, mu, sigma2, g] = saved as [tfType.Tensor, tfType.Tensor, tfType.Tensor1D, tfType.Tensor1D, tfType.Tensor1D];
-        const perChannel = xs.size / xs.shape[xs.rank - 1];
-        const invStd = tf.rsqrt(tf.add(sigma2, epsilon));
-        const dBeta = tf.sum(dy, axes) as tfType.Tensor1D;
-        const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), invStd) as tfType.Tensor1D;
-        const k = tf.mul(g, invStd);
-        const xHatCoefficient = tf.mul(tf.mul(k, dGamma), -1 / perChannel) as tfType.Tensor1D;
-        const constant = tf.mul(tf.mul(k, dBeta), -1 / perChannel) as tfType.Tensor1D;
-        const dx = tf.add(tf.mul(dy, k), tf.batchNorm(xs, mu, sigma2, constant, xHatCoefficient, epsilon));
-        return [dx, dGamma, dBeta];
-      },
-    };
+  let kept: tfType.Tensor2D | null = null;
+  const op = hasKernels(tf) ? byKernels(tf, epsilon) : byOps(tf, x.rank, epsilon);
+  const normed = op(x, gamma, beta, (moments) => {
+    // tfjs runs the forward pass inside a tidy that keeps only its value: the moments are kept for the caller.
+    kept = tf.keep(moments);
   });
-  const normed = op(x, gamma, beta);
-  if (stats === null) throw new Error('batchNormTraining: the forward pass did not run');
-  return { normed, ...(stats as { mean: tfType.Tensor1D; variance: tfType.Tensor1D }) };
+  if (kept === null) throw new Error('batchNormTraining: the forward pass did not run');
+  return { normed, moments: kept };
+}
+
+type NormalizeOp = (x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, onMoments: (moments: tfType.Tensor2D) => void) => tfType.Tensor;
+
+function byOps(tf: Tf, rank: number, epsilon: number): NormalizeOp {
+  const axes = [...Array(rank - 1).keys()];
+  return (x, gamma, beta, onMoments) => {
+    const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
+      const [input, scale, offset] = args as tfType.Tensor[];
+      const save = args[3] as tfType.GradSaveFunc;
+      const mean = tf.mean(input, axes) as tfType.Tensor1D;
+      const centred = tf.sub(input, mean);
+      const variance = tf.mean(tf.square(centred), axes) as tfType.Tensor1D;
+      onMoments(tf.stack([mean, variance]) as tfType.Tensor2D);
+      save([input, centred, mean, variance, scale]);
+      return {
+        value: tf.batchNorm(input, mean, variance, offset as tfType.Tensor1D, scale as tfType.Tensor1D, epsilon),
+        gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
+          const [xs, xc, mu, sigma2, g] = saved as [tfType.Tensor, tfType.Tensor, tfType.Tensor1D, tfType.Tensor1D, tfType.Tensor1D];
+          const perChannel = xs.size / xs.shape[xs.rank - 1];
+          const invStd = tf.rsqrt(tf.add(sigma2, epsilon));
+          const dBeta = tf.sum(dy, axes) as tfType.Tensor1D;
+          const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), invStd) as tfType.Tensor1D;
+          const k = tf.mul(g, invStd);
+          const xHatCoefficient = tf.mul(tf.mul(k, dGamma), -1 / perChannel) as tfType.Tensor1D;
+          const constant = tf.mul(tf.mul(k, dBeta), -1 / perChannel) as tfType.Tensor1D;
+          const dx = tf.add(tf.mul(dy, k), tf.batchNorm(xs, mu, sigma2, constant, xHatCoefficient, epsilon));
+          return [dx, dGamma, dBeta];
+        },
+      };
+    });
+    return op(x, gamma, beta);
+  };
+}
+
+function byKernels(tf: Tf, epsilon: number): NormalizeOp {
+  const run = (name: string, inputs: tfType.NamedTensorMap, attrs: Record<string, number | string> = {}) =>
+    tf.engine().runKernel(name, inputs, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor;
+  return (x, gamma, beta, onMoments) => {
+    const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
+      const [input, scale, offset] = args as tfType.Tensor[];
+      const save = args[3] as tfType.GradSaveFunc;
+      const moments = run(MOMENTS, { x: input }) as tfType.Tensor2D;
+      onMoments(moments);
+      save([input, moments, scale]);
+      return {
+        value: run(NORMALIZE, { x: input, moments, gamma: scale, beta: offset }, { epsilon }),
+        gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
+          const [xs, mo, g] = saved;
+          const gradStats = run(NORMALIZE_GRAD_STATS, { dy, x: xs, moments: mo });
+          return [
+            run(NORMALIZE_GRAD_INPUT, { dy, x: xs, moments: mo, gradStats, gamma: g }, { epsilon }),
+            run(NORMALIZE_GRAD_PARAM, { moments: mo, gradStats }, { epsilon, param: 'gamma' }),
+            run(NORMALIZE_GRAD_PARAM, { moments: mo, gradStats }, { epsilon, param: 'beta' }),
+          ];
+        },
+      };
+    });
+    return op(x, gamma, beta);
+  };
+}
+
+/** Updates the moving mean and variance from the batch's moments, as tfjs-layers does: moving − (moving − batch)·decay. */
+function updateMovingStatistics(tf: Tf, moving: readonly [MovingStatistic, MovingStatistic], moments: tfType.Tensor2D, decay: number): void {
+  tf.tidy(() => {
+    const rows = hasKernels(tf) ? null : tf.unstack(moments);
+    moving.forEach((variable, row) => {
+      const previous = variable.read();
+      variable.write(rows ? tf.sub(previous, tf.mul(tf.sub(previous, rows[row]), decay)) : (tf.engine().runKernel(MOVING_AVERAGE, { moving: previous, moments }, { row, decay }) as tfType.Tensor));
+    });
+  });
+}
+
+interface MovingStatistic {
+  read(): tfType.Tensor;
+  write(value: tfType.Tensor): void;
 }
 
 /** The parts of tfjs-layers' BatchNormalization that its training-mode call reads. */
@@ -62,8 +125,8 @@ interface BatchNormalizationLayer {
   epsilon: number;
   gamma?: { read(): tfType.Tensor } | null;
   beta?: { read(): tfType.Tensor } | null;
-  movingMean: { read(): tfType.Tensor; write(value: tfType.Tensor): void };
-  movingVariance: { read(): tfType.Tensor; write(value: tfType.Tensor): void };
+  movingMean: MovingStatistic;
+  movingVariance: MovingStatistic;
 }
 type LayerCall = (this: BatchNormalizationLayer, inputs: tfType.Tensor | tfType.Tensor[], kwargs: { training?: boolean }) => tfType.Tensor;
 
@@ -92,17 +155,11 @@ export function fuseBatchNormTraining(tf: Tf): () => void {
     const gamma = this.gamma;
     const beta = this.beta;
     return tf.tidy(() => {
-      const { normed, mean, variance } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon);
+      const { normed, moments } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon);
       try {
-        const decay = 1 - this.momentum;
-        for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
-          tf.tidy(() => {
-            const previous = variable.read();
-            variable.write(tf.sub(previous, tf.mul(tf.sub(previous, value), decay)));
-          });
-        }
+        updateMovingStatistics(tf, [this.movingMean, this.movingVariance], moments, 1 - this.momentum);
       } finally {
-        tf.dispose([mean, variance]);
+        moments.dispose();
       }
       return normed;
     });

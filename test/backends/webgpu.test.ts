@@ -12,6 +12,7 @@ import { execaNode } from 'execa';
 import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
+import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
 import { ADD_FLAT_SLICE } from '../../src/backends/webgpu-training-kernels.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
@@ -49,8 +50,8 @@ describe('WebGPU backend (Dawn)', () => {
       const gamma = tf.tensor1d([1, 0.5, 2, 1.5, 1, 0.8, 1.2, 0.9]);
       const beta = tf.tensor1d([0, 0.1, -0.2, 0.3, 0, -0.1, 0.2, 0]);
       const loss = (xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-        const { normed, mean, variance } = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3);
-        tf.dispose([mean, variance]);
+        const { normed, moments } = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3);
+        moments.dispose();
         const pooled = tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'same');
         return tf.mean(tf.square(tf.conv2d(pooled, b as tf.Tensor4D, 2, 'same')));
       };
@@ -63,6 +64,46 @@ describe('WebGPU backend (Dawn)', () => {
       const scale = Math.max(...expected.map(Math.abs));
       expect(Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j])))).toBeLessThan(1e-4 * scale);
     });
+  });
+
+  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu: output, moments, moving averages and all three gradients", async () => {
+    // Rows over and under a workgroup's 256 (the sums stride by 256), odd channel counts, ranks 4 and 2.
+    for (const shape of [[3, 10, 11, 5], [2, 4, 4, 3], [7, 6]]) {
+      const results = async (backend: 'cpu' | 'webgpu') => {
+        await activateBackend(tf, backend, 'train');
+        const channels = shape[shape.length - 1];
+        const count = shape.reduce((a, b) => a * b, 1);
+        const x = tf.tensor(Array.from({ length: count }, (_, i) => 3 * Math.sin(i * 1.3) + (i % channels)), shape);
+        const weights = tf.tensor(Array.from({ length: count }, (_, i) => Math.cos(i * 0.7)), shape);
+        const gamma = tf.tensor1d(Array.from({ length: channels }, (_, i) => 1 + i / 4));
+        const beta = tf.tensor1d(Array.from({ length: channels }, (_, i) => i / 10 - 0.2));
+        const outputs: tf.Tensor[] = [];
+        const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { normed, moments } = batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
+          outputs.push(tf.keep(normed.clone()), moments);
+          return tf.sum(tf.mul(tf.square(normed), weights));
+        })([x, gamma, beta]);
+        const model = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: shape.slice(1), momentum: 0.9 })] });
+        model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+        const restore = useLabgradeTrainingCode(tf);
+        try {
+          await model.fit(x, tf.zerosLike(x), { epochs: 2, batchSize: shape[0], shuffle: false, verbose: 0 });
+        } finally {
+          restore();
+        }
+        const moving = (model.layers[0] as unknown as { movingMean: { read(): tf.Tensor }; movingVariance: { read(): tf.Tensor } });
+        const all = [...outputs, ...grads, moving.movingMean.read(), moving.movingVariance.read()];
+        return Promise.all(all.map(async (t) => Array.from(await t.data())));
+      };
+      const onCpu = await results('cpu');
+      const onGpu = await results('webgpu');
+      const names = ['output', 'moments', 'dx', 'dγ', 'dβ', 'moving mean', 'moving variance'];
+      const errors = onCpu.map((expected, i) => {
+        const scale = Math.max(1e-6, ...expected.map(Math.abs));
+        return { name: names[i], error: Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / scale };
+      });
+      expect({ shape, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, large: [] });
+    }
   });
 
   run("the fused Adam on webgpu (one AddFlatSlice kernel a variable) gives what tf.train.adam gives on cpu", async () => {

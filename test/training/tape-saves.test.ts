@@ -23,8 +23,8 @@ async function gradients(): Promise<{ values: Float32Array[]; kernels: string[] 
   const values: Float32Array[] = [];
   const profile = await tf.profile(() => {
     const { grads, value } = tf.variableGrads(() => {
-      const { normed, mean, variance } = batchNormTraining(tf, tf.conv2d(x, filter, 1, 'same'), gamma, beta, 1e-3);
-      tf.dispose([mean, variance]);
+      const { normed, moments } = batchNormTraining(tf, tf.conv2d(x, filter, 1, 'same'), gamma, beta, 1e-3);
+      moments.dispose();
       return tf.sum(tf.square(tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'valid')));
     });
     for (const v of [filter, gamma, beta]) values.push(grads[v.name].dataSync() as Float32Array);
