@@ -8,6 +8,11 @@
  * Adam adds each variable's part of its one flat step with it: one kernel a variable instead of
  * slice, reshape and add (ResNet50: 214 variables).
  *
+ * FlatConcat (any number of tensors, any shapes): their values one after another, 1-D. The fused
+ * Adam flattens its gradients with it: one kernel instead of a reshape each and a concat. As in
+ * tfjs's own Concat, a shader copies at most (storage buffers a shader may bind − 1) inputs, so
+ * ResNet50's 214 gradients take 31 shaders, all writing into the one output.
+ *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
  * [rows, channels]: nine kernels a layer instead of 27 (ResNet50 has 53 such layers).
  * - Moments (x): [2, channels], each channel's mean and variance (two passes over its values).
@@ -27,6 +32,7 @@ import { requirePackage } from '../require-package.js';
 type Tf = typeof tfType;
 
 export const ADD_FLAT_SLICE = 'LabgradeAddFlatSlice';
+export const FLAT_CONCAT = 'LabgradeFlatConcat';
 export const MOMENTS = 'LabgradeMoments';
 export const NORMALIZE = 'LabgradeNormalize';
 export const MOVING_AVERAGE = 'LabgradeMovingAverage';
@@ -48,7 +54,15 @@ interface WebGPUProgram {
 }
 
 interface WebGPUBackend {
-  runWebGPUProgram(program: WebGPUProgram, inputs: tfType.TensorInfo[], outputDtype: tfType.DataType, programUniforms?: { type: 'int32' | 'float32'; data: number[] }[]): tfType.TensorInfo;
+  runWebGPUProgram(
+    program: WebGPUProgram,
+    inputs: tfType.TensorInfo[],
+    outputDtype: tfType.DataType,
+    programUniforms?: { type: 'int32' | 'float32'; data: number[] }[],
+    output?: tfType.TensorInfo,
+  ): tfType.TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tfType.DataType): tfType.TensorInfo;
+  device: { limits: { maxStorageBuffersPerShaderStage: number } };
 }
 
 interface WebgpuUtil {
@@ -191,6 +205,30 @@ export function registerWebgpuTrainingKernels(tf: Tf): void {
       }
       const program = elementwiseProgram(util, 'labgrade_add_flat_slice', x.shape, ['X', 'Flat'], 'offset : i32,', 'setOutputAtIndex(index, X[index] + Flat[index + uniforms.offset]);');
       return (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [x, flat], 'float32', [{ type: 'int32', data: [offset] }]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: FLAT_CONCAT,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const gpu = backend as unknown as WebGPUBackend;
+      const parts = Object.values(inputs as Record<string, tfType.TensorInfo>);
+      checkFloat32(FLAT_CONCAT, inputs as Record<string, tfType.TensorInfo>);
+      const sizes = parts.map((t) => t.shape.reduce((a, b) => a * b, 1));
+      const output = gpu.makeTensorInfo([sizes.reduce((a, b) => a + b, 0)], 'float32');
+      const perShader = gpu.device.limits.maxStorageBuffersPerShaderStage - 1;
+      let base = 0;
+      for (let first = 0; first < parts.length; first += perShader) {
+        const chunk = parts.slice(first, first + perShader);
+        // ends[k]: where input k's values end, counted from this shader's first output value.
+        const ends = sizes.slice(first, first + perShader).map((_, k, own) => own.slice(0, k + 1).reduce((a, b) => a + b, 0));
+        const names = chunk.map((_, k) => `T${k}`);
+        const copies = names.map((name, k) => `${k ? 'else ' : ''}if (index < uniforms.end${k}) { result[uniforms.base + index] = ${name}[index${k ? ` - uniforms.end${k - 1}` : ''}]; }`).join('\n          ');
+        const program = elementwiseProgram(util, `labgrade_flat_concat_${chunk.length}`, [ends[ends.length - 1]], names, ['base : i32,', ...names.map((_, k) => `end${k} : i32,`)].join(' '), copies);
+        gpu.runWebGPUProgram(program, chunk, 'float32', [{ type: 'int32', data: [base] }, ...ends.map((end) => ({ type: 'int32' as const, data: [end] }))], output);
+        base += ends[ends.length - 1];
+      }
+      return output;
     },
   });
   const run = (backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: { type: 'int32' | 'float32'; data: number[] }[]) =>

@@ -3,9 +3,9 @@
  * 14 kernels per variable (ResNet50: 214 variables, 3,000 dispatches a step), and on an H100 a
  * WebGPU step's time goes to dispatches (about 0.35 ms each). This flattens the gradients into one
  * tensor, updates the moments and computes the step there (a dozen kernels), and adds each
- * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU that is two kernels
- * a variable (the reshape that flattens its gradient, and AddFlatSlice: webgpu-training-kernels.ts);
- * ResNet50's update takes 446 kernels instead of 3,000. Elsewhere it is four (reshape, slice,
+ * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU that is one kernel
+ * a variable (AddFlatSlice, after one FlatConcat of all the gradients: webgpu-training-kernels.ts);
+ * ResNet50's update takes 232 kernels instead of 3,000. Elsewhere it is four (reshape, slice,
  * reshape, add).
  *
  * Where dispatches are costly it wins: on an H100 (WebGPU) a ResNet50 step took 1.70 s instead of
@@ -14,7 +14,7 @@
  * (adamForBackend in train-model.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADD_FLAT_SLICE } from '../backends/webgpu-training-kernels.js';
+import { ADD_FLAT_SLICE, FLAT_CONCAT } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -55,7 +55,10 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
       }
       const variables = layout.map(({ name }) => tf.engine().registeredVariables[name]);
       tf.tidy(() => {
-        const gradient = tf.concat(present.map(([, g]) => tf.reshape(g, [-1])));
+        const gradient =
+          tf.getKernel(FLAT_CONCAT, tf.getBackend()) != null
+            ? (tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(present.map(([, g], i) => [i, g]))) as tfType.Tensor1D)
+            : tf.concat(present.map(([, g]) => tf.reshape(g, [-1])));
         const total = gradient.size;
         this.firstMoment ??= tf.variable(tf.zeros([total]), false);
         this.secondMoment ??= tf.variable(tf.zeros([total]), false);
