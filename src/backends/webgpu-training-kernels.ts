@@ -13,6 +13,9 @@
  * tfjs's own Concat, a shader copies at most (storage buffers a shader may bind − 1) inputs, so
  * ResNet50's 214 gradients take 31 shaders, all writing into the one output.
  *
+ * ReluGrad (dy, x): dy·step(x), the gradient tfjs's Relu registers (multiply, cast, step: three
+ * kernels) in one; NaN in x gives NaN, as step does.
+ *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
  * [rows, channels]: nine kernels a layer instead of 27 (ResNet50 has 53 such layers).
  * - Moments (x): [2, channels], each channel's mean and variance (two passes over its values).
@@ -33,6 +36,7 @@ type Tf = typeof tfType;
 
 export const ADD_FLAT_SLICE = 'LabgradeAddFlatSlice';
 export const FLAT_CONCAT = 'LabgradeFlatConcat';
+export const RELU_GRAD = 'LabgradeReluGrad';
 export const MOMENTS = 'LabgradeMoments';
 export const NORMALIZE = 'LabgradeNormalize';
 export const MOVING_AVERAGE = 'LabgradeMovingAverage';
@@ -229,6 +233,24 @@ export function registerWebgpuTrainingKernels(tf: Tf): void {
         base += ends[ends.length - 1];
       }
       return output;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RELU_GRAD,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, x } = inputs as Record<'dy' | 'x', tfType.TensorInfo>;
+      checkFloat32(RELU_GRAD, { dy, x });
+      const program = elementwiseProgram(
+        util,
+        'labgrade_relu_grad',
+        x.shape,
+        ['Dy', 'X'],
+        '',
+        `let x = X[index];
+          setOutputAtIndex(index, Dy[index] * select(select(0.0, 1.0, x > 0.0), x, isnan(x)));`,
+      );
+      return (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [dy, x], 'float32');
     },
   });
   const run = (backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: { type: 'int32' | 'float32'; data: number[] }[]) =>

@@ -10,6 +10,7 @@ import { reduceLROnPlateau } from './reduce-lr-on-plateau.js';
 import { fusedAdam } from './fused-adam.js';
 import { fuseBatchNormTraining } from './fused-batch-norm.js';
 import { keepTapeSavesByReference } from './tape-saves.js';
+import { useReluGradKernel } from './relu-gradient.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -56,12 +57,15 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
 
 /**
  * labgrade's training code around tfjs-layers' fit, until the returned function restores tfjs's
- * own: the fused batch normalization, and the tape keeping tensors by reference.
+ * own: the fused batch normalization, the tape keeping tensors by reference, and (on WebGPU) the
+ * one-kernel ReLU gradient.
  */
 export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
   const restoreBatchNorm = fuseBatchNormTraining(tf);
   const restoreTapeSaves = keepTapeSavesByReference(tf);
+  const restoreReluGrad = useReluGradKernel(tf);
   return () => {
+    restoreReluGrad();
     restoreTapeSaves();
     restoreBatchNorm();
   };

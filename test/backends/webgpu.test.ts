@@ -13,7 +13,8 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { ADD_FLAT_SLICE, FLAT_CONCAT } from '../../src/backends/webgpu-training-kernels.js';
+import { ADD_FLAT_SLICE, FLAT_CONCAT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
+import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 
@@ -104,6 +105,33 @@ describe('WebGPU backend (Dawn)', () => {
       });
       expect({ shape, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, large: [] });
     }
+  });
+
+  run("the one-kernel ReLU gradient gives tfjs's dy·step(x) on cpu, NaN and signed zeros included, and tfjs's gradient comes back", async () => {
+    const values = [-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity, 0.5, -1e-30];
+    const gradOn = async (backend: 'cpu' | 'webgpu', kernel: boolean) => {
+      await activateBackend(tf, backend, 'train');
+      const restore = kernel ? useReluGradKernel(tf) : () => undefined;
+      try {
+        const x = tf.tensor1d(values);
+        const weights = tf.tensor1d(values.map((_, i) => (i % 2 ? -1 : 1) * (i + 1)));
+        let kernels: string[] = [];
+        let grad: number[] = [];
+        kernels = (await tf.profile(async () => {
+          grad = Array.from(await tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), weights)))(x).data());
+        })).kernels.map((k) => k.name);
+        return { grad, kernels };
+      } finally {
+        restore();
+      }
+    };
+    const stock = tf.getGradient('Relu');
+    const expected = await gradOn('cpu', false);
+    const fused = await gradOn('webgpu', true);
+    expect(fused.kernels).toContain(RELU_GRAD);
+    expect(fused.kernels).not.toContain('Step');
+    expect(fused.grad.map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(expected.grad.map((v) => Object.is(v, -0) ? '-0' : String(v)));
+    expect(tf.getGradient('Relu')).toBe(stock);
   });
 
   run("the fused Adam on webgpu (one FlatConcat, one AddFlatSlice kernel a variable) gives what tf.train.adam gives on cpu", async () => {

@@ -1,0 +1,22 @@
+/**
+ * tfjs's Relu gradient is dy·cast(step(x)): three kernels a ReLU (ResNet50: 49 of them). Where the
+ * backend has labgrade's ReluGrad kernel (WebGPU: webgpu-training-kernels.ts), the same value in
+ * one kernel, until the returned function puts tfjs's gradient back. tfjs keeps one gradient per
+ * kernel name for all backends; elsewhere nothing changes.
+ */
+import type * as tfType from '@tensorflow/tfjs';
+import { RELU_GRAD } from '../backends/webgpu-training-kernels.js';
+
+export function useReluGradKernel(tf: typeof tfType): () => void {
+  const stock = tf.getGradient('Relu');
+  if (!stock || tf.getKernel(RELU_GRAD, tf.getBackend()) == null || stock.gradFunc.name === 'reluGradByKernel') return () => undefined;
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: function reluGradByKernel(dy, saved) {
+      const [x] = saved;
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tfType.Tensor, x }) as tfType.Tensor };
+    },
+  });
+  return () => tf.registerGradient(stock);
+}
