@@ -18,6 +18,8 @@ export interface StepFigure {
   /** A step within model.fit over `pipelinedSteps` batches, no loss read between them (as `labgrade train` runs); null where not measured. */
   pipelinedStepMs: number | null;
   kernelsPerStep: number;
+  /** Shaders a step runs on WebGPU (calls of the backend's runWebGPUProgram; a kernel can run several, or none); null elsewhere. */
+  gpuProgramsPerStep: number | null;
   /** GPU time of one step's kernels (timestamp queries), where the backend measures it; null elsewhere. */
   kernelMs: number | null;
   /** The kernels taking most of kernelMs: name, count, milliseconds. */
@@ -52,9 +54,11 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
       pipelinedStepMs = (performance.now() - fitStart) / pipelinedSteps;
       tf.dispose([xs, ys]);
     }
+    const programs = countGpuPrograms(tf);
     const profile = await tf.profile(async () => {
       await model.trainOnBatch(x, y);
     });
+    const gpuProgramsPerStep = programs.stop();
     const timed = profile.kernels.filter((k) => typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs));
     const byName = new Map<string, { name: string; count: number; ms: number }>();
     for (const k of timed) {
@@ -65,12 +69,30 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     }
     const kernelMs = timed.length ? timed.reduce((sum, k) => sum + (k.kernelTimeMs as number), 0) : null;
     const topKernels = [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 8).map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }));
-    return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, kernelMs, topKernels };
+    return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, gpuProgramsPerStep, kernelMs, topKernels };
   } finally {
     optimizer.dispose();
     model.dispose();
     restore();
   }
+}
+
+/** Counts the shaders the WebGPU backend runs until stop() (which returns the count; null on other backends). */
+function countGpuPrograms(tf: typeof tfType): { stop(): number | null } {
+  const backend = tf.backend() as unknown as { runWebGPUProgram?: (...args: unknown[]) => unknown };
+  const original = backend.runWebGPUProgram;
+  if (tf.getBackend() !== 'webgpu' || typeof original !== 'function') return { stop: () => null };
+  let count = 0;
+  backend.runWebGPUProgram = function counted(this: unknown, ...args: unknown[]) {
+    count++;
+    return original.apply(this, args);
+  };
+  return {
+    stop() {
+      backend.runWebGPUProgram = original;
+      return count;
+    },
+  };
 }
 
 /** tfjs's own WebGPU setting for the input gradient (activateBackend chooses the matMul-based one). */

@@ -1,7 +1,8 @@
 /**
  * The GPU device script's program: ResNet50 on WebGPU (Dawn), the Residual Networks lab's
- * threshold recipe, timed. It prints the adapter, the step time and kernels per step (tf.profile)
- * with tfjs's training code and with labgrade's (fused batch normalization and Adam), then trains
+ * threshold recipe, timed. It prints the adapter, the step time, kernels per step (tf.profile) and
+ * the shaders they run, with tfjs's training code and with labgrade's (useLabgradeTrainingCode and
+ * adamForBackend), then trains
  * with labgrade's recipe (the same trainModel as `labgrade train`),
  * timing every epoch, and scores the trained model on the SIGNS test set. Results go to
  * $OUT/gpu-bench.json and a table on stdout.
@@ -73,14 +74,14 @@ const predictStart = performance.now();
 await (predictModel.predict(tf.slice(data['signs/test/x'], 0, 120)) as tf.Tensor).data();
 const predictMs = performance.now() - predictStart;
 predictModel.dispose();
-console.log(`step (batch ${batch}): tfjs's training code ${stock.stepMs.toFixed(0)} ms, ${stock.kernelsPerStep} kernels; labgrade's ${labgrade.stepMs.toFixed(0)} ms, ${labgrade.kernelsPerStep} kernels (${(stock.stepMs / labgrade.stepMs).toFixed(2)}× faster); predict 120 images: ${predictMs.toFixed(0)} ms`);
+console.log(`step (batch ${batch}): tfjs's training code ${stock.stepMs.toFixed(0)} ms, ${stock.kernelsPerStep} kernels (${stock.gpuProgramsPerStep} shaders); labgrade's ${labgrade.stepMs.toFixed(0)} ms, ${labgrade.kernelsPerStep} kernels (${labgrade.gpuProgramsPerStep} shaders) (${(stock.stepMs / labgrade.stepMs).toFixed(2)}× faster); predict 120 images: ${predictMs.toFixed(0)} ms`);
 for (const [name, f] of [["tfjs's", stock], ["labgrade's", labgrade]] as const) {
   const top = f.topKernels.map((k) => `${k.name} ${k.count}× ${k.ms} ms`).join(', ');
   console.log(`  ${name}: ${f.pipelinedStepMs?.toFixed(0)} ms a step within fit (no read between steps); GPU kernel time ${f.kernelMs === null ? 'not measured (no timestamp queries)' : `${f.kernelMs.toFixed(0)} ms: ${top}`}`);
 }
 
 function stepSummary(f: StepFigure) {
-  return { stepMs: Math.round(f.stepMs), pipelinedStepMs: f.pipelinedStepMs === null ? null : Math.round(f.pipelinedStepMs), kernelsPerStep: f.kernelsPerStep, kernelMs: f.kernelMs === null ? null : Math.round(f.kernelMs), topKernels: f.topKernels };
+  return { stepMs: Math.round(f.stepMs), pipelinedStepMs: f.pipelinedStepMs === null ? null : Math.round(f.pipelinedStepMs), kernelsPerStep: f.kernelsPerStep, gpuProgramsPerStep: f.gpuProgramsPerStep, kernelMs: f.kernelMs === null ? null : Math.round(f.kernelMs), topKernels: f.topKernels };
 }
 
 // The threshold recipe, every epoch timed.
