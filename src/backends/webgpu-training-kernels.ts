@@ -241,6 +241,7 @@ export function registerWebgpuTrainingKernels(tf: Tf): void {
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as Record<'dy' | 'x', tfType.TensorInfo>;
       checkFloat32(RELU_GRAD, { dy, x });
+      if (dy.shape.join() !== x.shape.join()) throw new Error(`${RELU_GRAD}: dy has shape [${dy.shape}], x [${x.shape}]`);
       const program = elementwiseProgram(
         util,
         'labgrade_relu_grad',
