@@ -17,25 +17,12 @@ interface MaxPoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** Index of the first value in the window equal to `target`, in row-major order; -1 if none. */
-function findValue(x: Float32Array, target: number, b: number, r0: number, c0: number, ch: number, info: tfType.backend_util.Conv2DInfo): number {
-  const { inHeight, inWidth, inChannels: channels, filterHeight, filterWidth, dilationHeight, dilationWidth } = info;
-  for (let wr = 0; wr < filterHeight; wr++) {
-    const r = r0 + wr * dilationHeight;
-    if (r < 0 || r >= inHeight) continue;
-    const row = (b * inHeight + r) * inWidth;
-    for (let wc = 0; wc < filterWidth; wc++) {
-      const c = c0 + wc * dilationWidth;
-      if (c < 0 || c >= inWidth) continue;
-      const i = (row + c) * channels + ch;
-      if (x[i] === target) return i;
-    }
-  }
-  return -1;
-}
-
-/** Index of the window's first maximum in row-major order (a running maximum); -1 if no value exceeds -∞. */
-function firstMaximum(x: Float32Array, b: number, r0: number, c0: number, ch: number, info: tfType.backend_util.Conv2DInfo): number {
+/**
+ * Index of the window's first maximum in row-major order. `known` is the maximum if the forward
+ * pass gave it (finite or +∞): the first value equal to it is then returned, or -1 if none is.
+ * Otherwise (null) the maximum is found by a running comparison: -1 if no value exceeds -∞.
+ */
+function firstMaximum(x: Float32Array, known: number | null, b: number, r0: number, c0: number, ch: number, info: tfType.backend_util.Conv2DInfo): number {
   const { inHeight, inWidth, inChannels: channels, filterHeight, filterWidth, dilationHeight, dilationWidth } = info;
   let best = -Infinity;
   let at = -1;
@@ -48,7 +35,9 @@ function firstMaximum(x: Float32Array, b: number, r0: number, c0: number, ch: nu
       if (c < 0 || c >= inWidth) continue;
       const i = (row + c) * channels + ch;
       const v = x[i];
-      if (v > best) {
+      if (known !== null) {
+        if (v === known) return i;
+      } else if (v > best) {
         best = v;
         at = i;
       }
@@ -80,8 +69,8 @@ function addMaxPoolGradient(x: Float32Array, y: Float32Array, dy: Float32Array, 
           // found, takes the running-maximum scan, which passes nothing on for windows of only
           // NaN and -∞, as the cpu kernel does.
           const target = y[out + ch];
-          let at = target > -Infinity ? findValue(x, target, b, r0, c0, ch, info) : -1;
-          if (at < 0) at = firstMaximum(x, b, r0, c0, ch, info);
+          let at = target > -Infinity ? firstMaximum(x, target, b, r0, c0, ch, info) : -1;
+          if (at < 0) at = firstMaximum(x, null, b, r0, c0, ch, info);
           if (at >= 0) dx[at] += dy[out + ch];
         }
       }
