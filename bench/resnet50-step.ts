@@ -32,13 +32,15 @@ export interface StepFigure {
  */
 export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number, pipelinedSteps = 0): Promise<StepFigure> {
   const restore = code === 'labgrade' ? useLabgradeTrainingCode(tf) : stockWebgpuSettings(tf);
-  const model = resNet50();
-  const optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
+  let model: tfType.LayersModel | null = null;
+  let optimizer: tfType.Optimizer | null = null;
   try {
-    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const trained = (model = resNet50());
+    optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
+    trained.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const step = async () => {
       const start = performance.now();
-      await model.trainOnBatch(x, y);
+      await trained.trainOnBatch(x, y);
       return performance.now() - start;
     };
     await step();
@@ -50,15 +52,20 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
       const xs = tf.concat(Array.from({ length: pipelinedSteps }, () => x));
       const ys = tf.concat(Array.from({ length: pipelinedSteps }, () => y));
       const fitStart = performance.now();
-      await model.fit(xs, ys, { batchSize: x.shape[0], epochs: 1, shuffle: false, verbose: 0 });
+      await trained.fit(xs, ys, { batchSize: x.shape[0], epochs: 1, shuffle: false, verbose: 0 });
       pipelinedStepMs = (performance.now() - fitStart) / pipelinedSteps;
       tf.dispose([xs, ys]);
     }
     const programs = countGpuPrograms(tf);
-    const profile = await tf.profile(async () => {
-      await model.trainOnBatch(x, y);
-    });
-    const gpuProgramsPerStep = programs.stop();
+    let gpuProgramsPerStep: number | null;
+    let profile: Awaited<ReturnType<typeof tf.profile>>;
+    try {
+      profile = await tf.profile(async () => {
+        await trained.trainOnBatch(x, y);
+      });
+    } finally {
+      gpuProgramsPerStep = programs.stop();
+    }
     const timed = profile.kernels.filter((k) => typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs));
     const byName = new Map<string, { name: string; count: number; ms: number }>();
     for (const k of timed) {
@@ -71,8 +78,8 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     const topKernels = [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 8).map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }));
     return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, gpuProgramsPerStep, kernelMs, topKernels };
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    optimizer?.dispose();
+    model?.dispose();
     restore();
   }
 }

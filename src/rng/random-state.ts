@@ -16,9 +16,17 @@ const TWO_POW_53 = 9007199254740992.0;
 const UINT32_MAX = 0xffffffff;
 
 let mt19937Loaded: typeof mt19937Module | null = null;
-/** Loaded at the first seeding: @stdlib's many small modules take 60 ms to load, and most submissions' processes never draw. */
+/**
+ * Loaded at the first seeding, or by a process that will draw (loadMt19937): @stdlib's many small
+ * modules take 60 ms to load, and Lab 1 submissions' processes never draw.
+ */
 function mt19937(): typeof mt19937Module {
   return (mt19937Loaded ??= requirePackage('@stdlib/random-base-mt19937') as typeof mt19937Module);
+}
+
+/** Loads the generator now (a submission's process does, before hardening, when its lab draws). */
+export function loadMt19937(): void {
+  mt19937();
 }
 
 export class RandomState {

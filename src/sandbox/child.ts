@@ -13,6 +13,7 @@ import { isDatasetName, signsTensors } from '../data/dataset-tensors.js';
 import * as courseUtils from '../course-utils/index.js';
 import { trainModel, type TrainOptions } from '../training/train-model.js';
 import { hardenProcess } from './harden.js';
+import { loadMt19937 } from '../rng/random-state.js';
 import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integrity.js';
 
 let submission: Record<string, unknown> | null = null;
@@ -31,6 +32,9 @@ const backend: { active: ActiveBackend } | { failure: string } = await activateB
   (err: Error) => ({ failure: err.message }),
 );
 
+// Labs with data (and training) shuffle with course-utils' generator: it loads here, before
+// hardening and before any submitted code runs, rather than at its first use.
+if (dataDir || purposeArg === 'train') loadMt19937();
 const sendToParent = hardenProcess();
 
 function send(message: ChildMessage): Promise<void> {

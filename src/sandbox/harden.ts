@@ -4,7 +4,9 @@
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the IPC channel (forged or
  * flooding messages), the list of open handles (which includes that channel), and network access
- * through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before the submission's code.
+ * through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and
+ * before the submission's code. (One of them loads on demand: course-utils' random generator,
+ * which processes for labs with data load before hardening, and a Lab 1 process at first use.)
  */
 
 const DENIED_PROCESS_MEMBERS = [

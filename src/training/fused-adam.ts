@@ -1,7 +1,7 @@
 /**
  * Adam with one update for all variables instead of one per variable. tfjs's AdamOptimizer runs
  * 14 kernels per variable (ResNet50: 214 variables, 3,000 dispatches a step), and on an H100 a
- * WebGPU step's time goes to dispatches (about 0.35 ms each). This flattens the gradients into one
+ * WebGPU step's time goes to dispatches (0.15–0.35 ms each). This flattens the gradients into one
  * tensor, updates the moments and computes the step there (a dozen kernels), and adds each
  * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU that is one kernel
  * a variable (AddFlatSlice, after one FlatConcat of all the gradients: webgpu-training-kernels.ts);

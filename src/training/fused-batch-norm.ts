@@ -6,9 +6,11 @@
  *   mean = mean(x), centred = x - mean, variance = mean(centred²), y = γ·(x - mean)/√(variance + ε) + β
  * and the gradient, with x̂ = centred/√(variance + ε) and m values per channel:
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (γ/√(variance + ε))·(dy - (dβ + x̂·dγ)/m)
- * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). On WebGPU,
- * where each kernel costs a dispatch, labgrade's own kernels do the same arithmetic in 9 kernels a
- * layer, moving averages included, instead of 27 (webgpu-training-kernels.ts).
+ * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). (The
+ * moments go to the moving averages packed as [2, channels], one Pack and one Unpack more a
+ * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
+ * arithmetic in 9 kernels a layer, moving averages included, instead of 28
+ * (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { MOMENTS, MOVING_AVERAGE, NORMALIZE, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_PARAM, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';

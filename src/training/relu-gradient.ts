@@ -2,7 +2,8 @@
  * tfjs's Relu gradient is dy·cast(step(x)): three kernels a ReLU (ResNet50: 49 of them). Where the
  * backend has labgrade's ReluGrad kernel (WebGPU: webgpu-training-kernels.ts), the same value in
  * one kernel, until the returned function puts tfjs's gradient back. tfjs keeps one gradient per
- * kernel name for all backends; elsewhere nothing changes.
+ * kernel name for all backends: on a backend without the kernel (one switched to meanwhile),
+ * tfjs's own gradient runs.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { RELU_GRAD } from '../backends/webgpu-training-kernels.js';
@@ -13,7 +14,8 @@ export function useReluGradKernel(tf: typeof tfType): () => void {
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],
-    gradFunc: function reluGradByKernel(dy, saved) {
+    gradFunc: function reluGradByKernel(dy, saved, attrs) {
+      if (tf.getKernel(RELU_GRAD, tf.getBackend()) == null) return stock.gradFunc(dy, saved, attrs);
       const [x] = saved;
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tfType.Tensor, x }) as tfType.Tensor };
     },

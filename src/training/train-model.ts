@@ -61,14 +61,18 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * one-kernel ReLU gradient.
  */
 export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
-  const restoreBatchNorm = fuseBatchNormTraining(tf);
-  const restoreTapeSaves = keepTapeSavesByReference(tf);
-  const restoreReluGrad = useReluGradKernel(tf);
-  return () => {
-    restoreReluGrad();
-    restoreTapeSaves();
-    restoreBatchNorm();
+  const restores: (() => void)[] = [];
+  const restore = () => {
+    for (const undo of restores.splice(0).reverse()) undo();
   };
+  try {
+    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, useReluGradKernel]) restores.push(install(tf));
+  } catch (err) {
+    // What was installed before the failure comes off again.
+    restore();
+    throw err;
+  }
+  return restore;
 }
 
 /** Trains `model` with labgrade's training code (useLabgradeTrainingCode) and adamForBackend. */

@@ -151,6 +151,24 @@ describe('wasm max-pool gradient (loops over the heap)', () => {
     await tf.setBackend('cpu');
   });
 
+  test("a forward output that is NaN, not in its window, or a signed zero still routes to the first maximum (the kernel's fallback)", async () => {
+    // 2×2 windows: the forward output given for each is NaN, 6 (not in the window), +0 for a
+    // window holding -0 first, and the true maximum 9 (tied).
+    const runOn = async (backend: string) => {
+      if (backend === 'wasm') await activateBackend(tf, 'wasm');
+      else await tf.setBackend(backend);
+      const x = tf.tensor4d([1, 5, 4, 7, -0, 0, 2, 9, 2, 3, 7, 1, 0, -1, 9, 9], [1, 2, 8, 1]);
+      const y = tf.tensor4d([NaN, 6, 0, 9], [1, 1, 4, 1]);
+      const dy = tf.tensor4d([10, 20, 30, 40], [1, 1, 4, 1]);
+      const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
+      return Array.from(dx.dataSync());
+    };
+    const expected = await runOn('cpu');
+    expect(expected).toEqual([0, 10, 0, 20, 30, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await runOn('wasm')).toEqual(expected);
+    await tf.setBackend('cpu');
+  });
+
   test('windows holding NaN, -∞ and signed zeros go where the stock cpu kernel sends them', async () => {
     // 2×2 windows, one per pair of columns: NaN beside the maximum, only -∞, only NaN, -∞ beside
     // a finite value, and tied maxima of +0 and -0.

@@ -132,6 +132,16 @@ describe('WebGPU backend (Dawn)', () => {
     expect(fused.kernels).not.toContain('Step');
     expect(fused.grad.map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(expected.grad.map((v) => Object.is(v, -0) ? '-0' : String(v)));
     expect(tf.getGradient('Relu')).toBe(stock);
+    // Installed on webgpu, then a backend without the kernel: tfjs's own gradient runs there.
+    await activateBackend(tf, 'webgpu', 'train');
+    const restore = useReluGradKernel(tf);
+    try {
+      await tf.setBackend('cpu');
+      const onCpu = Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.tensor1d(values.map((_, i) => (i % 2 ? -1 : 1) * (i + 1))))))(tf.tensor1d(values)).dataSync());
+      expect(onCpu.map(String)).toEqual(expected.grad.map(String));
+    } finally {
+      restore();
+    }
   });
 
   run("the fused Adam on webgpu (one FlatConcat, one AddFlatSlice kernel a variable) gives what tf.train.adam gives on cpu", async () => {
