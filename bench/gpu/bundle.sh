@@ -2,16 +2,19 @@
 # `npm run gpu:bundle`: packs what the GPU machine needs into gpu-carry/ (git-ignored; the device
 # tool's `carry`): it has no Node.js and reaches no registry. Contents: the node binary (xz), the
 # esbuilt program (bench/gpu/resnet50-webgpu.ts with tfjs and the WebGPU backend), dawn.node (xz),
-# the Vulkan loader libvulkan.so.1 (Debian's libvulkan1), glvnd's libraries as Debian packages (the
+# @stdlib's random generator (required at run time), the Vulkan loader libvulkan.so.1 (Debian's libvulkan1), glvnd's libraries as Debian packages (the
 # NVIDIA Vulkan driver needs libGLdispatch, which the GPU machine lacks), SIGNS, and run.sh. Limit: 64 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 carry=gpu-carry
-rm -rf "$carry" && mkdir -p "$carry/dist/linux-x64" "$carry/datasets/signs/jpeg64" "$carry/gl"
+rm -rf "$carry" && mkdir -p "$carry/dist/linux-x64" "$carry/datasets/signs/jpeg64" "$carry/gl" "$carry/node_modules/@stdlib"
 npx esbuild bench/gpu/resnet50-webgpu.ts --bundle --platform=node --format=esm --target=node20 --outfile="$carry/run.mjs" --log-level=warning \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu
 xz -9 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$carry/dist/linux-x64/dawn.node.xz"
+# src/rng/random-state.ts requires @stdlib's generator at first use, from beside the program.
+npx esbuild node_modules/@stdlib/random-base-mt19937/lib/index.js --bundle --platform=node --format=cjs --target=node20 --log-level=warning \
+  --outfile="$carry/node_modules/@stdlib/random-base-mt19937/index.js"
 xz -9 -T0 -c "$(command -v node)" > "$carry/node.xz"
 # The Vulkan loader: from the system, or fetched with lavapipe (.ci/lavapipe.sh).
 loader="$(ldconfig -p | awk '/libvulkan.so.1 / {print $NF; exit}')"

@@ -10,9 +10,8 @@ import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
 import { registerSharedIdentityKernel } from './shared-identity.js';
-import { registerWebgpuTrainingKernels } from './webgpu-training-kernels.js';
+import { registerWebgpuTrainingKernels, type WebgpuPackage } from './webgpu-training-kernels.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
-import { requirePackage } from '../require-package.js';
 
 type Tf = typeof tfType;
 
@@ -99,13 +98,16 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   if (options.hardwareOnly && isSoftwareAdapter(info)) throw new BackendUnavailable(`the only WebGPU adapter is a software renderer (${name}), slower than wasm`);
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
+  let webgpuPackage: WebgpuPackage;
   try {
-    requirePackage('@tensorflow/tfjs-backend-webgpu');
+    // import(), not require: the GPU device script's bundle (bench/gpu/bundle.sh) carries tfjs's
+    // packages inside itself, where esbuild sees only literal imports.
+    webgpuPackage = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as WebgpuPackage;
   } catch (err) {
     throw new BackendUnavailable(`the optional package @tensorflow/tfjs-backend-webgpu did not load: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
-  registerWebgpuTrainingKernels(tf);
+  registerWebgpuTrainingKernels(tf, webgpuPackage.webgpu_util);
   // The matMul-based input gradient instead of tfjs's naive shader: a ResNet50 step 19–25% faster
   // on an H100 (two device runs; docs/bench/gpu.md).
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
@@ -113,7 +115,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
 }
 
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
-  const wasmPackage = requirePackage('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), its
   // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
   // former), and its Identity copies what the cpu backend shares; all are registered once per

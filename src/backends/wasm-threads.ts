@@ -71,7 +71,7 @@ function workerUrl(wasmOut: string): URL {
  */
 export async function registerThreadedWasm(tf: typeof tfType, threads: number): Promise<void> {
   if (registered) return;
-  const wasmPackage = requirePackage('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   const singleThreaded = tf.findBackendFactory('wasm');
   if (!singleThreaded) throw new Error('@tensorflow/tfjs-backend-wasm registered no wasm backend');
   const wasmOut = path.dirname(requirePackage.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));

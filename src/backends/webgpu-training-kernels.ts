@@ -31,7 +31,6 @@
  * added pairwise.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { requirePackage } from '../require-package.js';
 
 type Tf = typeof tfType;
 
@@ -68,6 +67,11 @@ interface WebGPUBackend {
   ): tfType.TensorInfo;
   makeTensorInfo(shape: number[], dtype: tfType.DataType): tfType.TensorInfo;
   device: { limits: { maxStorageBuffersPerShaderStage: number } };
+}
+
+/** What registration needs from @tensorflow/tfjs-backend-webgpu (the caller has loaded it). */
+export interface WebgpuPackage {
+  webgpu_util: WebgpuUtil;
 }
 
 interface WebgpuUtil {
@@ -199,10 +203,9 @@ function checkSameShape(name: string, dy: tfType.TensorInfo, x: tfType.TensorInf
 
 let registered = false;
 
-/** Registers the kernels for the webgpu backend, once per process (tfjs-backend-webgpu must be loaded). */
-export function registerWebgpuTrainingKernels(tf: Tf): void {
+/** Registers the kernels for the webgpu backend, once per process, with tfjs-backend-webgpu's helpers. */
+export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
   if (registered) return;
-  const util = (requirePackage('@tensorflow/tfjs-backend-webgpu') as { webgpu_util: WebgpuUtil }).webgpu_util;
   tf.registerKernel({
     kernelName: ADD_FLAT_SLICE,
     backendName: 'webgpu',
