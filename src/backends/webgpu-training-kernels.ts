@@ -144,19 +144,30 @@ const forEachRow = (statements: string) => `for (var row = lane; row < uniforms.
           ${statements}
         }`;
 
-/** A program with one workgroup for each of `channels` channels, over [rows, channels] inputs. */
-function perChannelProgram(key: string, channels: number, outputRows: number, variableNames: string[], uniforms: string, userCode: string): WebGPUProgram {
-  const outputShape = [outputRows, channels];
-  return {
-    outputShape,
+type Uniforms = { type: 'int32' | 'float32'; data: number[] }[];
+
+/** Runs `program` on the backend a kernel was given, with a float32 output. */
+function run(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo {
+  return (backend as WebGPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
+}
+
+/**
+ * Runs per-channel sums (`userCode`, from perChannelCode) with one workgroup for each channel of
+ * `x` seen as [rows, channels]; the output is [2, channels].
+ */
+function runPerChannel(backend: unknown, key: string, userCode: string, variableNames: string[], inputs: tfType.TensorInfo[], x: tfType.TensorInfo): tfType.TensorInfo {
+  const { channels, rows } = channelsOf(x);
+  const program: WebGPUProgram = {
+    outputShape: [2, channels],
     shaderKey: key,
     dispatchLayout: { x: [0, 1] },
     dispatch: [channels, 1, 1],
     variableNames,
     workgroupSize: [REDUCE_WORKGROUP, 1, 1],
-    uniforms,
+    uniforms: 'channels : i32, rows : i32,',
     getUserCode: () => userCode,
   };
+  return run(backend, program, inputs, [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
 }
 
 /** Moments: the mean first, then the mean of squared deviations from it (two passes). */
@@ -186,8 +197,11 @@ const GRAD_STATS_CODE = perChannelCode(`
 
 function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
   const channels = t.shape[t.shape.length - 1];
-  const size = t.shape.reduce((a, b) => a * b, 1);
-  return { channels, rows: size / channels };
+  return { channels, rows: sizeOf(t) / channels };
+}
+
+function sizeOf(t: tfType.TensorInfo): number {
+  return t.shape.reduce((a, b) => a * b, 1);
 }
 
 function checkFloat32(name: string, inputs: Record<string, tfType.TensorInfo>): void {
@@ -203,6 +217,11 @@ function checkSameShape(name: string, dy: tfType.TensorInfo, x: tfType.TensorInf
 
 let registered = false;
 
+/** Whether the backend in use has labgrade's kernel `name` (registered for WebGPU only). */
+export function hasKernel(tf: Tf, name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) != null;
+}
+
 /** Registers the kernels for the webgpu backend, once per process, with tfjs-backend-webgpu's helpers. */
 export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
   if (registered) return;
@@ -212,12 +231,12 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { x, flat } = inputs as { x: tfType.TensorInfo; flat: tfType.TensorInfo };
       const offset = (attrs as { offset: number }).offset;
-      const size = x.shape.reduce((a, b) => a * b, 1);
-      if (x.dtype !== 'float32' || flat.dtype !== 'float32' || !Number.isInteger(offset) || offset < 0 || offset + size > flat.shape.reduce((a, b) => a * b, 1)) {
+      const size = sizeOf(x);
+      if (x.dtype !== 'float32' || flat.dtype !== 'float32' || !Number.isInteger(offset) || offset < 0 || offset + size > sizeOf(flat)) {
         throw new Error(`${ADD_FLAT_SLICE}: ${size} float32 values from offset ${offset} do not fit in the flat input`);
       }
       const program = elementwiseProgram(util, 'labgrade_add_flat_slice', x.shape, ['X', 'Flat'], 'offset : i32,', 'setOutputAtIndex(index, X[index] + Flat[index + uniforms.offset]);');
-      return (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [x, flat], 'float32', [{ type: 'int32', data: [offset] }]);
+      return run(backend, program, [x, flat], [{ type: 'int32', data: [offset] }]);
     },
   });
   tf.registerKernel({
@@ -227,7 +246,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const gpu = backend as unknown as WebGPUBackend;
       const parts = Object.values(inputs as Record<string, tfType.TensorInfo>);
       checkFloat32(FLAT_CONCAT, inputs as Record<string, tfType.TensorInfo>);
-      const sizes = parts.map((t) => t.shape.reduce((a, b) => a * b, 1));
+      const sizes = parts.map(sizeOf);
       const output = gpu.makeTensorInfo([sizes.reduce((a, b) => a + b, 0)], 'float32');
       const perShader = gpu.device.limits.maxStorageBuffersPerShaderStage - 1;
       let base = 0;
@@ -260,19 +279,16 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         `let x = X[index];
           setOutputAtIndex(index, Dy[index] * select(select(0.0, 1.0, x > 0.0), x, isnan(x)));`,
       );
-      return (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [dy, x], 'float32');
+      return run(backend, program, [dy, x]);
     },
   });
-  const run = (backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: { type: 'int32' | 'float32'; data: number[] }[]) =>
-    (backend as WebGPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
   tf.registerKernel({
     kernelName: MOMENTS,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend }) => {
       const { x } = inputs as { x: tfType.TensorInfo };
       checkFloat32(MOMENTS, { x });
-      const { channels, rows } = channelsOf(x);
-      return run(backend, perChannelProgram('labgrade_moments', channels, 2, ['X'], 'channels : i32, rows : i32,', MOMENTS_CODE), [x], [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
+      return runPerChannel(backend, 'labgrade_moments', MOMENTS_CODE, ['X'], [x], x);
     },
   });
   tf.registerKernel({
@@ -321,8 +337,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const { dy, x, moments } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo>;
       checkFloat32(NORMALIZE_GRAD_STATS, { dy, x, moments });
       checkSameShape(NORMALIZE_GRAD_STATS, dy, x);
-      const { channels, rows } = channelsOf(x);
-      return run(backend, perChannelProgram('labgrade_normalize_grad_stats', channels, 2, ['Dy', 'X', 'Moments'], 'channels : i32, rows : i32,', GRAD_STATS_CODE), [dy, x, moments], [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
+      return runPerChannel(backend, 'labgrade_normalize_grad_stats', GRAD_STATS_CODE, ['Dy', 'X', 'Moments'], [dy, x, moments], x);
     },
   });
   tf.registerKernel({
@@ -361,7 +376,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const channels = moments.shape[1];
       // An input a shader does not read drops out of its bind group layout: dβ takes gradStats alone.
       if (param === 'beta') {
-        return run(backend, elementwiseProgram(util, 'labgrade_normalize_grad_beta', [channels], ['GradStats'], '', 'setOutputAtIndex(index, GradStats[index]);'), [gradStats], []);
+        return run(backend, elementwiseProgram(util, 'labgrade_normalize_grad_beta', [channels], ['GradStats'], '', 'setOutputAtIndex(index, GradStats[index]);'), [gradStats]);
       }
       const program = elementwiseProgram(
         util,

@@ -14,7 +14,7 @@
  * (adamForBackend in train-model.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADD_FLAT_SLICE, FLAT_CONCAT } from '../backends/webgpu-training-kernels.js';
+import { ADD_FLAT_SLICE, FLAT_CONCAT, hasKernel } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -56,7 +56,7 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
       const variables = layout.map(({ name }) => tf.engine().registeredVariables[name]);
       tf.tidy(() => {
         const gradient =
-          tf.getKernel(FLAT_CONCAT, tf.getBackend()) != null
+          hasKernel(tf, FLAT_CONCAT)
             ? (tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(present.map(([, g], i) => [i, g]))) as tfType.Tensor1D)
             : tf.concat(present.map(([, g]) => tf.reshape(g, [-1])));
         const total = gradient.size;
@@ -71,7 +71,7 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
         const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), -this.learningRate);
         // On WebGPU one kernel a variable adds its part of the step; elsewhere slices (not tf.split:
         // wasm's SplitV takes seconds on ResNet50's 23.6M values, slices take ms).
-        const addSlice = tf.getKernel(ADD_FLAT_SLICE, tf.getBackend()) != null;
+        const addSlice = hasKernel(tf, ADD_FLAT_SLICE);
         let offset = 0;
         variables.forEach((variable, i) => {
           const updated = addSlice

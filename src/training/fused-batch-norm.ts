@@ -13,7 +13,7 @@
  * (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { MOMENTS, MOVING_AVERAGE, NORMALIZE, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_PARAM, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
+import { hasKernel, MOMENTS, MOVING_AVERAGE, NORMALIZE, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_PARAM, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -23,11 +23,6 @@ export interface BatchNormTraining {
   moments: tfType.Tensor2D;
 }
 
-/** Whether the backend in use has labgrade's batch-normalization kernels (WebGPU). */
-function hasKernels(tf: Tf): boolean {
-  return tf.getKernel(MOMENTS, tf.getBackend()) != null;
-}
-
 /**
  * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The
  * moments returned are kept (outside any tidy): the caller disposes them. On WebGPU this runs
@@ -35,7 +30,7 @@ function hasKernels(tf: Tf): boolean {
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
   let kept: tfType.Tensor2D | null = null;
-  const op = hasKernels(tf) ? byKernels(tf, epsilon) : byOps(tf, x.rank, epsilon);
+  const op = hasKernel(tf, MOMENTS) ? byKernels(tf, epsilon) : byOps(tf, x.rank, epsilon);
   const normed = op(x, gamma, beta, (moments) => {
     // tfjs runs the forward pass inside a tidy that keeps only its value: the moments are kept for the caller.
     kept = tf.keep(moments);
@@ -107,7 +102,7 @@ function byKernels(tf: Tf, epsilon: number): NormalizeOp {
 /** Updates the moving mean and variance from the batch's moments, as tfjs-layers does: moving − (moving − batch)·decay. */
 function updateMovingStatistics(tf: Tf, moving: readonly [MovingStatistic, MovingStatistic], moments: tfType.Tensor2D, decay: number): void {
   tf.tidy(() => {
-    const rows = hasKernels(tf) ? null : tf.unstack(moments);
+    const rows = hasKernel(tf, MOMENTS) ? null : tf.unstack(moments);
     moving.forEach((variable, row) => {
       const previous = variable.read();
       variable.write(rows ? tf.sub(previous, tf.mul(tf.sub(previous, rows[row]), decay)) : (tf.engine().runKernel(MOVING_AVERAGE, { moving: previous, moments }, { row, decay }) as tfType.Tensor));

@@ -6,16 +6,16 @@
  * tfjs's own gradient runs.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { RELU_GRAD } from '../backends/webgpu-training-kernels.js';
+import { hasKernel, RELU_GRAD } from '../backends/webgpu-training-kernels.js';
 
 export function useReluGradKernel(tf: typeof tfType): () => void {
   const stock = tf.getGradient('Relu');
-  if (!stock || tf.getKernel(RELU_GRAD, tf.getBackend()) == null || stock.gradFunc.name === 'reluGradByKernel') return () => undefined;
+  if (!stock || !hasKernel(tf, RELU_GRAD) || stock.gradFunc.name === 'reluGradByKernel') return () => undefined;
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],
     gradFunc: function reluGradByKernel(dy, saved, attrs) {
-      if (tf.getKernel(RELU_GRAD, tf.getBackend()) == null) return stock.gradFunc(dy, saved, attrs);
+      if (!hasKernel(tf, RELU_GRAD)) return stock.gradFunc(dy, saved, attrs);
       const [x] = saved;
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tfType.Tensor, x }) as tfType.Tensor };
     },
