@@ -12,6 +12,7 @@ import { loadTfjsModelFiles, saveTfjsModelFiles } from '../../src/models/tfjs-fi
 import { resNet50 } from '../../solutions/residual-networks.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
+import { jsonOutput } from '../command-output.js';
 import { writeKerasWeights } from './keras-weights-file.js';
 
 const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
@@ -89,8 +90,8 @@ describe('tfjs model files', () => {
 describe('labgrade evaluate', () => {
   withShared('the shared Keras file scores 0.9833 (118 of 120) and full marks', async () => {
     const r = await execaNode(BIN, ['evaluate', shared!, '--data', dataDir!, '--json'], { reject: false });
+    const result = jsonOutput(r);
     expect(r.exitCode).toBe(0);
-    const result = JSON.parse(r.stdout);
     expect([result.correct, result.total, result.points, result.maxPoints]).toEqual([118, 120, 15, 15]);
     expect(result.accuracy).toBeCloseTo(0.9833, 4);
   });
@@ -102,7 +103,7 @@ describe('labgrade evaluate', () => {
     await saveTfjsModelFiles(model, dir, tf);
     model.dispose();
     const r = await execaNode(BIN, ['evaluate', path.join(dir, 'model.json'), '--data', dataDir!, '--json'], { reject: false });
-    expect(JSON.parse(r.stdout).correct).toBe(118);
+    expect(jsonOutput(r).correct).toBe(118);
   });
 
   test('a file that does not fit is bad usage, with the first layer named', async () => {
