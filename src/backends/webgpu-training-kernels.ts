@@ -1,32 +1,33 @@
 /**
  * Kernels labgrade's WebGPU training calls in place of chains of tfjs ops. On WebGPU a ResNet50
  * step's time went to tfjs dispatching kernels (0.15–0.35 ms each on an H100: 189 ms of GPU work
- * in an 810 ms step with 4,262 kernels; docs/bench/gpu.md), so the fewer kernels, the faster; each
- * kernel here does the arithmetic of the ops it replaces. Their GPU time on an H100 is still to be
+ * in an 810 ms step with 4,262 kernels; docs/bench/gpu.md), and over lavapipe most of a kernel's
+ * CPU cost is recording its shaders: so the fewer kernels and shaders, the faster. Each kernel
+ * here does the arithmetic of the ops it replaces. Their GPU time on an H100 is still to be
  * measured (the device script reports it per kernel).
  *
- * AddFlatSlice (x, flat; offset): x + flat[offset .. offset + size(x)), shaped as x. The fused
- * Adam adds each variable's part of its one flat step with it: one kernel a variable instead of
- * slice, reshape and add (ResNet50: 214 variables).
+ * tfjs-backend-webgpu's shaders write one tensor each; several of these write several
+ * (runWritingOutputs), each still its own buffer, as tfjs keeps every tensor.
  *
- * FlatConcat (any number of tensors, any shapes): their values one after another, 1-D. The fused
- * Adam flattens its gradients with it: one kernel instead of a reshape each and a concat. As in
- * tfjs's own Concat, a shader copies at most (storage buffers a shader may bind − 1) inputs, so
- * ResNet50's 214 gradients take 31 shaders, all writing into the one output.
+ * FlatConcat (any number of tensors, any shapes): their values one after another, 1-D.
+ * FlatSplit (flat; shapes): the reverse, one tensor a shape. The fused Adam flattens its
+ * gradients and variables with the first and hands the variables their new values with the
+ * second. A shader copies at most (storage buffers a shader may bind − 1) tensors, so ResNet50's
+ * 214 variables take 31 shaders each way, instead of a kernel a variable.
  *
  * ReluGrad (dy, x): dy·step(x), the gradient tfjs's Relu registers (multiply, cast, step: three
  * kernels) in one; NaN in x gives NaN, as step does.
  *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
- * [rows, channels]: 9 kernels a layer instead of 28 (ResNet50 has 53 such layers: 1,007 fewer).
- * - Moments (x): [2, channels], each channel's mean and variance (two passes over its values).
- * - Normalize (x, moments, gamma, beta; epsilon): γ·(x − mean)/√(variance + ε) + β.
- * - MovingAverage (moving, moments; row, decay): moving − (moving − moments[row])·decay, as
- *   tfjs-layers updates its moving mean and variance.
- * - NormalizeGradStats (dy, x, moments): [2, channels], Σ dy and Σ dy·(x − mean).
- * - NormalizeGradInput (dy, x, moments, gradStats, gamma; epsilon): dx (see fused-batch-norm.ts).
- * - NormalizeGradParam (moments, gradStats; epsilon, param): dγ = Σ dy·(x − mean)/√(variance + ε)
- *   or dβ = Σ dy.
+ * [rows, channels]: 4 kernels and 5 shaders a layer instead of 28 kernels (ResNet50 has 53 such
+ * layers).
+ * - BatchNormTraining (x, gamma, beta; epsilon): [γ·(x − mean)/√(variance + ε) + β, moments],
+ *   with moments [2, channels], each channel's mean and variance (two passes over its values).
+ *   Two shaders: the moments, then the normalization.
+ * - MovingAverages (mean, variance, moments; decay): each moving statistic s becomes
+ *   s − (s − its batch moment)·decay, as tfjs-layers updates them.
+ * - NormalizeGradStats (dy, x, moments; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
+ * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma; epsilon): dx (see fused-batch-norm.ts).
  * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
  * added pairwise.
  */
@@ -34,15 +35,13 @@ import type * as tfType from '@tensorflow/tfjs';
 
 type Tf = typeof tfType;
 
-export const ADD_FLAT_SLICE = 'LabgradeAddFlatSlice';
 export const FLAT_CONCAT = 'LabgradeFlatConcat';
+export const FLAT_SPLIT = 'LabgradeFlatSplit';
 export const RELU_GRAD = 'LabgradeReluGrad';
-export const MOMENTS = 'LabgradeMoments';
-export const NORMALIZE = 'LabgradeNormalize';
-export const MOVING_AVERAGE = 'LabgradeMovingAverage';
+export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
+export const MOVING_AVERAGES = 'LabgradeMovingAverages';
 export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
 export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
-export const NORMALIZE_GRAD_PARAM = 'LabgradeNormalizeGradParam';
 
 /** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
 interface WebGPUProgram {
@@ -57,6 +56,10 @@ interface WebGPUProgram {
   getUserCode(): string;
 }
 
+interface ShaderModuleDescriptor {
+  code: string;
+}
+
 interface WebGPUBackend {
   runWebGPUProgram(
     program: WebGPUProgram,
@@ -65,8 +68,8 @@ interface WebGPUBackend {
     programUniforms?: { type: 'int32' | 'float32'; data: number[] }[],
     output?: tfType.TensorInfo,
   ): tfType.TensorInfo;
-  makeTensorInfo(shape: number[], dtype: tfType.DataType): tfType.TensorInfo;
-  device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  makeTensorInfo(shape: number[], dtype: tfType.DataType, values?: Float32Array): tfType.TensorInfo;
+  device: { limits: { maxStorageBuffersPerShaderStage: number }; createShaderModule(descriptor: ShaderModuleDescriptor): unknown };
 }
 
 /** What registration needs from @tensorflow/tfjs-backend-webgpu (the caller has loaded it). */
@@ -81,7 +84,7 @@ interface WebgpuUtil {
 
 const FLAT_WORKGROUP: [number, number, number] = [128, 1, 1];
 
-/** One output value per invocation, in order; `body` sets the value at `index` (after the bounds check). */
+/** One invocation an index of `outputShape`, in order; `body` runs at `index` (after the bounds check). */
 function elementwiseProgram(util: WebgpuUtil, key: string, outputShape: number[], variableNames: string[], uniforms: string, body: string): WebGPUProgram {
   const dispatchLayout = util.flatDispatchLayout(outputShape);
   return {
@@ -152,22 +155,54 @@ function run(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo
 }
 
 /**
- * Runs per-channel sums (`userCode`, from perChannelCode) with one workgroup for each channel of
- * `x` seen as [rows, channels]; the output is [2, channels].
+ * Runs `program` writing all of `outputs` (float32) in one shader: the first through tfjs's
+ * `result`, the others through the variables named after the inputs' in program.variableNames.
+ * tfjs-backend-webgpu declares every variable but `result` read-only; the program is compiled
+ * (once: tfjs caches the pipeline by shader key, which holds the variable names) with those
+ * declarations made read_write.
  */
-function runPerChannel(backend: unknown, key: string, userCode: string, variableNames: string[], inputs: tfType.TensorInfo[], x: tfType.TensorInfo): tfType.TensorInfo {
+function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], outputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo[] {
+  const gpu = backend as WebGPUBackend;
+  const written = program.variableNames.slice(inputs.length);
+  if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);
+  const device = gpu.device;
+  const own = Object.getOwnPropertyDescriptor(device, 'createShaderModule');
+  const compile = device.createShaderModule;
+  device.createShaderModule = (descriptor) => compile.call(device, { ...descriptor, code: declareWritable(descriptor.code, written) });
+  try {
+    gpu.runWebGPUProgram(program, [...inputs, ...outputs.slice(1)], 'float32', uniforms, outputs[0]);
+  } finally {
+    if (own) Object.defineProperty(device, 'createShaderModule', own);
+    else delete (device as Partial<WebGPUBackend['device']>).createShaderModule;
+  }
+  return outputs;
+}
+
+/** `code` with the storage variables `names` declared read_write instead of read. */
+function declareWritable(code: string, names: string[]): string {
+  return names.reduce((source, name) => {
+    const declaration = `var<storage, read> ${name}:`;
+    if (source.split(declaration).length !== 2) throw new Error(`tfjs-backend-webgpu did not declare ${name} as labgrade expects ("${declaration}"): its shader cannot write it`);
+    return source.replace(declaration, `var<storage, read_write> ${name}:`);
+  }, code);
+}
+
+/** Per-channel sums (`userCode`, from perChannelCode) of `x` seen as [rows, channels]: one workgroup a channel. */
+function perChannelProgram(key: string, userCode: string, variableNames: string[], x: tfType.TensorInfo, outputShape: number[]): { program: WebGPUProgram; uniforms: Uniforms } {
   const { channels, rows } = channelsOf(x);
-  const program: WebGPUProgram = {
-    outputShape: [2, channels],
-    shaderKey: key,
-    dispatchLayout: { x: [0, 1] },
-    dispatch: [channels, 1, 1],
-    variableNames,
-    workgroupSize: [REDUCE_WORKGROUP, 1, 1],
-    uniforms: 'channels : i32, rows : i32,',
-    getUserCode: () => userCode,
+  return {
+    program: {
+      outputShape,
+      shaderKey: key,
+      dispatchLayout: { x: [0, 1] },
+      dispatch: [channels, 1, 1],
+      variableNames,
+      workgroupSize: [REDUCE_WORKGROUP, 1, 1],
+      uniforms: 'channels : i32, rows : i32,',
+      getUserCode: () => userCode,
+    },
+    uniforms: [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }],
   };
-  return run(backend, program, inputs, [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }]);
 }
 
 /** Moments: the mean first, then the mean of squared deviations from it (two passes). */
@@ -183,6 +218,7 @@ const MOMENTS_CODE = perChannelCode(`
           setOutputAtIndex(channels + channel, variance);
         }`);
 
+/** dγ through `result`, dβ through DBeta. */
 const GRAD_STATS_CODE = perChannelCode(`
         let mean = Moments[channel];
         var sumDy = 0.0;
@@ -191,8 +227,8 @@ const GRAD_STATS_CODE = perChannelCode(`
         let totalDy = sumOver(lane, sumDy);
         let totalDyCentred = sumOver(lane, sumDyCentred);
         if (lane == 0) {
-          setOutputAtIndex(channel, totalDy);
-          setOutputAtIndex(channels + channel, totalDyCentred);
+          setOutputAtIndex(channel, totalDyCentred * inverseSqrt(Moments[channels + channel] + uniforms.epsilon));
+          DBeta[channel] = totalDy;
         }`);
 
 function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
@@ -200,7 +236,7 @@ function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
   return { channels, rows: sizeOf(t) / channels };
 }
 
-function sizeOf(t: tfType.TensorInfo): number {
+function sizeOf(t: { shape: number[] }): number {
   return t.shape.reduce((a, b) => a * b, 1);
 }
 
@@ -215,6 +251,46 @@ function checkSameShape(name: string, dy: tfType.TensorInfo, x: tfType.TensorInf
   if (dy.shape.join() !== x.shape.join()) throw new Error(`${name}: dy has shape [${dy.shape}], x [${x.shape}]`);
 }
 
+/** Per-channel inputs have one value a channel of x. */
+function checkChannels(name: string, x: tfType.TensorInfo, perChannel: Record<string, tfType.TensorInfo>): void {
+  const { channels } = channelsOf(x);
+  for (const [input, t] of Object.entries(perChannel)) {
+    if (t.shape.join() !== String(channels)) throw new Error(`${name}: ${input} has shape [${t.shape}], not [${channels}]`);
+  }
+}
+
+/**
+ * A flat layout of tensors of `sizes` split between shaders of at most `perShader` tensors (empty
+ * ones left out): each chunk's tensors (indices into sizes), where its first value lies in the
+ * flat tensor (base), and where each of its tensors ends counted from there.
+ */
+function flatChunks(sizes: number[], perShader: number): { parts: number[]; base: number; ends: number[] }[] {
+  const filled = sizes.flatMap((size, i) => (size > 0 ? [i] : []));
+  const chunks: { parts: number[]; base: number; ends: number[] }[] = [];
+  let base = 0;
+  for (let first = 0; first < filled.length; first += perShader) {
+    const parts = filled.slice(first, first + perShader);
+    let end = 0;
+    const ends = parts.map((i) => (end += sizes[i]));
+    chunks.push({ parts, base, ends });
+    base += end;
+  }
+  return chunks;
+}
+
+/**
+ * A program over one chunk of a flat layout (flatChunks): `copy(k, local)` moves the value at
+ * `index` of the chunk, which is value `local` of its k-th tensor.
+ */
+function flatChunkProgram(util: WebgpuUtil, key: string, chunk: { base: number; ends: number[] }, variableNames: string[], copy: (k: number, local: string) => string): { program: WebGPUProgram; uniforms: Uniforms } {
+  const { ends } = chunk;
+  const copies = ends.map((_, k) => `${k ? 'else ' : ''}if (index < uniforms.end${k}) { ${copy(k, k ? `index - uniforms.end${k - 1}` : 'index')} }`).join('\n          ');
+  return {
+    program: elementwiseProgram(util, `${key}_${ends.length}`, [ends[ends.length - 1]], variableNames, ['base : i32,', ...ends.map((_, k) => `end${k} : i32,`)].join(' '), copies),
+    uniforms: [chunk.base, ...ends].map((value) => ({ type: 'int32' as const, data: [value] })),
+  };
+}
+
 let registered = false;
 
 /** Whether the backend in use has labgrade's kernel `name` (registered for WebGPU only). */
@@ -226,20 +302,6 @@ export function hasKernel(tf: Tf, name: string): boolean {
 export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
   if (registered) return;
   tf.registerKernel({
-    kernelName: ADD_FLAT_SLICE,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { x, flat } = inputs as { x: tfType.TensorInfo; flat: tfType.TensorInfo };
-      const offset = (attrs as { offset: number }).offset;
-      const size = sizeOf(x);
-      if (x.dtype !== 'float32' || flat.dtype !== 'float32' || !Number.isInteger(offset) || offset < 0 || offset + size > sizeOf(flat)) {
-        throw new Error(`${ADD_FLAT_SLICE}: ${size} float32 values from offset ${offset} do not fit in the flat input`);
-      }
-      const program = elementwiseProgram(util, 'labgrade_add_flat_slice', x.shape, ['X', 'Flat'], 'offset : i32,', 'setOutputAtIndex(index, X[index] + Flat[index + uniforms.offset]);');
-      return run(backend, program, [x, flat], [{ type: 'int32', data: [offset] }]);
-    },
-  });
-  tf.registerKernel({
     kernelName: FLAT_CONCAT,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend }) => {
@@ -248,19 +310,33 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       checkFloat32(FLAT_CONCAT, inputs as Record<string, tfType.TensorInfo>);
       const sizes = parts.map(sizeOf);
       const output = gpu.makeTensorInfo([sizes.reduce((a, b) => a + b, 0)], 'float32');
-      const perShader = gpu.device.limits.maxStorageBuffersPerShaderStage - 1;
-      let base = 0;
-      for (let first = 0; first < parts.length; first += perShader) {
-        const chunk = parts.slice(first, first + perShader);
-        // ends[k]: where input k's values end, counted from this shader's first output value.
-        const ends = sizes.slice(first, first + perShader).map((_, k, own) => own.slice(0, k + 1).reduce((a, b) => a + b, 0));
-        const names = chunk.map((_, k) => `T${k}`);
-        const copies = names.map((name, k) => `${k ? 'else ' : ''}if (index < uniforms.end${k}) { result[uniforms.base + index] = ${name}[index${k ? ` - uniforms.end${k - 1}` : ''}]; }`).join('\n          ');
-        const program = elementwiseProgram(util, `labgrade_flat_concat_${chunk.length}`, [ends[ends.length - 1]], names, ['base : i32,', ...names.map((_, k) => `end${k} : i32,`)].join(' '), copies);
-        gpu.runWebGPUProgram(program, chunk, 'float32', [{ type: 'int32', data: [base] }, ...ends.map((end) => ({ type: 'int32' as const, data: [end] }))], output);
-        base += ends[ends.length - 1];
+      for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
+        const names = chunk.parts.map((_, k) => `T${k}`);
+        const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_concat', chunk, names, (k, local) => `result[uniforms.base + index] = ${names[k]}[${local}];`);
+        gpu.runWebGPUProgram(program, chunk.parts.map((i) => parts[i]), 'float32', uniforms, output);
       }
       return output;
+    },
+  });
+  tf.registerKernel({
+    kernelName: FLAT_SPLIT,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const gpu = backend as unknown as WebGPUBackend;
+      const { flat } = inputs as { flat: tfType.TensorInfo };
+      const shapes = (attrs as unknown as { shapes: number[][] }).shapes;
+      checkFloat32(FLAT_SPLIT, { flat });
+      const sizes = shapes.map((shape) => sizeOf({ shape }));
+      if (flat.shape.length !== 1 || sizes.reduce((a, b) => a + b, 0) !== flat.shape[0]) {
+        throw new Error(`${FLAT_SPLIT}: shapes of ${sizes.reduce((a, b) => a + b, 0)} values in all do not split a flat tensor of shape [${flat.shape}]`);
+      }
+      const outputs = shapes.map((shape, i) => gpu.makeTensorInfo(shape, 'float32', sizes[i] === 0 ? new Float32Array(0) : undefined));
+      for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
+        const names = chunk.parts.map((_, k) => (k ? `Out${k}` : 'result'));
+        const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_split', chunk, ['Flat', ...names.slice(1)], (k, local) => `${names[k]}[${local}] = Flat[uniforms.base + index];`);
+        runWritingOutputs(backend, program, [flat], chunk.parts.map((i) => outputs[i]), uniforms);
+      }
+      return outputs;
     },
   });
   tf.registerKernel({
@@ -283,22 +359,16 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     },
   });
   tf.registerKernel({
-    kernelName: MOMENTS,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { x } = inputs as { x: tfType.TensorInfo };
-      checkFloat32(MOMENTS, { x });
-      return runPerChannel(backend, 'labgrade_moments', MOMENTS_CODE, ['X'], [x], x);
-    },
-  });
-  tf.registerKernel({
-    kernelName: NORMALIZE,
+    kernelName: BATCH_NORM_TRAINING,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { x, moments, gamma, beta } = inputs as Record<'x' | 'moments' | 'gamma' | 'beta', tfType.TensorInfo>;
-      checkFloat32(NORMALIZE, { x, moments, gamma, beta });
+      const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tfType.TensorInfo>;
+      checkFloat32(BATCH_NORM_TRAINING, { x, gamma, beta });
+      checkChannels(BATCH_NORM_TRAINING, x, { gamma, beta });
       const { channels } = channelsOf(x);
-      const program = elementwiseProgram(
+      const moments = perChannelProgram('labgrade_moments', MOMENTS_CODE, ['X'], x, [2, channels]);
+      const batchMoments = run(backend, moments.program, [x], moments.uniforms);
+      const normalize = elementwiseProgram(
         util,
         'labgrade_normalize',
         x.shape,
@@ -308,85 +378,74 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           setOutputAtIndex(index, (X[index] - Moments[c]) * inv + Beta[c]);`,
       );
-      return run(backend, program, [x, moments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
+      const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
+      return [normed, batchMoments];
     },
   });
   tf.registerKernel({
-    kernelName: MOVING_AVERAGE,
+    kernelName: MOVING_AVERAGES,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { moving, moments } = inputs as Record<'moving' | 'moments', tfType.TensorInfo>;
-      checkFloat32(MOVING_AVERAGE, { moving, moments });
-      const { row, decay } = attrs as { row: number; decay: number };
+      const gpu = backend as unknown as WebGPUBackend;
+      const { mean, variance, moments } = inputs as Record<'mean' | 'variance' | 'moments', tfType.TensorInfo>;
+      checkFloat32(MOVING_AVERAGES, { mean, variance, moments });
+      if (mean.shape.length !== 1 || moments.shape.join() !== `2,${mean.shape[0]}` || variance.shape.join() !== mean.shape.join()) {
+        throw new Error(`${MOVING_AVERAGES}: mean [${mean.shape}] and variance [${variance.shape}] do not fit moments [${moments.shape}]`);
+      }
       const program = elementwiseProgram(
         util,
-        'labgrade_moving_average',
-        moving.shape,
-        ['Moving', 'Moments'],
-        'row : i32, decay : f32,',
-        `let previous = Moving[index];
-          setOutputAtIndex(index, previous - (previous - Moments[uniforms.row * uniforms.size + index]) * uniforms.decay);`,
+        'labgrade_moving_averages',
+        mean.shape,
+        ['Mean', 'Variance', 'Moments', 'NewVariance'],
+        'decay : f32,',
+        `let mean = Mean[index];
+          setOutputAtIndex(index, mean - (mean - Moments[index]) * uniforms.decay);
+          let variance = Variance[index];
+          NewVariance[index] = variance - (variance - Moments[uniforms.size + index]) * uniforms.decay;`,
       );
-      return run(backend, program, [moving, moments], [{ type: 'int32', data: [row] }, { type: 'float32', data: [decay] }]);
+      const outputs = [gpu.makeTensorInfo(mean.shape, 'float32'), gpu.makeTensorInfo(mean.shape, 'float32')];
+      return runWritingOutputs(backend, program, [mean, variance, moments], outputs, [{ type: 'float32', data: [(attrs as { decay: number }).decay] }]);
     },
   });
   tf.registerKernel({
     kernelName: NORMALIZE_GRAD_STATS,
     backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const gpu = backend as unknown as WebGPUBackend;
       const { dy, x, moments } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo>;
       checkFloat32(NORMALIZE_GRAD_STATS, { dy, x, moments });
       checkSameShape(NORMALIZE_GRAD_STATS, dy, x);
-      return runPerChannel(backend, 'labgrade_normalize_grad_stats', GRAD_STATS_CODE, ['Dy', 'X', 'Moments'], [dy, x, moments], x);
+      const { channels } = channelsOf(x);
+      const { program, uniforms } = perChannelProgram('labgrade_normalize_grad_stats', GRAD_STATS_CODE, ['Dy', 'X', 'Moments', 'DBeta'], x, [channels]);
+      program.uniforms += ' epsilon : f32,';
+      const outputs = [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
+      return runWritingOutputs(backend, program, [dy, x, moments], outputs, [...uniforms, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
     },
   });
   tf.registerKernel({
     kernelName: NORMALIZE_GRAD_INPUT,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x, moments, gradStats, gamma } = inputs as Record<'dy' | 'x' | 'moments' | 'gradStats' | 'gamma', tfType.TensorInfo>;
-      checkFloat32(NORMALIZE_GRAD_INPUT, { dy, x, moments, gradStats, gamma });
+      const { dy, x, moments, dGamma, dBeta, gamma } = inputs as Record<'dy' | 'x' | 'moments' | 'dGamma' | 'dBeta' | 'gamma', tfType.TensorInfo>;
+      checkFloat32(NORMALIZE_GRAD_INPUT, { dy, x, moments, dGamma, dBeta, gamma });
       checkSameShape(NORMALIZE_GRAD_INPUT, dy, x);
+      checkChannels(NORMALIZE_GRAD_INPUT, x, { dGamma, dBeta, gamma });
       const { channels, rows } = channelsOf(x);
       const program = elementwiseProgram(
         util,
         'labgrade_normalize_grad_input',
         x.shape,
-        ['Dy', 'X', 'Moments', 'GradStats', 'Gamma'],
+        ['Dy', 'X', 'Moments', 'DGamma', 'DBeta', 'Gamma'],
         'channels : i32, epsilon : f32, negInvCount : f32,',
         `let c = index % uniforms.channels;
           let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           let k = Gamma[c] * invStd;
-          let dGamma = GradStats[uniforms.channels + c] * invStd;
-          let xHatCoefficient = k * dGamma * uniforms.negInvCount;
-          let constant = k * GradStats[c] * uniforms.negInvCount;
+          let xHatCoefficient = k * DGamma[c] * uniforms.negInvCount;
+          let constant = k * DBeta[c] * uniforms.negInvCount;
           setOutputAtIndex(index, Dy[index] * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
       );
       const { epsilon } = attrs as { epsilon: number };
-      return run(backend, program, [dy, x, moments, gradStats, gamma], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: NORMALIZE_GRAD_PARAM,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { moments, gradStats } = inputs as Record<'moments' | 'gradStats', tfType.TensorInfo>;
-      checkFloat32(NORMALIZE_GRAD_PARAM, { moments, gradStats });
-      const { epsilon, param } = attrs as { epsilon: number; param: 'gamma' | 'beta' };
-      const channels = moments.shape[1];
-      // An input a shader does not read drops out of its bind group layout: dβ takes gradStats alone.
-      if (param === 'beta') {
-        return run(backend, elementwiseProgram(util, 'labgrade_normalize_grad_beta', [channels], ['GradStats'], '', 'setOutputAtIndex(index, GradStats[index]);'), [gradStats]);
-      }
-      const program = elementwiseProgram(
-        util,
-        'labgrade_normalize_grad_gamma',
-        [channels],
-        ['Moments', 'GradStats'],
-        'epsilon : f32,',
-        'setOutputAtIndex(index, GradStats[uniforms.size + index] * inverseSqrt(Moments[uniforms.size + index] + uniforms.epsilon));',
-      );
-      return run(backend, program, [moments, gradStats], [{ type: 'float32', data: [epsilon] }]);
+      return run(backend, program, [dy, x, moments, dGamma, dBeta, gamma], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
     },
   });
   registered = true;

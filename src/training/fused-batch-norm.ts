@@ -9,11 +9,12 @@
  * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). (The
  * moments go to the moving averages packed as [2, channels], one Pack and one Unpack more a
  * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
- * arithmetic in 9 kernels a layer, moving averages included, instead of 28
- * (webgpu-training-kernels.ts).
+ * arithmetic in 4 kernels a layer, moving averages included, instead of 28: one forward kernel
+ * with its gradient registered (no custom-gradient scope), one for both moving averages, two
+ * backward (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { hasKernel, MOMENTS, MOVING_AVERAGE, NORMALIZE, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_PARAM, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
+import { BATCH_NORM_TRAINING, hasKernel, MOVING_AVERAGES, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -26,12 +27,17 @@ export interface BatchNormTraining {
 /**
  * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The
  * moments returned are kept (outside any tidy): the caller disposes them. On WebGPU this runs
- * labgrade's kernels (webgpu-training-kernels.ts: 2 forward, 4 backward); elsewhere tfjs ops.
+ * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
+  if (hasKernel(tf, BATCH_NORM_TRAINING)) {
+    // tfjs picks what to save for the gradient when the kernel runs: it must be registered first.
+    registerBatchNormGradient(tf);
+    const [normed, moments] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, gamma, beta }, { epsilon } as unknown as tfType.NamedAttrMap) as [tfType.Tensor, tfType.Tensor2D];
+    return { normed, moments: tf.keep(moments) };
+  }
   let kept: tfType.Tensor2D | null = null;
-  const op = hasKernel(tf, MOMENTS) ? byKernels(tf, epsilon) : byOps(tf, x.rank, epsilon);
-  const normed = op(x, gamma, beta, (moments) => {
+  const normed = byOps(tf, x.rank, epsilon)(x, gamma, beta, (moments) => {
     // tfjs runs the forward pass inside a tidy that keeps only its value: the moments are kept for the caller.
     kept = tf.keep(moments);
   });
@@ -72,40 +78,43 @@ function byOps(tf: Tf, rank: number, epsilon: number): NormalizeOp {
   };
 }
 
-function byKernels(tf: Tf, epsilon: number): NormalizeOp {
-  const run = (name: string, inputs: tfType.NamedTensorMap, attrs: Record<string, number | string> = {}) =>
-    tf.engine().runKernel(name, inputs, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor;
-  return (x, gamma, beta, onMoments) => {
-    const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
-      const [input, scale, offset] = args as tfType.Tensor[];
-      const save = args[3] as tfType.GradSaveFunc;
-      const moments = run(MOMENTS, { x: input }) as tfType.Tensor2D;
-      onMoments(moments);
-      save([input, moments, scale]);
-      return {
-        value: run(NORMALIZE, { x: input, moments, gamma: scale, beta: offset }, { epsilon }),
-        gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
-          const [xs, mo, g] = saved;
-          const gradStats = run(NORMALIZE_GRAD_STATS, { dy, x: xs, moments: mo });
-          return [
-            run(NORMALIZE_GRAD_INPUT, { dy, x: xs, moments: mo, gradStats, gamma: g }, { epsilon }),
-            run(NORMALIZE_GRAD_PARAM, { moments: mo, gradStats }, { epsilon, param: 'gamma' }),
-            run(NORMALIZE_GRAD_PARAM, { moments: mo, gradStats }, { epsilon, param: 'beta' }),
-          ];
-        },
-      };
-    });
-    return op(x, gamma, beta);
-  };
+/**
+ * The gradient of labgrade's BatchNormTraining kernel (WebGPU): dγ and dβ in one kernel, dx in
+ * another. Registered once; it serves only that kernel.
+ */
+function registerBatchNormGradient(tf: Tf): void {
+  if (tf.getGradient(BATCH_NORM_TRAINING)) return;
+  const run = (name: string, inputs: tfType.NamedTensorMap, epsilon: number) => tf.engine().runKernel(name, inputs, { epsilon } as unknown as tfType.NamedAttrMap);
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAINING,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      // dys[1], the moments' gradient, is zero: the moments only feed the moving averages.
+      const dy = (dys as tfType.Tensor[])[0];
+      const [x, gamma, moments] = saved;
+      const { epsilon } = attrs as unknown as { epsilon: number };
+      const [dGamma, dBeta] = run(NORMALIZE_GRAD_STATS, { dy, x, moments }, epsilon) as tfType.Tensor[];
+      const dx = run(NORMALIZE_GRAD_INPUT, { dy, x, moments, dGamma, dBeta, gamma }, epsilon) as tfType.Tensor;
+      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
+    },
+  });
 }
 
 /** Updates the moving mean and variance from the batch's moments, as tfjs-layers does: moving − (moving − batch)·decay. */
 function updateMovingStatistics(tf: Tf, moving: readonly [MovingStatistic, MovingStatistic], moments: tfType.Tensor2D, decay: number): void {
   tf.tidy(() => {
-    const rows = hasKernel(tf, MOMENTS) ? null : tf.unstack(moments);
+    const [mean, variance] = moving;
+    if (hasKernel(tf, MOVING_AVERAGES)) {
+      const updated = tf.engine().runKernel(MOVING_AVERAGES, { mean: mean.read(), variance: variance.read(), moments }, { decay }) as tfType.Tensor[];
+      mean.write(updated[0]);
+      variance.write(updated[1]);
+      return;
+    }
+    const rows = tf.unstack(moments);
     moving.forEach((variable, row) => {
       const previous = variable.read();
-      variable.write(rows ? tf.sub(previous, tf.mul(tf.sub(previous, rows[row]), decay)) : (tf.engine().runKernel(MOVING_AVERAGE, { moving: previous, moments }, { row, decay }) as tfType.Tensor));
+      variable.write(tf.sub(previous, tf.mul(tf.sub(previous, rows[row]), decay)));
     });
   });
 }

@@ -22,6 +22,13 @@ interface CloningEngine {
 /** Marks the patched engine, so a second call (a training inside a training) leaves it be. */
 const BY_REFERENCE = Symbol('labgrade tape saves by reference');
 
+/** A second tensor over `x`'s data, made without a kernel (as every backend's Identity would make it). */
+export function referenceTo(tf: Tf, x: tfType.Tensor): tfType.Tensor {
+  const engine = tf.engine() as unknown as CloningEngine;
+  engine.backend.incRef(x.dataId);
+  return engine.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype });
+}
+
 /** Makes tfjs's tape keep tensors by reference until the returned restore function runs. */
 export function keepTapeSavesByReference(tf: Tf): () => void {
   const engine = tf.engine() as unknown as CloningEngine;
@@ -29,8 +36,7 @@ export function keepTapeSavesByReference(tf: Tf): () => void {
   const own = Object.prototype.hasOwnProperty.call(engine, 'clone');
   const original = engine.clone;
   engine.clone = function cloneByReference(this: CloningEngine, x: tfType.Tensor): tfType.Tensor {
-    this.backend.incRef(x.dataId);
-    return this.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype });
+    return referenceTo(tf, x);
   };
   engine[BY_REFERENCE] = true;
   return () => {

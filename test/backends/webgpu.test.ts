@@ -13,7 +13,7 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { ADD_FLAT_SLICE, FLAT_CONCAT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
+import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
@@ -144,7 +144,7 @@ describe('WebGPU backend (Dawn)', () => {
     }
   });
 
-  run("the fused Adam on webgpu (one FlatConcat, one AddFlatSlice kernel a variable) gives what tf.train.adam gives on cpu", async () => {
+  run("the fused Adam on webgpu (FlatConcat of gradients and variables, one add, one FlatSplit) gives what tf.train.adam gives on cpu", async () => {
     const train = async (backend: 'cpu' | 'webgpu', optimizer: () => tf.Optimizer) => {
       await activateBackend(tf, backend, 'train');
       const adam = optimizer();
@@ -164,12 +164,43 @@ describe('WebGPU backend (Dawn)', () => {
     };
     const expected = await train('cpu', () => tf.train.adam(0.05));
     const fused = await train('webgpu', () => fusedAdam(tf, { learningRate: 0.05 }));
-    // Twelve gradients: two FlatConcat shaders (at most 7 inputs each) behind one kernel.
-    expect(fused.kernels.filter((k) => k === FLAT_CONCAT)).toHaveLength(1);
-    expect(fused.kernels.filter((k) => k === ADD_FLAT_SLICE)).toHaveLength(12);
-    expect(fused.kernels.filter((k) => ['Slice', 'Reshape', 'Concat'].includes(k))).toEqual([]);
+    // Twelve gradients and twelve variables: each kernel runs two shaders (at most 7 tensors each).
+    expect(fused.kernels.filter((k) => k === FLAT_CONCAT)).toHaveLength(2);
+    expect(fused.kernels.filter((k) => k === FLAT_SPLIT)).toHaveLength(1);
+    expect(fused.kernels.filter((k) => ['Slice', 'Reshape', 'Concat', 'Split', 'SplitV'].includes(k))).toEqual([]);
     // The same arithmetic in float32 (over lavapipe, bit for bit; a GPU may contract to fused multiply-adds).
     expect(Math.max(...fused.values.flat().map((v, i) => Math.abs(v - expected.values.flat()[i])))).toBeLessThanOrEqual(1e-6);
+  });
+
+  run('FlatSplit writes up to 7 tensors a shader, each its own, any shape (empty ones too), and undoes FlatConcat', async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const shapes = [[3], [2, 2], [1, 1, 5], [0], [2, 3, 1, 2], [1], [4], [2, 0], [300], [7], [1, 2], [5], [3, 3], [2], [6], [1, 1], [9]];
+    const parts = shapes.map((shape, p) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(p * 31 + i) * 1e3), shape));
+    const gpu = tf.backend() as unknown as { device: object };
+    const programs: string[] = [];
+    const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+    const runProgram = backend.runWebGPUProgram;
+    backend.runWebGPUProgram = function counted(program, ...rest) {
+      programs.push(program.shaderKey);
+      return runProgram.call(this, program, ...rest);
+    };
+    let split: tf.Tensor[];
+    try {
+      const flat = tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(parts.map((t, i) => [i, t]))) as tf.Tensor;
+      split = tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    } finally {
+      backend.runWebGPUProgram = runProgram;
+    }
+    // 15 tensors hold values: 3 shaders to concatenate, 3 to split (the split's compiled with writable outputs).
+    expect(programs.filter((key) => key.startsWith('labgrade_flat_split'))).toHaveLength(3);
+    expect(Object.getOwnPropertyNames(gpu.device)).not.toContain('createShaderModule');
+    expect(split.map((t) => t.shape)).toEqual(shapes);
+    const values = await Promise.all(split.map(async (t) => Array.from(await t.data())));
+    const expected = await Promise.all(parts.map(async (t) => Array.from(await t.data())));
+    expect(values).toEqual(expected);
+    const flat = tf.zeros([10]);
+    expect(() => tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes: [[3], [3]] } as unknown as tf.NamedAttrMap)).toThrow('LabgradeFlatSplit: shapes of 6 values in all do not split a flat tensor of shape [10]');
+    tf.dispose([...parts, ...split, flat]);
   });
 
   run('the input gradient webgpu trains with (matMul-based) matches the cpu backend on strided, padded and 1×1 shapes', async () => {
