@@ -9,13 +9,14 @@ interface CommandResult {
   stderr: string;
   exitCode?: number;
   signal?: string;
+  timedOut?: boolean;
 }
 
 export function jsonOutput<T = any>(r: CommandResult): T {
   try {
     return JSON.parse(r.stdout) as T;
   } catch {
-    const ended = r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`;
+    const ended = r.timedOut ? 'timed out' : r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`;
     throw new Error(`${r.command} ${ended} without JSON on stdout.\nstdout: ${r.stdout.slice(-2000) || '(empty)'}\nstderr: ${r.stderr.slice(-4000) || '(empty)'}`);
   }
 }

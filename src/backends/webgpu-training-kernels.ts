@@ -69,6 +69,7 @@ interface WebGPUBackend {
     output?: tfType.TensorInfo,
   ): tfType.TensorInfo;
   makeTensorInfo(shape: number[], dtype: tfType.DataType, values?: Float32Array): tfType.TensorInfo;
+  disposeData(dataId: tfType.DataId): boolean;
   device: { limits: { maxStorageBuffersPerShaderStage: number }; createShaderModule(descriptor: ShaderModuleDescriptor): unknown };
 }
 
@@ -165,6 +166,8 @@ function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfT
   const gpu = backend as WebGPUBackend;
   const written = program.variableNames.slice(inputs.length);
   if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);
+  // tfjs skips a program whose `result` is empty, and an empty tensor has no buffer to bind.
+  if (outputs.some((output) => sizeOf(output) === 0)) throw new Error(`${program.shaderKey}: an empty output cannot be written by a shader`);
   const device = gpu.device;
   const own = Object.getOwnPropertyDescriptor(device, 'createShaderModule');
   const compile = device.createShaderModule;
@@ -309,7 +312,9 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const parts = Object.values(inputs as Record<string, tfType.TensorInfo>);
       checkFloat32(FLAT_CONCAT, inputs as Record<string, tfType.TensorInfo>);
       const sizes = parts.map(sizeOf);
-      const output = gpu.makeTensorInfo([sizes.reduce((a, b) => a + b, 0)], 'float32');
+      const total = sizes.reduce((a, b) => a + b, 0);
+      // With no values at all no shader runs: the empty output gets its (empty) values here.
+      const output = gpu.makeTensorInfo([total], 'float32', total === 0 ? new Float32Array(0) : undefined);
       for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
         const names = chunk.parts.map((_, k) => `T${k}`);
         const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_concat', chunk, names, (k, local) => `result[uniforms.base + index] = ${names[k]}[${local}];`);
@@ -331,10 +336,16 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         throw new Error(`${FLAT_SPLIT}: shapes of ${sizes.reduce((a, b) => a + b, 0)} values in all do not split a flat tensor of shape [${flat.shape}]`);
       }
       const outputs = shapes.map((shape, i) => gpu.makeTensorInfo(shape, 'float32', sizes[i] === 0 ? new Float32Array(0) : undefined));
-      for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
-        const names = chunk.parts.map((_, k) => (k ? `Out${k}` : 'result'));
-        const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_split', chunk, ['Flat', ...names.slice(1)], (k, local) => `${names[k]}[${local}] = Flat[uniforms.base + index];`);
-        runWritingOutputs(backend, program, [flat], chunk.parts.map((i) => outputs[i]), uniforms);
+      try {
+        for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
+          const names = chunk.parts.map((_, k) => (k ? `Out${k}` : 'result'));
+          const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_split', chunk, ['Flat', ...names.slice(1)], (k, local) => `${names[k]}[${local}] = Flat[uniforms.base + index];`);
+          runWritingOutputs(backend, program, [flat], chunk.parts.map((i) => outputs[i]), uniforms);
+        }
+      } catch (err) {
+        // The engine never sees these outputs: they would stay allocated.
+        for (const output of outputs) gpu.disposeData(output.dataId);
+        throw err;
       }
       return outputs;
     },

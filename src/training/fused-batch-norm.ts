@@ -26,7 +26,8 @@ export interface BatchNormTraining {
 
 /**
  * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The
- * moments returned are kept (outside any tidy): the caller disposes them. On WebGPU this runs
+ * moments returned are kept (outside any tidy): the caller disposes them. They are for the moving
+ * averages: no gradient flows back through them. On WebGPU this runs
  * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {

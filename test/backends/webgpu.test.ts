@@ -191,13 +191,18 @@ describe('WebGPU backend (Dawn)', () => {
     } finally {
       backend.runWebGPUProgram = runProgram;
     }
-    // 15 tensors hold values: 3 shaders to concatenate, 3 to split (the split's compiled with writable outputs).
+    // 15 tensors hold values: 3 shaders to concatenate, 3 to split, 7 tensors each (tfjs asks for
+    // WebGPU's default of 8 storage buffers a shader).
     expect(programs.filter((key) => key.startsWith('labgrade_flat_split'))).toHaveLength(3);
     expect(Object.getOwnPropertyNames(gpu.device)).not.toContain('createShaderModule');
     expect(split.map((t) => t.shape)).toEqual(shapes);
     const values = await Promise.all(split.map(async (t) => Array.from(await t.data())));
     const expected = await Promise.all(parts.map(async (t) => Array.from(await t.data())));
     expect(values).toEqual(expected);
+    const empties = [tf.zeros([0]), tf.zeros([2, 0])];
+    const none = tf.engine().runKernel(FLAT_CONCAT, { 0: empties[0], 1: empties[1] }) as tf.Tensor;
+    expect([none.shape, Array.from(await none.data())]).toEqual([[0], []]);
+    tf.dispose([...empties, none]);
     const flat = tf.zeros([10]);
     expect(() => tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes: [[3], [3]] } as unknown as tf.NamedAttrMap)).toThrow('LabgradeFlatSplit: shapes of 6 values in all do not split a flat tensor of shape [10]');
     tf.dispose([...parts, ...split, flat]);

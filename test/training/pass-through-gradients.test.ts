@@ -53,8 +53,10 @@ describe('Add and Identity gradients by reference', () => {
       const inner = passGradientsByReference(tf);
       inner();
       expect(tf.getGradient('Add')).not.toBe(stock[0]);
-      const dx = tf.getGradient('Identity')!.gradFunc(tf.tensor1d([1, 2], 'int32'), [], {}) as { x: () => tf.Tensor };
-      expect(dx.x().dtype).toBe('float32');
+      const dy = tf.tensor1d([1, 2], 'int32');
+      const dx = (tf.getGradient('Identity')!.gradFunc(dy, [], {}) as { x: () => tf.Tensor }).x();
+      expect(dx.dtype).toBe('float32');
+      tf.dispose([dy, dx]);
     } finally {
       restore();
     }
