@@ -37,46 +37,41 @@ export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor
     const [normed, moments] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, gamma, beta }, { epsilon } as unknown as tfType.NamedAttrMap) as [tfType.Tensor, tfType.Tensor2D];
     return { normed, moments: tf.keep(moments) };
   }
-  let kept: tfType.Tensor2D | null = null;
-  const normed = byOps(tf, x.rank, epsilon)(x, gamma, beta, (moments) => {
-    // tfjs runs the forward pass inside a tidy that keeps only its value: the moments are kept for the caller.
-    kept = tf.keep(moments);
-  });
-  if (kept === null) throw new Error('batchNormTraining: the forward pass did not run');
-  return { normed, moments: kept };
+  return byOps(tf, x, gamma, beta, epsilon);
 }
 
-type NormalizeOp = (x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, onMoments: (moments: tfType.Tensor2D) => void) => tfType.Tensor;
-
-function byOps(tf: Tf, rank: number, epsilon: number): NormalizeOp {
-  const axes = [...Array(rank - 1).keys()];
-  return (x, gamma, beta, onMoments) => {
-    const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
-      const [input, scale, offset] = args as tfType.Tensor[];
-      const save = args[3] as tfType.GradSaveFunc;
-      const mean = tf.mean(input, axes) as tfType.Tensor1D;
-      const centred = tf.sub(input, mean);
-      const variance = tf.mean(tf.square(centred), axes) as tfType.Tensor1D;
-      onMoments(tf.stack([mean, variance]) as tfType.Tensor2D);
-      save([input, centred, mean, variance, scale]);
-      return {
-        value: tf.batchNorm(input, mean, variance, offset as tfType.Tensor1D, scale as tfType.Tensor1D, epsilon),
-        gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
-          const [xs, xc, mu, sigma2, g] = saved as [tfType.Tensor, tfType.Tensor, tfType.Tensor1D, tfType.Tensor1D, tfType.Tensor1D];
-          const perChannel = xs.size / xs.shape[xs.rank - 1];
-          const invStd = tf.rsqrt(tf.add(sigma2, epsilon));
-          const dBeta = tf.sum(dy, axes) as tfType.Tensor1D;
-          const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), invStd) as tfType.Tensor1D;
-          const k = tf.mul(g, invStd);
-          const xHatCoefficient = tf.mul(tf.mul(k, dGamma), -1 / perChannel) as tfType.Tensor1D;
-          const constant = tf.mul(tf.mul(k, dBeta), -1 / perChannel) as tfType.Tensor1D;
-          const dx = tf.add(tf.mul(dy, k), tf.batchNorm(xs, mu, sigma2, constant, xHatCoefficient, epsilon));
-          return [dx, dGamma, dBeta];
-        },
-      };
-    });
-    return op(x, gamma, beta);
-  };
+/** batchNormTraining in tfjs ops, with the closed-form gradient (tf.customGrad). */
+function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
+  const axes = [...Array(x.rank - 1).keys()];
+  let kept: tfType.Tensor2D | null = null;
+  const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
+    const [input, scale, offset] = args as tfType.Tensor[];
+    const save = args[3] as tfType.GradSaveFunc;
+    const mean = tf.mean(input, axes) as tfType.Tensor1D;
+    const centred = tf.sub(input, mean);
+    const variance = tf.mean(tf.square(centred), axes) as tfType.Tensor1D;
+    // tfjs runs the forward pass inside a tidy that keeps only its value: the moments are kept for the caller.
+    kept = tf.keep(tf.stack([mean, variance]) as tfType.Tensor2D);
+    save([input, centred, mean, variance, scale]);
+    return {
+      value: tf.batchNorm(input, mean, variance, offset as tfType.Tensor1D, scale as tfType.Tensor1D, epsilon),
+      gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => {
+        const [xs, xc, mu, sigma2, g] = saved as [tfType.Tensor, tfType.Tensor, tfType.Tensor1D, tfType.Tensor1D, tfType.Tensor1D];
+        const perChannel = xs.size / xs.shape[xs.rank - 1];
+        const invStd = tf.rsqrt(tf.add(sigma2, epsilon));
+        const dBeta = tf.sum(dy, axes) as tfType.Tensor1D;
+        const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), invStd) as tfType.Tensor1D;
+        const k = tf.mul(g, invStd);
+        const xHatCoefficient = tf.mul(tf.mul(k, dGamma), -1 / perChannel) as tfType.Tensor1D;
+        const constant = tf.mul(tf.mul(k, dBeta), -1 / perChannel) as tfType.Tensor1D;
+        const dx = tf.add(tf.mul(dy, k), tf.batchNorm(xs, mu, sigma2, constant, xHatCoefficient, epsilon));
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  const normed = op(x, gamma, beta);
+  if (kept === null) throw new Error('batchNormTraining: the forward pass did not run');
+  return { normed, moments: kept };
 }
 
 /**

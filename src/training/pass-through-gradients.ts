@@ -8,41 +8,20 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { referenceTo } from './tape-saves.js';
+import { replaceGradients } from './replace-gradients.js';
 
-type Tf = typeof tfType;
-
-/** Marks labgrade's gradients, so a second call (a training inside a training) leaves them be. */
-const BY_REFERENCE = Symbol('labgrade gradient by reference');
-
-export function passGradientsByReference(tf: Tf): () => void {
-  const stock = ['Add', 'Identity'].map((name) => tf.getGradient(name));
-  if (stock.some((config) => !config || (config.gradFunc as { [BY_REFERENCE]?: true })[BY_REFERENCE])) return () => undefined;
-  const [add, identity] = stock as tfType.GradConfig[];
+export function passGradientsByReference(tf: typeof tfType): () => void {
   const sameShape = (t: tfType.Tensor, dy: tfType.Tensor) => t.shape.join() === dy.shape.join();
-  tf.registerGradient({
-    ...add,
-    gradFunc: Object.assign(
-      (dy: tfType.Tensor | tfType.Tensor[], saved: tfType.Tensor[], attrs: tfType.NamedAttrMap) => {
-        const [a, b] = saved;
-        const d = dy as tfType.Tensor;
-        if (d.dtype !== 'float32' || !sameShape(a, d) || !sameShape(b, d)) return add.gradFunc(dy, saved, attrs);
-        return { a: () => referenceTo(tf, d), b: () => referenceTo(tf, d) };
-      },
-      { [BY_REFERENCE]: true as const },
-    ),
+  return replaceGradients(tf, {
+    Add: (stock) => (dy, saved, attrs) => {
+      const [a, b] = saved;
+      const d = dy as tfType.Tensor;
+      if (d.dtype !== 'float32' || !sameShape(a, d) || !sameShape(b, d)) return stock.gradFunc(dy, saved, attrs);
+      return { a: () => referenceTo(tf, d), b: () => referenceTo(tf, d) };
+    },
+    Identity: (stock) => (dy, saved, attrs) => {
+      const d = dy as tfType.Tensor;
+      return d.dtype === 'float32' ? { x: () => referenceTo(tf, d) } : stock.gradFunc(dy, saved, attrs);
+    },
   });
-  tf.registerGradient({
-    ...identity,
-    gradFunc: Object.assign(
-      (dy: tfType.Tensor | tfType.Tensor[], saved: tfType.Tensor[], attrs: tfType.NamedAttrMap) => {
-        const d = dy as tfType.Tensor;
-        return d.dtype === 'float32' ? { x: () => referenceTo(tf, d) } : identity.gradFunc(dy, saved, attrs);
-      },
-      { [BY_REFERENCE]: true as const },
-    ),
-  });
-  return () => {
-    tf.registerGradient(add);
-    tf.registerGradient(identity);
-  };
 }

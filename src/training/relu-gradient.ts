@@ -7,18 +7,15 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { hasKernel, RELU_GRAD } from '../backends/webgpu-training-kernels.js';
+import { replaceGradients } from './replace-gradients.js';
 
 export function useReluGradKernel(tf: typeof tfType): () => void {
-  const stock = tf.getGradient('Relu');
-  if (!stock || !hasKernel(tf, RELU_GRAD) || stock.gradFunc.name === 'reluGradByKernel') return () => undefined;
-  tf.registerGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: function reluGradByKernel(dy, saved, attrs) {
+  if (!hasKernel(tf, RELU_GRAD)) return () => undefined;
+  return replaceGradients(tf, {
+    Relu: (stock) => (dy, saved, attrs) => {
       if (!hasKernel(tf, RELU_GRAD)) return stock.gradFunc(dy, saved, attrs);
       const [x] = saved;
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tfType.Tensor, x }) as tfType.Tensor };
     },
   });
-  return () => tf.registerGradient(stock);
 }
