@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../src/backends/backends.js';
 import { registerConvGradientKernels } from '../../src/backends/conv-gradients.js';
+import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { signsTensors } from '../../src/data/dataset-tensors.js';
 import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model.js';
 import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
@@ -55,6 +56,7 @@ const kernelBackup = (names: string[]) => {
 };
 const variants: { name: string; apply: () => () => void }[] = [
   { name: "tfjs's naive transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE true)", apply: () => (tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true), () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)) },
+  { name: "tfjs's filter-gradient shader, not labgrade's tiled one", apply: () => (tf.env().set(TILED_FILTER_GRADIENT_FLAG, false), () => tf.env().set(TILED_FILTER_GRADIENT_FLAG, true)) },
   { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); return restore; } },
   { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: () => (tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128), () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15)) },
 ];

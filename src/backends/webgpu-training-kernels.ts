@@ -44,10 +44,10 @@ export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
 export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
 
 /** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
-interface WebGPUProgram {
+export interface WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
-  dispatchLayout: { x: number[] };
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
   dispatch: [number, number, number];
   variableNames: string[];
   workgroupSize: [number, number, number];
@@ -151,7 +151,7 @@ const forEachRow = (statements: string) => `for (var row = lane; row < uniforms.
 type Uniforms = { type: 'int32' | 'float32'; data: number[] }[];
 
 /** Runs `program` on the backend a kernel was given, with a float32 output. */
-function run(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo {
+export function run(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo {
   return (backend as WebGPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
 }
 

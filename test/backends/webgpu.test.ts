@@ -15,6 +15,8 @@ import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
 import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
+import { useTiledFilterGradient } from '../../src/training/filter-gradient.js';
+import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 
@@ -230,6 +232,58 @@ describe('WebGPU backend (Dawn)', () => {
       const error = Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i]))) / Math.max(...onCpu.map(Math.abs));
       expect({ case: c, close: error < 1e-5 }).toEqual({ case: c, close: true }); // names the case that fails
     }
+  });
+
+  run("the tiled filter gradient labgrade trains with matches the cpu backend (strides, padding, 1×1 and 7×7 filters, tiles and sums not multiples of 32), tfjs's runs with its flag off and comes back", async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const stock = tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc;
+    const cases: { x: [number, number, number, number]; filter: [number, number, number, number]; strides: number; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] }[] = [
+      { x: [2, 9, 9, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'valid' },
+      { x: [3, 22, 22, 3], filter: [7, 7, 3, 37], strides: 2, pad: 'valid' },
+      { x: [2, 8, 8, 40], filter: [3, 3, 40, 33], strides: 2, pad: 'same' },
+      { x: [1, 7, 6, 2], filter: [4, 4, 2, 3], strides: 3, pad: 'same' },
+      { x: [2, 9, 9, 4], filter: [3, 3, 4, 5], strides: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
+      { x: [4, 5, 5, 70], filter: [1, 1, 70, 65], strides: 1, pad: 'valid' },
+    ];
+    const restore = useTiledFilterGradient(tf);
+    try {
+      expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).not.toBe(stock);
+      expect(useTiledFilterGradient(tf)()).toBeUndefined(); // a second install changes nothing
+      for (const c of cases) {
+        const valuesOn = async (backend: string) => {
+          await tf.setBackend(backend);
+          const x = tf.tensor4d(Array.from({ length: c.x.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 1.3)), c.x);
+          const outShape = tf.conv2d(x, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape;
+          const dy = tf.tensor4d(Array.from({ length: outShape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7)), outShape);
+          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          expect(dw.shape).toEqual(c.filter);
+          return Array.from(await dw.data());
+        };
+        const onGpu = await valuesOn('webgpu');
+        const onCpu = await valuesOn('cpu');
+        const error = Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i]))) / Math.max(...onCpu.map(Math.abs));
+        expect({ case: c, close: error < 1e-5 }).toEqual({ case: c, close: true }); // names the case that fails
+      }
+      // Which shader runs: labgrade's, or tfjs's with the flag off.
+      await tf.setBackend('webgpu');
+      const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+      const runProgram = backend.runWebGPUProgram;
+      const keys: string[] = [];
+      backend.runWebGPUProgram = (program, ...rest) => (keys.push(program.shaderKey), runProgram.call(backend, program, ...rest));
+      try {
+        const gradient = () => tf.tidy(() => tf.grad((w: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'))(tf.ones([3, 3, 2, 2])));
+        tf.dispose(gradient());
+        tf.env().set(TILED_FILTER_GRADIENT_FLAG, false);
+        tf.dispose(gradient());
+      } finally {
+        tf.env().set(TILED_FILTER_GRADIENT_FLAG, true);
+        backend.runWebGPUProgram = runProgram;
+      }
+      expect(keys.filter((key) => /filter|Filter/.test(key))).toEqual(['labgrade_filter_gradient', 'conv2DDerFilter_true']);
+    } finally {
+      restore();
+    }
+    expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).toBe(stock);
   });
 
   (hasVulkan && testSet ? test : test.skip)(

@@ -1,0 +1,144 @@
+/**
+ * A convolution's filter gradient on WebGPU as a tiled matrix product, in place of
+ * tfjs-backend-webgpu's Conv2DBackpropFilter shader while labgrade trains
+ * (src/training/filter-gradient.ts).
+ *
+ * Why: tfjs's shader gives each filter value one invocation, which loops alone over every
+ * batch row and output position of dy (ResNet50's 7×7 stem: 9,408 invocations of 32,768 steps
+ * each, two memory reads a step). On an H100 those 53 shaders took 108 of a step's 189 ms of GPU
+ * time (docs/bench/gpu.md), where the arithmetic itself is a few milliseconds' worth.
+ *
+ * What: dW[i, j, c, k] = Σ_{n,p,q} x[n, p·s + i − top, q·s + j − left, c] · dy[n, p, q, k], seen as
+ * the product of A [rows = kh·kw·inChannels, n·outH·outW] (x's values each filter row meets,
+ * zero in the padding) and dy [n·outH·outW, outChannels]; its rows, in order, are the filter's
+ * [kh, kw, inChannels] positions, so the product is dW as laid out. A workgroup of 16×16
+ * invocations computes a 32×32 tile of dW, each invocation 2×2 values, and walks the sum in
+ * steps of 32, both operands' tiles staged in workgroup memory: each value read from memory
+ * serves 32 products instead of one. Still one shader a gradient, as tfjs's.
+ *
+ * Over lavapipe (2 CPU cores, where a shader's cost follows its invocations, not its memory
+ * traffic) ResNet50's 53 filter gradients take the same time either way: 2.92 s against tfjs's
+ * 2.93 s at batch 4. Its H100 time is for the device script to measure (it reports GPU time per
+ * kernel, and tries tfjs's shader back with TILED_FILTER_GRADIENT_FLAG off).
+ */
+import type * as tfType from '@tensorflow/tfjs';
+import { run, type WebGPUProgram } from './webgpu-training-kernels.js';
+
+type Tf = typeof tfType;
+
+/** A tfjs environment flag: set false, the kernel runs tfjs's shader (the GPU device script compares the two). */
+export const TILED_FILTER_GRADIENT_FLAG = 'LABGRADE_WEBGPU_TILED_FILTER_GRADIENT';
+
+const TILE = 32;
+const STEP = 32;
+const INVOCATIONS = 256;
+
+/** Workgroup memory for both tiles, [step][tile] each; x's values are gathered through the padding. */
+const FILTER_GRADIENT_CODE = `
+      var<workgroup> tileA : array<f32, ${STEP * TILE}>;
+      var<workgroup> tileDy : array<f32, ${STEP * TILE}>;
+
+      // Row m of A is the filter position (i, j, c); column t the output position (n, p, q).
+      fn aAt(m : i32, t : i32) -> f32 {
+        let inChannels = uniforms.xShape[3];
+        if (m >= uniforms.rows || t >= uniforms.sumLength) { return 0.0; }
+        let c = m % inChannels;
+        let position = m / inChannels;
+        let i = position / uniforms.filterWidth;
+        let j = position % uniforms.filterWidth;
+        let q = t % uniforms.dyShape[2];
+        let np = t / uniforms.dyShape[2];
+        let p = np % uniforms.dyShape[1];
+        let n = np / uniforms.dyShape[1];
+        let row = p * uniforms.strides.x + i - uniforms.pads.x;
+        let column = q * uniforms.strides.y + j - uniforms.pads.y;
+        if (row < 0 || row >= uniforms.xShape[1] || column < 0 || column >= uniforms.xShape[2]) { return 0.0; }
+        return X[((n * uniforms.xShape[1] + row) * uniforms.xShape[2] + column) * inChannels + c];
+      }
+
+      fn store(m : i32, k : i32, value : f32) {
+        if (m < uniforms.rows && k < uniforms.dyShape[3]) { result[m * uniforms.dyShape[3] + k] = value; }
+      }
+
+      fn main() {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let lane = ty * 16 + tx;
+        let outChannels = uniforms.dyShape[3];
+        let firstRow = i32(workgroupId.y) * ${TILE};
+        let firstColumn = i32(workgroupId.x) * ${TILE};
+        var sum00 = 0.0; var sum01 = 0.0; var sum10 = 0.0; var sum11 = 0.0;
+        for (var start = 0; start < uniforms.sumLength; start = start + ${STEP}) {
+          for (var e = lane; e < ${STEP * TILE}; e = e + ${INVOCATIONS}) {
+            let s = e / ${TILE};
+            let within = e % ${TILE};
+            tileA[e] = aAt(firstRow + within, start + s);
+            let k = firstColumn + within;
+            let t = start + s;
+            var dyValue = 0.0;
+            if (k < outChannels && t < uniforms.sumLength) { dyValue = Dy[t * outChannels + k]; }
+            tileDy[e] = dyValue;
+          }
+          workgroupBarrier();
+          for (var s = 0; s < ${STEP}; s = s + 1) {
+            let a0 = tileA[s * ${TILE} + ty];
+            let a1 = tileA[s * ${TILE} + ty + 16];
+            let b0 = tileDy[s * ${TILE} + tx];
+            let b1 = tileDy[s * ${TILE} + tx + 16];
+            sum00 = fma(a0, b0, sum00); sum01 = fma(a0, b1, sum01);
+            sum10 = fma(a1, b0, sum10); sum11 = fma(a1, b1, sum11);
+          }
+          workgroupBarrier();
+        }
+        let m = firstRow + ty;
+        let k = firstColumn + tx;
+        store(m, k, sum00);
+        store(m, k + 16, sum01);
+        store(m + 16, k, sum10);
+        store(m + 16, k + 16, sum11);
+      }`;
+
+interface FilterGradientAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tfType.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+/**
+ * The kernel function for Conv2DBackpropFilter on webgpu: the tiled product for NHWC float32
+ * (what tfjs-layers trains with), `stock` (tfjs's) for anything else or with the flag off.
+ */
+export function tiledFilterGradient(tf: Tf, stock: tfType.KernelFunc): tfType.KernelFunc {
+  // Registering a flag again keeps a value already set.
+  tf.env().registerFlag(TILED_FILTER_GRADIENT_FLAG, () => true);
+  return (args) => {
+    const { x, dy } = args.inputs as Record<'x' | 'dy', tfType.TensorInfo>;
+    const attrs = args.attrs as unknown as FilterGradientAttrs;
+    if (!tf.env().getBool(TILED_FILTER_GRADIENT_FLAG) || (attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32') return stock(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const [filterHeight, filterWidth, inChannels, outChannels] = attrs.filterShape;
+    const dyShape = [info.batchSize, info.outHeight, info.outWidth, outChannels];
+    if (x.shape[3] !== inChannels) throw new Error(`Conv2DBackpropFilter: x has ${x.shape[3]} channels, the filter [${attrs.filterShape}] ${inChannels}`);
+    if (dy.shape.join() !== dyShape.join()) throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], the convolution's output [${dyShape}]`);
+    const rows = filterHeight * filterWidth * inChannels;
+    const program: WebGPUProgram = {
+      outputShape: attrs.filterShape,
+      shaderKey: 'labgrade_filter_gradient',
+      dispatchLayout: { x: [3], y: [0, 1, 2] },
+      dispatch: [Math.ceil(outChannels / TILE), Math.ceil(rows / TILE), 1],
+      variableNames: ['X', 'Dy'],
+      workgroupSize: [16, 16, 1],
+      uniforms: 'pads : vec2<i32>, strides : vec2<i32>, filterWidth : i32, rows : i32, sumLength : i32,',
+      getUserCode: () => FILTER_GRADIENT_CODE,
+    };
+    return run(args.backend, program, [x, dy], [
+      { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
+      { type: 'int32', data: [info.strideHeight, info.strideWidth] },
+      { type: 'int32', data: [filterWidth] },
+      { type: 'int32', data: [rows] },
+      { type: 'int32', data: [info.batchSize * info.outHeight * info.outWidth] },
+    ]);
+  };
+}
