@@ -73,6 +73,40 @@ function isSoftwareAdapter(info: GpuAdapterInfo): boolean {
   return /llvmpipe|lavapipe|swiftshader|software/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 
+interface GpuAdapter {
+  limits: { maxStorageBuffersPerShaderStage: number };
+  requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * `gpu` whose adapters' devices take as many storage buffers a shader as the adapter has (16
+ * over lavapipe) where tfjs-backend-webgpu asks for WebGPU's default 8: labgrade's FlatConcat and
+ * FlatSplit move one tensor a buffer, so a ResNet50 step's fused Adam runs 45 shaders instead of 93.
+ */
+function withAllStorageBuffers<G extends object & { requestAdapter(options?: object): Promise<unknown> }>(gpu: G): G {
+  return overriding(gpu, {
+    requestAdapter: async (options?: object) => {
+      const adapter = (await gpu.requestAdapter(options)) as (GpuAdapter & object) | null;
+      if (!adapter) return adapter;
+      return overriding(adapter, {
+        requestDevice: (descriptor: { requiredLimits?: Record<string, number> } = {}) =>
+          adapter.requestDevice({ ...descriptor, requiredLimits: { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage } }),
+      });
+    },
+  });
+}
+
+/** `target` with `overrides` in place of its own members; the rest read from, and called on, target itself (Dawn's native objects check `this`). */
+function overriding<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get: (object, key) => {
+      if (typeof key === 'string' && key in overrides) return overrides[key];
+      const value: unknown = Reflect.get(object, key, object);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+}
+
 /**
  * WebGPU through Dawn (the npm package `webgpu`): navigator.gpu must exist before the tfjs backend
  * is imported. Dawn needs the Vulkan loader (libvulkan.so.1) and a driver for the GPU.
@@ -97,7 +131,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   const name = [info.vendor, info.device || info.description || info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   if (options.hardwareOnly && isSoftwareAdapter(info)) throw new BackendUnavailable(`the only WebGPU adapter is a software renderer (${name}), slower than wasm`);
   Object.assign(globalThis, dawn.globals);
-  Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu: withAllStorageBuffers(gpu) }, configurable: true, writable: true });
   let webgpuPackage: WebgpuPackage;
   try {
     // import(), not require: the GPU device script's bundle (bench/gpu/bundle.sh) carries tfjs's

@@ -1,7 +1,7 @@
 /**
  * A convolution's filter gradient on WebGPU as a tiled matrix product, in place of
  * tfjs-backend-webgpu's Conv2DBackpropFilter shader while labgrade trains
- * (src/training/filter-gradient.ts).
+ * (src/training/webgpu-kernel-swaps.ts).
  *
  * Why: tfjs's shader gives each filter value one invocation, which loops alone over every
  * batch row and output position of dy (ResNet50's 7×7 stem: 9,408 invocations of 32,768 steps

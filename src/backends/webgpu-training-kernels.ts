@@ -30,6 +30,10 @@
  * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma; epsilon): dx (see fused-batch-norm.ts).
  * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
  * added pairwise.
+ *
+ * leadingAxesSum, while labgrade trains (src/training/webgpu-kernel-swaps.ts): a sum over every
+ * axis but the last (a convolution's bias gradient) the same way, one shader where tfjs's Sum runs
+ * a transpose first.
  */
 import type * as tfType from '@tensorflow/tfjs';
 
@@ -106,6 +110,9 @@ function elementwiseProgram(util: WebgpuUtil, key: string, outputShape: number[]
       }`,
   };
 }
+
+/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: the per-channel sums take one workgroup a channel. */
+const MAX_WORKGROUPS = 65535;
 
 /** Invocations a workgroup in the per-channel sums. */
 const REDUCE_WORKGROUP = 256;
@@ -193,6 +200,8 @@ function declareWritable(code: string, names: string[]): string {
 /** Per-channel sums (`userCode`, from perChannelCode) of `x` seen as [rows, channels]: one workgroup a channel. */
 function perChannelProgram(key: string, userCode: string, variableNames: string[], x: tfType.TensorInfo, outputShape: number[]): { program: WebGPUProgram; uniforms: Uniforms } {
   const { channels, rows } = channelsOf(x);
+  // Past this tfjs would fold the dispatch into two dimensions, with workgroups beyond the last channel.
+  if (channels > MAX_WORKGROUPS) throw new Error(`${key}: ${channels} channels, more than the ${MAX_WORKGROUPS} workgroups one dispatch dimension takes`);
   return {
     program: {
       outputShape,
@@ -233,6 +242,33 @@ const GRAD_STATS_CODE = perChannelCode(`
           setOutputAtIndex(channel, totalDyCentred * inverseSqrt(Moments[channels + channel] + uniforms.epsilon));
           DBeta[channel] = totalDy;
         }`);
+
+/** Each channel's sum over the rows. */
+const COLUMN_SUMS_CODE = perChannelCode(`
+        var sum = 0.0;
+        ${forEachRow('sum = sum + X[i];')}
+        let total = sumOver(lane, sum);
+        if (lane == 0) { setOutputAtIndex(channel, total); }`);
+
+/**
+ * The kernel function for Sum on webgpu: over every axis but the last of a float32 tensor, each
+ * channel's sum in one shader (one workgroup a channel, as perChannelProgram); tfjs's `stock`
+ * (a transpose, then its sum) for any other sum.
+ */
+export function leadingAxesSum(tf: Tf, stock: tfType.KernelFunc): tfType.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tfType.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+    const { channels } = channelsOf(x);
+    if (!leading || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > MAX_WORKGROUPS) return stock(args);
+    const outputShape = keepDims ? [...axes.map(() => 1), channels] : [channels];
+    const { program, uniforms } = perChannelProgram('labgrade_column_sums', COLUMN_SUMS_CODE, ['X'], x, outputShape);
+    return run(args.backend, program, [x], uniforms);
+  };
+}
 
 function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
   const channels = t.shape[t.shape.length - 1];

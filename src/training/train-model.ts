@@ -12,7 +12,7 @@ import { fuseBatchNormTraining } from './fused-batch-norm.js';
 import { keepTapeSavesByReference } from './tape-saves.js';
 import { useReluGradKernel } from './relu-gradient.js';
 import { passGradientsByReference } from './pass-through-gradients.js';
-import { useTiledFilterGradient } from './filter-gradient.js';
+import { useLabgradeWebgpuKernels } from './webgpu-kernel-swaps.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -60,8 +60,8 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
 /**
  * labgrade's training code around tfjs-layers' fit, until the returned function restores tfjs's
  * own: the fused batch normalization, the tape keeping tensors by reference, the Add and Identity
- * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient and the tiled
- * filter gradient.
+ * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
+ * filter gradient and the one-shader bias gradient.
  */
 export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
   const restores: (() => void)[] = [];
@@ -69,7 +69,7 @@ export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useTiledFilterGradient]) restores.push(install(tf));
+    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels]) restores.push(install(tf));
   } catch (err) {
     // What was installed before the failure comes off again.
     restore();

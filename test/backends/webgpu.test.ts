@@ -15,7 +15,7 @@ import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
 import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
-import { useTiledFilterGradient } from '../../src/training/filter-gradient.js';
+import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
 import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
@@ -151,7 +151,7 @@ describe('WebGPU backend (Dawn)', () => {
       await activateBackend(tf, backend, 'train');
       const adam = optimizer();
       const variables = Array.from({ length: 12 }, (_, i) => tf.variable(tf.tensor(Array.from({ length: (i % 4) + 2 }, (_, j) => Math.sin(i * 7 + j)), i % 2 ? [(i % 4) + 2] : [1, (i % 4) + 2])));
-      // Summed pairwise: tf.addN over more than 7 tensors fails on webgpu (8 storage buffers a shader).
+      // Summed pairwise: tfjs's addN fails on webgpu past the storage buffers a shader takes.
       const loss = () => variables.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, i / 10)), 1 + (i % 3)))).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
       let kernels: string[] = [];
       for (let step = 0; step < 5; step++) {
@@ -166,7 +166,7 @@ describe('WebGPU backend (Dawn)', () => {
     };
     const expected = await train('cpu', () => tf.train.adam(0.05));
     const fused = await train('webgpu', () => fusedAdam(tf, { learningRate: 0.05 }));
-    // Twelve gradients and twelve variables: each kernel runs two shaders (at most 7 tensors each).
+    // Twelve gradients and twelve variables: two FlatConcat kernels and one FlatSplit, each one or more shaders.
     expect(fused.kernels.filter((k) => k === FLAT_CONCAT)).toHaveLength(2);
     expect(fused.kernels.filter((k) => k === FLAT_SPLIT)).toHaveLength(1);
     expect(fused.kernels.filter((k) => ['Slice', 'Reshape', 'Concat', 'Split', 'SplitV'].includes(k))).toEqual([]);
@@ -174,11 +174,11 @@ describe('WebGPU backend (Dawn)', () => {
     expect(Math.max(...fused.values.flat().map((v, i) => Math.abs(v - expected.values.flat()[i])))).toBeLessThanOrEqual(1e-6);
   });
 
-  run('FlatSplit writes up to 7 tensors a shader, each its own, any shape (empty ones too), and undoes FlatConcat', async () => {
+  run('FlatSplit writes as many tensors a shader as the device takes storage buffers, less one, each its own, any shape (empty ones too), and undoes FlatConcat', async () => {
     await activateBackend(tf, 'webgpu', 'train');
-    const shapes = [[3], [2, 2], [1, 1, 5], [0], [2, 3, 1, 2], [1], [4], [2, 0], [300], [7], [1, 2], [5], [3, 3], [2], [6], [1, 1], [9]];
+    const shapes = [[3], [2, 2], [1, 1, 5], [0], [2, 3, 1, 2], [1], [4], [2, 0], [300], [7], [1, 2], [5], [3, 3], [2], [6], [1, 1], [9], ...Array.from({ length: 20 }, (_, i) => [i + 1, 2])];
     const parts = shapes.map((shape, p) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(p * 31 + i) * 1e3), shape));
-    const gpu = tf.backend() as unknown as { device: object };
+    const gpu = tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } };
     const programs: string[] = [];
     const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
     const runProgram = backend.runWebGPUProgram;
@@ -193,9 +193,13 @@ describe('WebGPU backend (Dawn)', () => {
     } finally {
       backend.runWebGPUProgram = runProgram;
     }
-    // 15 tensors hold values: 3 shaders to concatenate, 3 to split, 7 tensors each (tfjs asks for
-    // WebGPU's default of 8 storage buffers a shader).
-    expect(programs.filter((key) => key.startsWith('labgrade_flat_split'))).toHaveLength(3);
+    // 35 tensors hold values: over lavapipe (16 storage buffers a shader, all of which labgrade asks
+    // for) 3 shaders to concatenate them and 3 to split, 15 tensors each.
+    const perShader = gpu.device.limits.maxStorageBuffersPerShaderStage - 1;
+    const adapter = (await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ limits: { maxStorageBuffersPerShaderStage: number } }> } }).gpu.requestAdapter());
+    expect(perShader + 1).toBe(adapter.limits.maxStorageBuffersPerShaderStage);
+    expect(programs.filter((key) => key.startsWith('labgrade_flat_concat'))).toHaveLength(Math.ceil(35 / perShader));
+    expect(programs.filter((key) => key.startsWith('labgrade_flat_split'))).toHaveLength(Math.ceil(35 / perShader));
     expect(Object.getOwnPropertyNames(gpu.device)).not.toContain('createShaderModule');
     expect(split.map((t) => t.shape)).toEqual(shapes);
     const values = await Promise.all(split.map(async (t) => Array.from(await t.data())));
@@ -245,10 +249,10 @@ describe('WebGPU backend (Dawn)', () => {
       { x: [2, 9, 9, 4], filter: [3, 3, 4, 5], strides: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
       { x: [4, 5, 5, 70], filter: [1, 1, 70, 65], strides: 1, pad: 'valid' },
     ];
-    const restore = useTiledFilterGradient(tf);
+    const restore = useLabgradeWebgpuKernels(tf);
     try {
       expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).not.toBe(stock);
-      expect(useTiledFilterGradient(tf)()).toBeUndefined(); // a second install changes nothing
+      expect(useLabgradeWebgpuKernels(tf)()).toBeUndefined(); // a second install changes nothing
       for (const c of cases) {
         const valuesOn = async (backend: string) => {
           await tf.setBackend(backend);
@@ -284,6 +288,47 @@ describe('WebGPU backend (Dawn)', () => {
       restore();
     }
     expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).toBe(stock);
+  });
+
+  run("a sum over every axis but the last runs labgrade's one shader while labgrade trains, other sums tfjs's, all as the cpu backend sums", async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean; dtype?: 'int32'; ours: boolean }[] = [
+      { shape: [3, 10, 11, 5], axis: [0, 1, 2], ours: true },
+      { shape: [2, 300, 3], axis: [1, 0], keepDims: true, ours: true }, // rows past a workgroup's 256
+      { shape: [7, 6], axis: 0, ours: true },
+      { shape: [2, 3, 4], axis: [-3, -2], ours: true },
+      { shape: [2, 70_000], axis: 0, ours: false }, // more channels than a dispatch dimension's workgroups
+      { shape: [4, 5], axis: 1, ours: false },
+      { shape: [4, 5], axis: [0, 1], ours: false },
+      { shape: [9], axis: 0, ours: false },
+      { shape: [3, 4], axis: 0, dtype: 'int32', ours: false },
+    ];
+    const restore = useLabgradeWebgpuKernels(tf);
+    try {
+      for (const c of cases) {
+        const sumOn = async (backend: string, keys: string[] = []) => {
+          await tf.setBackend(backend);
+          const count = c.shape.reduce((a, b) => a * b, 1);
+          const x = tf.tensor(Array.from({ length: count }, (_, i) => (c.dtype ? i % 7 : Math.sin(i * 0.37) * 3)), c.shape, c.dtype);
+          const gpu = tf.backend() as unknown as { runWebGPUProgram?: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+          const runProgram = gpu.runWebGPUProgram;
+          if (runProgram) gpu.runWebGPUProgram = (program, ...rest) => (keys.push(program.shaderKey), runProgram.call(gpu, program, ...rest));
+          try {
+            const sum = tf.sum(x, c.axis, c.keepDims);
+            return { shape: sum.shape, values: Array.from(await sum.data()) };
+          } finally {
+            if (runProgram) gpu.runWebGPUProgram = runProgram;
+          }
+        };
+        const keys: string[] = [];
+        const onGpu = await sumOn('webgpu', keys);
+        const onCpu = await sumOn('cpu');
+        const error = Math.max(...onCpu.values.map((v, i) => Math.abs(v - onGpu.values[i]))) / Math.max(1, ...onCpu.values.map(Math.abs));
+        expect({ case: c, shape: onGpu.shape, close: error < 1e-5, ours: keys.join() === 'labgrade_column_sums' }).toEqual({ case: c, shape: onCpu.shape, close: true, ours: c.ours });
+      }
+    } finally {
+      restore();
+    }
   });
 
   (hasVulkan && testSet ? test : test.skip)(
