@@ -19,13 +19,13 @@
  * kernels) in one; NaN in x gives NaN, as step does.
  *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
- * [rows, channels]: 4 kernels and 5 shaders a layer instead of 28 kernels (ResNet50 has 53 such
+ * [rows, channels]: 3 kernels and 4 shaders a layer instead of 28 kernels (ResNet50 has 53 such
  * layers).
- * - BatchNormTraining (x, gamma, beta; epsilon): [γ·(x − mean)/√(variance + ε) + β, moments],
- *   with moments [2, channels], each channel's mean and variance (two passes over its values).
- *   Two shaders: the moments, then the normalization.
- * - MovingAverages (mean, variance, moments; decay): each moving statistic s becomes
- *   s − (s − its batch moment)·decay, as tfjs-layers updates them.
+ * - BatchNormTraining (x, gamma, beta, movingMean, movingVariance; epsilon, decay):
+ *   [γ·(x − mean)/√(variance + ε) + β, moments, movingMean', movingVariance'], with moments
+ *   [2, channels], each channel's mean and variance (two passes over its values), and each moving
+ *   statistic s updated to s − (s − its batch moment)·decay, as tfjs-layers updates them. Two
+ *   shaders: the moments and moving statistics, then the normalization.
  * - NormalizeGradStats (dy, x, moments; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
  * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma; epsilon): dx (see fused-batch-norm.ts).
  * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
@@ -43,7 +43,6 @@ export const FLAT_CONCAT = 'LabgradeFlatConcat';
 export const FLAT_SPLIT = 'LabgradeFlatSplit';
 export const RELU_GRAD = 'LabgradeReluGrad';
 export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
-export const MOVING_AVERAGES = 'LabgradeMovingAverages';
 export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
 export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
 
@@ -217,7 +216,10 @@ function perChannelProgram(key: string, userCode: string, variableNames: string[
   };
 }
 
-/** Moments: the mean first, then the mean of squared deviations from it (two passes). */
+/**
+ * Moments: the mean first, then the mean of squared deviations from it (two passes); and from
+ * them the moving statistics, NewMean and NewVariance.
+ */
 const MOMENTS_CODE = perChannelCode(`
         var sum = 0.0;
         ${forEachRow('sum = sum + X[i];')}
@@ -228,6 +230,10 @@ const MOMENTS_CODE = perChannelCode(`
         if (lane == 0) {
           setOutputAtIndex(channel, mean);
           setOutputAtIndex(channels + channel, variance);
+          let movingMean = MovingMean[channel];
+          NewMean[channel] = movingMean - (movingMean - mean) * uniforms.decay;
+          let movingVariance = MovingVariance[channel];
+          NewVariance[channel] = movingVariance - (movingVariance - variance) * uniforms.decay;
         }`);
 
 /** dγ through `result`, dβ through DBeta. */
@@ -409,12 +415,21 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     kernelName: BATCH_NORM_TRAINING,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tfType.TensorInfo>;
-      checkFloat32(BATCH_NORM_TRAINING, { x, gamma, beta });
-      checkChannels(BATCH_NORM_TRAINING, x, { gamma, beta });
+      const gpu = backend as unknown as WebGPUBackend;
+      const { x, gamma, beta, movingMean, movingVariance } = inputs as Record<'x' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance', tfType.TensorInfo>;
+      checkFloat32(BATCH_NORM_TRAINING, { x, gamma, beta, movingMean, movingVariance });
+      checkChannels(BATCH_NORM_TRAINING, x, { gamma, beta, movingMean, movingVariance });
+      const { epsilon, decay } = attrs as { epsilon: number; decay: number };
       const { channels } = channelsOf(x);
-      const moments = perChannelProgram('labgrade_moments', MOMENTS_CODE, ['X'], x, [2, channels]);
-      const batchMoments = run(backend, moments.program, [x], moments.uniforms);
+      const moments = perChannelProgram('labgrade_moments', MOMENTS_CODE, ['X', 'MovingMean', 'MovingVariance', 'NewMean', 'NewVariance'], x, [2, channels]);
+      moments.program.uniforms += ' decay : f32,';
+      const [batchMoments, newMean, newVariance] = runWritingOutputs(
+        backend,
+        moments.program,
+        [x, movingMean, movingVariance],
+        [gpu.makeTensorInfo([2, channels], 'float32'), gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')],
+        [...moments.uniforms, { type: 'float32', data: [decay] }],
+      );
       const normalize = elementwiseProgram(
         util,
         'labgrade_normalize',
@@ -425,33 +440,8 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           setOutputAtIndex(index, (X[index] - Moments[c]) * inv + Beta[c]);`,
       );
-      const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
-      return [normed, batchMoments];
-    },
-  });
-  tf.registerKernel({
-    kernelName: MOVING_AVERAGES,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const gpu = backend as unknown as WebGPUBackend;
-      const { mean, variance, moments } = inputs as Record<'mean' | 'variance' | 'moments', tfType.TensorInfo>;
-      checkFloat32(MOVING_AVERAGES, { mean, variance, moments });
-      if (mean.shape.length !== 1 || moments.shape.join() !== `2,${mean.shape[0]}` || variance.shape.join() !== mean.shape.join()) {
-        throw new Error(`${MOVING_AVERAGES}: mean [${mean.shape}] and variance [${variance.shape}] do not fit moments [${moments.shape}]`);
-      }
-      const program = elementwiseProgram(
-        util,
-        'labgrade_moving_averages',
-        mean.shape,
-        ['Mean', 'Variance', 'Moments', 'NewVariance'],
-        'decay : f32,',
-        `let mean = Mean[index];
-          setOutputAtIndex(index, mean - (mean - Moments[index]) * uniforms.decay);
-          let variance = Variance[index];
-          NewVariance[index] = variance - (variance - Moments[uniforms.size + index]) * uniforms.decay;`,
-      );
-      const outputs = [gpu.makeTensorInfo(mean.shape, 'float32'), gpu.makeTensorInfo(mean.shape, 'float32')];
-      return runWritingOutputs(backend, program, [mean, variance, moments], outputs, [{ type: 'float32', data: [(attrs as { decay: number }).decay] }]);
+      const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]);
+      return [normed, batchMoments, newMean, newVariance];
     },
   });
   tf.registerKernel({

@@ -9,39 +9,55 @@
  * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). (The
  * moments go to the moving averages packed as [2, channels], one Pack and one Unpack more a
  * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
- * arithmetic in 4 kernels a layer, moving averages included, instead of 28: one forward kernel
- * with its gradient registered (no custom-gradient scope), one for both moving averages, two
- * backward (webgpu-training-kernels.ts).
+ * arithmetic in 3 kernels a layer, moving averages included, instead of 28: one forward kernel
+ * that also updates the moving averages, with its gradient registered (no custom-gradient scope),
+ * two backward (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, hasKernel, MOVING_AVERAGES, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
+import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
+
+/** A layer's moving mean and variance, and how far a batch moves them. */
+export interface MovingStatistics {
+  mean: tfType.Tensor1D;
+  variance: tfType.Tensor1D;
+  /** Each statistic s becomes s − (s − the batch's)·decay, as tfjs-layers updates them (decay = 1 − momentum). */
+  decay: number;
+}
 
 export interface BatchNormTraining {
   normed: tfType.Tensor;
   /** [2, channels]: the batch's mean and variance per channel. */
   moments: tfType.Tensor2D;
+  /** The moving statistics updated with the batch's. */
+  movingMean: tfType.Tensor1D;
+  movingVariance: tfType.Tensor1D;
 }
 
 /**
- * Normalizes `x` over all axes but the last (channels) with the batch's own statistics. The
- * moments returned are kept (outside any tidy): the caller disposes them. They are for the moving
- * averages: no gradient flows back through them. On WebGPU this runs
- * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward); elsewhere tfjs ops.
+ * Normalizes `x` over all axes but the last (channels) with the batch's own statistics, and
+ * updates the moving statistics with them. The moments returned are kept (outside any tidy): the
+ * caller disposes them. No gradient flows back to x through the moments or the moving
+ * statistics. On WebGPU this runs labgrade's kernels (webgpu-training-kernels.ts: 1 forward,
+ * 2 backward); elsewhere tfjs ops.
  */
-export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
+export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number, moving: MovingStatistics): BatchNormTraining {
   if (hasKernel(tf, BATCH_NORM_TRAINING)) {
     // tfjs picks what to save for the gradient when the kernel runs: it must be registered first.
     registerBatchNormGradient(tf);
-    const [normed, moments] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, gamma, beta }, { epsilon } as unknown as tfType.NamedAttrMap) as [tfType.Tensor, tfType.Tensor2D];
-    return { normed, moments: tf.keep(moments) };
+    const inputs = { x, gamma, beta, movingMean: moving.mean, movingVariance: moving.variance };
+    const [normed, moments, movingMean, movingVariance] = tf.engine().runKernel(BATCH_NORM_TRAINING, inputs, { epsilon, decay: moving.decay } as unknown as tfType.NamedAttrMap) as [tfType.Tensor, tfType.Tensor2D, tfType.Tensor1D, tfType.Tensor1D];
+    return { normed, moments: tf.keep(moments), movingMean, movingVariance };
   }
-  return byOps(tf, x, gamma, beta, epsilon);
+  const { normed, moments } = byOps(tf, x, gamma, beta, epsilon);
+  const [mean, variance] = tf.unstack(moments) as tfType.Tensor1D[];
+  const update = (previous: tfType.Tensor1D, batch: tfType.Tensor1D) => tf.sub(previous, tf.mul(tf.sub(previous, batch), moving.decay)) as tfType.Tensor1D;
+  return { normed, moments, movingMean: update(moving.mean, mean), movingVariance: update(moving.variance, variance) };
 }
 
-/** batchNormTraining in tfjs ops, with the closed-form gradient (tf.customGrad). */
-function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): BatchNormTraining {
+/** The normalization in tfjs ops, with the closed-form gradient (tf.customGrad); the moments are kept. */
+function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number): { normed: tfType.Tensor; moments: tfType.Tensor2D } {
   const axes = [...Array(x.rank - 1).keys()];
   let kept: tfType.Tensor2D | null = null;
   const op = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
@@ -76,7 +92,8 @@ function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Te
 
 /**
  * The gradient of labgrade's BatchNormTraining kernel (WebGPU): dγ and dβ in one kernel, dx in
- * another. Registered once; it serves only that kernel.
+ * another. Registered once; it serves only that kernel. The moving statistics pass their
+ * outputs' gradients on scaled by 1 − decay (training never asks for them).
  */
 function registerBatchNormGradient(tf: Tf): void {
   if (tf.getGradient(BATCH_NORM_TRAINING)) return;
@@ -84,34 +101,16 @@ function registerBatchNormGradient(tf: Tf): void {
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAINING,
     inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true],
+    outputsToSave: [false, true, false, false],
     gradFunc: (dys, saved, attrs) => {
-      // dys[1], the moments' gradient, is zero: the moments only feed the moving averages.
-      const dy = (dys as tfType.Tensor[])[0];
+      // The moments' gradient (dys[1]) is not passed on: the moments only feed the moving statistics.
+      const [dy, , dMovingMean, dMovingVariance] = dys as tfType.Tensor[];
       const [x, gamma, moments] = saved;
-      const { epsilon } = attrs as unknown as { epsilon: number };
+      const { epsilon, decay } = attrs as unknown as { epsilon: number; decay: number };
       const [dGamma, dBeta] = run(NORMALIZE_GRAD_STATS, { dy, x, moments }, epsilon) as tfType.Tensor[];
       const dx = run(NORMALIZE_GRAD_INPUT, { dy, x, moments, dGamma, dBeta, gamma }, epsilon) as tfType.Tensor;
-      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
+      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta, movingMean: () => tf.mul(dMovingMean, 1 - decay), movingVariance: () => tf.mul(dMovingVariance, 1 - decay) };
     },
-  });
-}
-
-/** Updates the moving mean and variance from the batch's moments, as tfjs-layers does: moving − (moving − batch)·decay. */
-function updateMovingStatistics(tf: Tf, moving: readonly [MovingStatistic, MovingStatistic], moments: tfType.Tensor2D, decay: number): void {
-  tf.tidy(() => {
-    const [mean, variance] = moving;
-    if (hasKernel(tf, MOVING_AVERAGES)) {
-      const updated = tf.engine().runKernel(MOVING_AVERAGES, { mean: mean.read(), variance: variance.read(), moments }, { decay }) as tfType.Tensor[];
-      mean.write(updated[0]);
-      variance.write(updated[1]);
-      return;
-    }
-    const rows = tf.unstack(moments);
-    moving.forEach((variable, row) => {
-      const previous = variable.read();
-      variable.write(tf.sub(previous, tf.mul(tf.sub(previous, rows[row]), decay)));
-    });
   });
 }
 
@@ -157,12 +156,11 @@ export function fuseBatchNormTraining(tf: Tf): () => void {
     const gamma = this.gamma;
     const beta = this.beta;
     return tf.tidy(() => {
-      const { normed, moments } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon);
-      try {
-        updateMovingStatistics(tf, [this.movingMean, this.movingVariance], moments, 1 - this.momentum);
-      } finally {
-        moments.dispose();
-      }
+      const moving = { mean: this.movingMean.read() as tfType.Tensor1D, variance: this.movingVariance.read() as tfType.Tensor1D, decay: 1 - this.momentum };
+      const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon, moving);
+      moments.dispose();
+      this.movingMean.write(movingMean);
+      this.movingVariance.write(movingVariance);
       return normed;
     });
   };

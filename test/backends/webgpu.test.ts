@@ -53,7 +53,7 @@ describe('WebGPU backend (Dawn)', () => {
       const gamma = tf.tensor1d([1, 0.5, 2, 1.5, 1, 0.8, 1.2, 0.9]);
       const beta = tf.tensor1d([0, 0.1, -0.2, 0.3, 0, -0.1, 0.2, 0]);
       const loss = (xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-        const { normed, moments } = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3);
+        const { normed, moments } = batchNormTraining(tf, tf.conv2d(xi as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), gamma, beta, 1e-3, { mean: tf.zerosLike(gamma), variance: tf.onesLike(gamma), decay: 0.1 });
         moments.dispose();
         const pooled = tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'same');
         return tf.mean(tf.square(tf.conv2d(pooled, b as tf.Tensor4D, 2, 'same')));
@@ -69,7 +69,7 @@ describe('WebGPU backend (Dawn)', () => {
     });
   });
 
-  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu: output, moments, moving averages and all three gradients", async () => {
+  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu: output, moments, updated moving statistics and all five gradients", async () => {
     // Rows over and under a workgroup's 256 (the sums stride by 256), odd channel counts, ranks 4 and 2.
     for (const shape of [[3, 10, 11, 5], [2, 4, 4, 3], [7, 6]]) {
       const results = async (backend: 'cpu' | 'webgpu') => {
@@ -80,12 +80,14 @@ describe('WebGPU backend (Dawn)', () => {
         const weights = tf.tensor(Array.from({ length: count }, (_, i) => Math.cos(i * 0.7)), shape);
         const gamma = tf.tensor1d(Array.from({ length: channels }, (_, i) => 1 + i / 4));
         const beta = tf.tensor1d(Array.from({ length: channels }, (_, i) => i / 10 - 0.2));
+        const statistics = { mean: tf.tensor1d(Array.from({ length: channels }, (_, i) => i - 1)), variance: tf.tensor1d(Array.from({ length: channels }, (_, i) => 2 + i)), decay: 0.1 };
         const outputs: tf.Tensor[] = [];
-        const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const { normed, moments } = batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
-          outputs.push(tf.keep(normed.clone()), moments);
-          return tf.sum(tf.mul(tf.square(normed), weights));
-        })([x, gamma, beta]);
+        // The loss reads the updated moving statistics too: their gradients reach the old ones, not x.
+        const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) => {
+          const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, decay: statistics.decay });
+          outputs.push(tf.keep(normed.clone()), moments, tf.keep(movingMean.clone()), tf.keep(movingVariance.clone()));
+          return tf.addN([tf.sum(tf.mul(tf.square(normed), weights)), tf.sum(tf.mul(movingMean, gamma)), tf.sum(tf.mul(movingVariance, beta))]);
+        })([x, gamma, beta, statistics.mean, statistics.variance]);
         const model = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: shape.slice(1), momentum: 0.9 })] });
         model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
         const restore = useLabgradeTrainingCode(tf);
@@ -100,7 +102,7 @@ describe('WebGPU backend (Dawn)', () => {
       };
       const onCpu = await results('cpu');
       const onGpu = await results('webgpu');
-      const names = ['output', 'moments', 'dx', 'dγ', 'dβ', 'moving mean', 'moving variance'];
+      const names = ['output', 'moments', 'updated moving mean', 'updated moving variance', 'dx', 'dγ', 'dβ', 'd moving mean', 'd moving variance', "a layer's moving mean", "a layer's moving variance"];
       const errors = onCpu.map((expected, i) => {
         const scale = Math.max(1e-6, ...expected.map(Math.abs));
         return { name: names[i], error: Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / scale };

@@ -31,18 +31,22 @@ async function compareWithStock(shape: number[]): Promise<void> {
   const gamma = tf.randomNormal([channels], 1, 0.5, 'float32', 2) as tf.Tensor1D;
   const beta = tf.randomNormal([channels], 0, 1, 'float32', 3) as tf.Tensor1D;
   const weights = tf.randomNormal(shape, 0, 1, 'float32', 4);
+  const moving = { mean: tf.randomNormal([channels], 0, 1, 'float32', 5) as tf.Tensor1D, variance: tf.randomUniform([channels], 0.5, 2, 'float32', 6) as tf.Tensor1D, decay: 0.1 };
   const stock = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => lossOf(stockNormed(a, g as tf.Tensor1D, b as tf.Tensor1D), weights));
-  const fused = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => lossOf(batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, EPSILON).normed, weights));
+  const fused = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => lossOf(batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, EPSILON, moving).normed, weights));
   const expected = stock([x, gamma, beta]);
   const actual = fused([x, gamma, beta]);
   const errors = ['dx', 'dγ', 'dβ'].map((name, i) => ({ name, error: relativeError(actual[i], expected[i]) }));
   expect(errors.filter(({ error }) => !(error < 1e-5))).toEqual([]);
-  const { normed, moments } = batchNormTraining(tf, x, gamma, beta, EPSILON);
+  const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, x, gamma, beta, EPSILON, moving);
   const reference = tf.moments(x, [...Array(x.rank - 1).keys()]);
   const [mean, variance] = tf.unstack(moments);
   expect(relativeError(normed, stockNormed(x, gamma, beta))).toBeLessThan(1e-6);
   expect(relativeError(mean, reference.mean)).toBeLessThan(1e-6);
   expect(relativeError(variance, reference.variance)).toBeLessThan(1e-6);
+  // As tfjs-layers moves them: s − (s − the batch's)·decay.
+  expect(relativeError(movingMean, tf.sub(moving.mean, tf.mul(tf.sub(moving.mean, reference.mean), 0.1)))).toBeLessThan(1e-6);
+  expect(relativeError(movingVariance, tf.sub(moving.variance, tf.mul(tf.sub(moving.variance, reference.variance), 0.1)))).toBeLessThan(1e-6);
 }
 
 /** A small model with two batch normalizations (after a convolution and after a dense layer). */

@@ -23,7 +23,7 @@ async function gradients(): Promise<{ values: Float32Array[]; kernels: string[] 
   const values: Float32Array[] = [];
   const profile = await tf.profile(() => {
     const { grads, value } = tf.variableGrads(() => {
-      const { normed, moments } = batchNormTraining(tf, tf.conv2d(x, filter, 1, 'same'), gamma, beta, 1e-3);
+      const { normed, moments } = batchNormTraining(tf, tf.conv2d(x, filter, 1, 'same'), gamma, beta, 1e-3, { mean: tf.zerosLike(gamma), variance: tf.onesLike(gamma), decay: 0.1 });
       moments.dispose();
       return tf.sum(tf.square(tf.maxPool(tf.relu(normed) as tf.Tensor4D, 2, 2, 'valid')));
     });
