@@ -31,11 +31,10 @@ export interface StepFigure {
  * not measured; where reading a tensor is synchronous, as on wasm, there is nothing to overlap).
  */
 export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number, pipelinedSteps = 0): Promise<StepFigure> {
-  const restore = code === 'labgrade' ? useLabgradeTrainingCode(tf) : stockWebgpuSettings(tf);
-  let model: tfType.LayersModel | null = null;
+  const trained = resNet50();
+  const restore = code === 'labgrade' ? useLabgradeTrainingCode(tf, trained) : stockWebgpuSettings(tf);
   let optimizer: tfType.Optimizer | null = null;
   try {
-    const trained = (model = resNet50());
     optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
     trained.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const step = async () => {
@@ -79,7 +78,7 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, gpuProgramsPerStep, kernelMs, topKernels };
   } finally {
     optimizer?.dispose();
-    model?.dispose();
+    trained.dispose();
     restore();
   }
 }

@@ -21,13 +21,16 @@
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
  * [rows, channels]: 3 kernels and 4 shaders a layer instead of 28 kernels (ResNet50 has 53 such
  * layers).
- * - BatchNormTraining (x, gamma, beta, movingMean, movingVariance; epsilon, decay):
- *   [γ·(x − mean)/√(variance + ε) + β, moments, movingMean', movingVariance'], with moments
+ * - BatchNormTraining (x, gamma, beta, movingMean, movingVariance; epsilon, decay, relu):
+ *   [γ·(x − mean)/√(variance + ε) + β (through a ReLU with relu), moments, movingMean',
+ *   movingVariance'], with moments
  *   [2, channels], each channel's mean and variance (two passes over its values), and each moving
  *   statistic s updated to s − (s − its batch moment)·decay, as tfjs-layers updates them. Two
  *   shaders: the moments and moving statistics, then the normalization.
- * - NormalizeGradStats (dy, x, moments; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
- * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma; epsilon): dx (see fused-batch-norm.ts).
+ * - NormalizeGradStats (dy, x, moments, [y]; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
+ * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma, [y]; epsilon): dx (see fused-batch-norm.ts).
+ * Given y, the output of a BatchNormTraining with relu, both take dy through the ReLU first
+ * (dy·step(y), as ReluGrad).
  * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
  * added pairwise.
  *
@@ -236,12 +239,21 @@ const MOMENTS_CODE = perChannelCode(`
           NewVariance[channel] = movingVariance - (movingVariance - variance) * uniforms.decay;
         }`);
 
+/**
+ * WGSL: the ReLU's gradient factor at its output (or input) `v`, as tfjs's step: 1 where v > 0, 0
+ * elsewhere, NaN where v is NaN.
+ */
+const reluStep = (v: string) => `select(select(0.0, 1.0, ${v} > 0.0), ${v}, isnan(${v}))`;
+
+/** WGSL: dy at value `i`, through the ReLU after the normalization when its output Y is an input. */
+const dyAt = (i: string, relu: boolean) => (relu ? `Dy[${i}] * ${reluStep(`Y[${i}]`)}` : `Dy[${i}]`);
+
 /** dγ through `result`, dβ through DBeta. */
-const GRAD_STATS_CODE = perChannelCode(`
+const gradStatsCode = (relu: boolean) => perChannelCode(`
         let mean = Moments[channel];
         var sumDy = 0.0;
         var sumDyCentred = 0.0;
-        ${forEachRow('sumDy = sumDy + Dy[i]; sumDyCentred = sumDyCentred + Dy[i] * (X[i] - mean);')}
+        ${forEachRow(`let dy = ${dyAt('i', relu)}; sumDy = sumDy + dy; sumDyCentred = sumDyCentred + dy * (X[i] - mean);`)}
         let totalDy = sumOver(lane, sumDy);
         let totalDyCentred = sumOver(lane, sumDyCentred);
         if (lane == 0) {
@@ -406,7 +418,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         ['Dy', 'X'],
         '',
         `let x = X[index];
-          setOutputAtIndex(index, Dy[index] * select(select(0.0, 1.0, x > 0.0), x, isnan(x)));`,
+          setOutputAtIndex(index, Dy[index] * ${reluStep('x')});`,
       );
       return run(backend, program, [dy, x]);
     },
@@ -419,7 +431,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const { x, gamma, beta, movingMean, movingVariance } = inputs as Record<'x' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance', tfType.TensorInfo>;
       checkFloat32(BATCH_NORM_TRAINING, { x, gamma, beta, movingMean, movingVariance });
       checkChannels(BATCH_NORM_TRAINING, x, { gamma, beta, movingMean, movingVariance });
-      const { epsilon, decay } = attrs as { epsilon: number; decay: number };
+      const { epsilon, decay, relu } = attrs as { epsilon: number; decay: number; relu: boolean };
       const { channels } = channelsOf(x);
       const moments = perChannelProgram('labgrade_moments', MOMENTS_CODE, ['X', 'MovingMean', 'MovingVariance', 'NewMean', 'NewVariance'], x, [2, channels]);
       moments.program.uniforms += ' decay : f32,';
@@ -432,13 +444,15 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       );
       const normalize = elementwiseProgram(
         util,
-        'labgrade_normalize',
+        relu ? 'labgrade_normalize_relu' : 'labgrade_normalize',
         x.shape,
         ['X', 'Moments', 'Gamma', 'Beta'],
         'channels : i32, epsilon : f32,',
+        // The ReLU as tfjs-backend-webgpu's: NaN and −0 pass.
         `let c = index % uniforms.channels;
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
-          setOutputAtIndex(index, (X[index] - Moments[c]) * inv + Beta[c]);`,
+          let normed = (X[index] - Moments[c]) * inv + Beta[c];
+          setOutputAtIndex(index, ${relu ? 'select(normed, 0.0, normed < 0.0)' : 'normed'});`,
       );
       const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]);
       return [normed, batchMoments, newMean, newVariance];
@@ -449,40 +463,46 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
       const gpu = backend as unknown as WebGPUBackend;
-      const { dy, x, moments } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo>;
-      checkFloat32(NORMALIZE_GRAD_STATS, { dy, x, moments });
+      const { dy, x, moments, y } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo> & { y?: tfType.TensorInfo };
+      const read = { dy, x, moments, ...(y && { y }) };
+      checkFloat32(NORMALIZE_GRAD_STATS, read);
       checkSameShape(NORMALIZE_GRAD_STATS, dy, x);
+      if (y) checkSameShape(NORMALIZE_GRAD_STATS, dy, y);
       const { channels } = channelsOf(x);
-      const { program, uniforms } = perChannelProgram('labgrade_normalize_grad_stats', GRAD_STATS_CODE, ['Dy', 'X', 'Moments', 'DBeta'], x, [channels]);
+      const relu = y !== undefined;
+      const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad_stats${relu ? '_relu' : ''}`, gradStatsCode(relu), ['Dy', 'X', 'Moments', ...(relu ? ['Y'] : []), 'DBeta'], x, [channels]);
       program.uniforms += ' epsilon : f32,';
       const outputs = [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
-      return runWritingOutputs(backend, program, [dy, x, moments], outputs, [...uniforms, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
+      return runWritingOutputs(backend, program, Object.values(read), outputs, [...uniforms, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
     },
   });
   tf.registerKernel({
     kernelName: NORMALIZE_GRAD_INPUT,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x, moments, dGamma, dBeta, gamma } = inputs as Record<'dy' | 'x' | 'moments' | 'dGamma' | 'dBeta' | 'gamma', tfType.TensorInfo>;
-      checkFloat32(NORMALIZE_GRAD_INPUT, { dy, x, moments, dGamma, dBeta, gamma });
+      const { dy, x, moments, dGamma, dBeta, gamma, y } = inputs as Record<'dy' | 'x' | 'moments' | 'dGamma' | 'dBeta' | 'gamma', tfType.TensorInfo> & { y?: tfType.TensorInfo };
+      const read = { dy, x, moments, dGamma, dBeta, gamma, ...(y && { y }) };
+      checkFloat32(NORMALIZE_GRAD_INPUT, read);
       checkSameShape(NORMALIZE_GRAD_INPUT, dy, x);
+      if (y) checkSameShape(NORMALIZE_GRAD_INPUT, dy, y);
       checkChannels(NORMALIZE_GRAD_INPUT, x, { dGamma, dBeta, gamma });
       const { channels, rows } = channelsOf(x);
+      const relu = y !== undefined;
       const program = elementwiseProgram(
         util,
-        'labgrade_normalize_grad_input',
+        `labgrade_normalize_grad_input${relu ? '_relu' : ''}`,
         x.shape,
-        ['Dy', 'X', 'Moments', 'DGamma', 'DBeta', 'Gamma'],
+        ['Dy', 'X', 'Moments', 'DGamma', 'DBeta', 'Gamma', ...(relu ? ['Y'] : [])],
         'channels : i32, epsilon : f32, negInvCount : f32,',
         `let c = index % uniforms.channels;
           let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           let k = Gamma[c] * invStd;
           let xHatCoefficient = k * DGamma[c] * uniforms.negInvCount;
           let constant = k * DBeta[c] * uniforms.negInvCount;
-          setOutputAtIndex(index, Dy[index] * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
+          setOutputAtIndex(index, ${dyAt('index', relu)} * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
       );
       const { epsilon } = attrs as { epsilon: number };
-      return run(backend, program, [dy, x, moments, dGamma, dBeta, gamma], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
+      return run(backend, program, Object.values(read), [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
     },
   });
   registered = true;

@@ -8,7 +8,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { RandomState } from '../rng/random-state.js';
 import { reduceLROnPlateau } from './reduce-lr-on-plateau.js';
 import { fusedAdam } from './fused-adam.js';
-import { fuseBatchNormTraining } from './fused-batch-norm.js';
+import { fuseBatchNormTraining, fuseReluIntoBatchNorm } from './fused-batch-norm.js';
 import { keepTapeSavesByReference } from './tape-saves.js';
 import { useReluGradKernel } from './relu-gradient.js';
 import { passGradientsByReference } from './pass-through-gradients.js';
@@ -61,15 +61,17 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * labgrade's training code around tfjs-layers' fit, until the returned function restores tfjs's
  * own: the fused batch normalization, the tape keeping tensors by reference, the Add and Identity
  * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
- * filter gradient and the one-shader bias gradient.
+ * filter gradient and the one-shader bias gradient; given the model to train, the ReLUs after its
+ * batch normalizations inside them (fuseReluIntoBatchNorm).
  */
-export function useLabgradeTrainingCode(tf: typeof tfType): () => void {
+export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.LayersModel): () => void {
   const restores: (() => void)[] = [];
   const restore = () => {
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
     for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels]) restores.push(install(tf));
+    if (model) restores.push(fuseReluIntoBatchNorm(model));
   } catch (err) {
     // What was installed before the failure comes off again.
     restore();
@@ -93,7 +95,7 @@ export async function trainModel(tf: typeof tfType, model: tfType.LayersModel, x
   const trainCount = n - Math.floor(n * options.validationSplit);
   const batches = Math.ceil(trainCount / options.batchSize);
   const progress = progressCallback(tf, options.epochs, batches, onProgress);
-  const restoreTrainingCode = useLabgradeTrainingCode(tf);
+  const restoreTrainingCode = useLabgradeTrainingCode(tf, model);
   try {
     const history = await model.fit(xs, ys, {
       epochs: options.epochs,

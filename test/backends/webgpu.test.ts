@@ -69,9 +69,9 @@ describe('WebGPU backend (Dawn)', () => {
     });
   });
 
-  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu: output, moments, updated moving statistics and all five gradients", async () => {
+  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu, with and without the ReLU after: output, moments, updated moving statistics and all five gradients", async () => {
     // Rows over and under a workgroup's 256 (the sums stride by 256), odd channel counts, ranks 4 and 2.
-    for (const shape of [[3, 10, 11, 5], [2, 4, 4, 3], [7, 6]]) {
+    for (const [shape, relu] of [[[3, 10, 11, 5], true], [[2, 4, 4, 3], false], [[7, 6], true], [[7, 6], false]] as [number[], boolean][]) {
       const results = async (backend: 'cpu' | 'webgpu') => {
         await activateBackend(tf, backend, 'train');
         const channels = shape[shape.length - 1];
@@ -84,13 +84,13 @@ describe('WebGPU backend (Dawn)', () => {
         const outputs: tf.Tensor[] = [];
         // The loss reads the updated moving statistics too: their gradients reach the old ones, not x.
         const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) => {
-          const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, decay: statistics.decay });
+          const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, decay: statistics.decay }, relu);
           outputs.push(tf.keep(normed.clone()), moments, tf.keep(movingMean.clone()), tf.keep(movingVariance.clone()));
           return tf.addN([tf.sum(tf.mul(tf.square(normed), weights)), tf.sum(tf.mul(movingMean, gamma)), tf.sum(tf.mul(movingVariance, beta))]);
         })([x, gamma, beta, statistics.mean, statistics.variance]);
         const model = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: shape.slice(1), momentum: 0.9 })] });
         model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
-        const restore = useLabgradeTrainingCode(tf);
+        const restore = useLabgradeTrainingCode(tf, model);
         try {
           await model.fit(x, tf.zerosLike(x), { epochs: 2, batchSize: shape[0], shuffle: false, verbose: 0 });
         } finally {
@@ -107,8 +107,54 @@ describe('WebGPU backend (Dawn)', () => {
         const scale = Math.max(1e-6, ...expected.map(Math.abs));
         return { name: names[i], error: Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / scale };
       });
-      expect({ shape, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, large: [] });
+      expect({ shape, relu, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, relu, large: [] });
     }
+  });
+
+  run('a batch normalization feeding only a ReLU applies it itself while labgrade trains on webgpu, and trains to what the cpu backend trains', async () => {
+    // Three batch normalizations: one feeding a ReLU alone (fused), one whose output is also a
+    // model output (not), one feeding an addition (not).
+    const build = () => {
+      const input = tf.input({ shape: [5, 5, 3] });
+      const conv = (filters: number, seed: number) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+      const fused = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.batchNormalization({ axis: 3 }).apply(conv(4, 1).apply(input))) as tf.SymbolicTensor;
+      const exposed = tf.layers.batchNormalization({ axis: 3 }).apply(conv(4, 2).apply(fused)) as tf.SymbolicTensor;
+      const exposedRelu = tf.layers.activation({ activation: 'relu' }).apply(exposed) as tf.SymbolicTensor;
+      const added = tf.layers.add().apply([tf.layers.batchNormalization({ axis: 3 }).apply(conv(4, 3).apply(exposedRelu)) as tf.SymbolicTensor, exposedRelu]) as tf.SymbolicTensor;
+      const head = tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(tf.layers.flatten().apply(tf.layers.activation({ activation: 'relu' }).apply(added))) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: [head, exposed] });
+    };
+    const x = () => tf.tensor4d(Array.from({ length: 4 * 5 * 5 * 3 }, (_, i) => Math.sin(i * 0.9) * 2), [4, 5, 5, 3]);
+    const trainOn = async (backend: 'cpu' | 'webgpu', shaders: string[] = []) => {
+      await activateBackend(tf, backend, 'train');
+      const model = build();
+      // A loss a sample for both outputs: tfjs-layers adds the outputs' losses as they come.
+      const perSample = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.square(tf.sub(yPred, yTrue)), [...Array(yPred.rank).keys()].slice(1));
+      model.compile({ optimizer: tf.train.sgd(0.05), loss: [perSample, perSample] });
+      const gpu = tf.backend() as unknown as { runWebGPUProgram?: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+      const runProgram = gpu.runWebGPUProgram;
+      if (runProgram) gpu.runWebGPUProgram = (program, ...rest) => (shaders.push(program.shaderKey), runProgram.call(gpu, program, ...rest));
+      const restore = useLabgradeTrainingCode(tf, model);
+      try {
+        const inputs = x();
+        await model.fit(inputs, [tf.ones([4, 2]), tf.zeros([4, 5, 5, 4])], { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+      } finally {
+        restore();
+        if (runProgram) gpu.runWebGPUProgram = runProgram;
+      }
+      const predicted = model.predict(x()) as tf.Tensor[];
+      return Promise.all([...model.getWeights(), ...predicted].map(async (t) => Array.from(await t.data())));
+    };
+    const shaders: string[] = [];
+    const onGpu = await trainOn('webgpu', shaders);
+    const onCpu = await trainOn('cpu');
+    // Three steps: the first normalization applied the ReLU itself, forward and backward; the ReLU
+    // shaders left are the other two activations'.
+    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_relu_grad'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 6]);
+    // Relative to at least 1: the biases of the convolutions before a normalization have a gradient
+    // of zero, computed as rounding noise, so they stay within 1e-9 of zero on either backend.
+    const error = Math.max(...onCpu.map((expected, i) => Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / Math.max(1, ...expected.map(Math.abs))));
+    expect(error).toBeLessThan(1e-5);
   });
 
   run("the one-kernel ReLU gradient gives tfjs's dy·step(x) on cpu, NaN and signed zeros included, and tfjs's gradient comes back", async () => {
