@@ -17,9 +17,10 @@
  * serves 32 products instead of one. Still one shader a gradient, as tfjs's.
  *
  * Over lavapipe (2 CPU cores, where a shader's cost follows its invocations, not its memory
- * traffic) ResNet50's 53 filter gradients take the same time either way: 2.92 s against tfjs's
- * 2.93 s at batch 4. Its H100 time is for the device script to measure (it reports GPU time per
- * kernel, and tries tfjs's shader back with TILED_FILTER_GRADIENT_FLAG off).
+ * traffic) ResNet50's 53 filter gradients take about the same time either way: 3.13 s against
+ * tfjs's 3.19 s at batch 4 (bench/webgpu-filter-gradient.ts). Its H100 time is for the device
+ * script to measure (it reports GPU time per kernel, and tries tfjs's shader back with
+ * TILED_FILTER_GRADIENT_FLAG off).
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { run, type WebGPUProgram } from './webgpu-training-kernels.js';

@@ -23,10 +23,10 @@
  * layers).
  * - BatchNormTraining (x, gamma, beta, movingMean, movingVariance; epsilon, decay, relu):
  *   [γ·(x − mean)/√(variance + ε) + β (through a ReLU with relu), moments, movingMean',
- *   movingVariance'], with moments
- *   [2, channels], each channel's mean and variance (two passes over its values), and each moving
- *   statistic s updated to s − (s − its batch moment)·decay, as tfjs-layers updates them. Two
- *   shaders: the moments and moving statistics, then the normalization.
+ *   movingVariance'], with moments [2, channels], each channel's mean and variance (two passes
+ *   over its values), and each moving statistic s updated to s − (s − its batch moment)·decay, as
+ *   tfjs-layers updates them. Two shaders: the moments and moving statistics, then the
+ *   normalization.
  * - NormalizeGradStats (dy, x, moments, [y]; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
  * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma, [y]; epsilon): dx (see fused-batch-norm.ts).
  * Given y, the output of a BatchNormTraining with relu, both take dy through the ReLU first
