@@ -32,9 +32,10 @@ export interface StepFigure {
  */
 export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfType.Tensor, y: tfType.Tensor, steps: number, pipelinedSteps = 0): Promise<StepFigure> {
   const trained = resNet50();
-  const restore = code === 'labgrade' ? useLabgradeTrainingCode(tf, trained) : stockWebgpuSettings(tf);
+  let restore = () => undefined as void;
   let optimizer: tfType.Optimizer | null = null;
   try {
+    restore = code === 'labgrade' ? useLabgradeTrainingCode(tf, trained) : stockWebgpuSettings(tf);
     optimizer = code === 'labgrade' ? adamForBackend(tf, 1e-3) : tf.train.adam(1e-3);
     trained.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const step = async () => {

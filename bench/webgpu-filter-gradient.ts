@@ -1,7 +1,7 @@
 /**
  * ResNet50's 53 filter gradients on WebGPU, tfjs's shader against labgrade's tiled one
  * (src/backends/webgpu-filter-gradient.ts), each shape's GPU time (timestamp queries, where the
- * adapter has them) as the median of BENCH_RUNS (default 3) runs after a warm-up. The shapes are
+ * adapter has them; else wall time) as the median of BENCH_RUNS (default 3) runs after a warm-up. The shapes are
  * recorded from one training step at batch BENCH_BATCH (default 4). Over lavapipe
  * (`source .ci/lavapipe.sh`) it says how a CPU runs the shaders, not how a GPU does.
  *
@@ -33,25 +33,36 @@ tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
 tf.registerKernel({ ...stock, kernelFunc: (args) => (calls.push({ xShape: args.inputs.x!.shape, dyShape: args.inputs.dy!.shape, attrs: { ...args.attrs } }), stock.kernelFunc(args)) });
 try {
   const model = resNet50();
+  const [x, y] = [tf.randomUniform([batch, 64, 64, 3]), tf.oneHot(tf.zeros([batch], 'int32') as tf.Tensor1D, 6)];
   model.compile({ optimizer: tf.train.sgd(0), loss: 'categoricalCrossentropy' });
-  await model.trainOnBatch(tf.randomUniform([batch, 64, 64, 3]), tf.oneHot(tf.zeros([batch], 'int32') as tf.Tensor1D, 6));
+  await model.trainOnBatch(x, y);
+  tf.dispose([x, y]);
   model.dispose();
 } finally {
   tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
   tf.registerKernel(stock);
 }
 
-/** Median GPU milliseconds of the kernel on `call`'s shapes (wall milliseconds where the adapter has no timestamps). */
+// GPU time from timestamp queries where the adapter has them (lavapipe does), else wall time.
+const timestamps = (tf.backend() as unknown as { supportTimestampQuery?: boolean }).supportTimestampQuery === true;
+console.log(`each shape: the median ${timestamps ? 'GPU' : 'wall'} time of ${runs} runs after a warm-up`);
+
+/** Median milliseconds of the kernel on `call`'s shapes. */
 async function timeOf(call: Call): Promise<number> {
   const [x, dy] = [tf.randomNormal(call.xShape), tf.randomNormal(call.dyShape)];
-  const once = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, call.attrs) as tf.Tensor;
-  await once().data();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  const once = async () => {
+    let dw: tf.Tensor | null = null;
     const start = performance.now();
-    const info = await tf.time(async () => void (await once().data()));
-    times.push(typeof info.kernelMs === 'number' ? info.kernelMs : performance.now() - start);
-  }
+    const timing = tf.time(() => void (dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, call.attrs) as tf.Tensor));
+    await dw!.data();
+    const wallMs = performance.now() - start;
+    dw!.dispose();
+    const { kernelMs } = await timing;
+    return timestamps && typeof kernelMs === 'number' ? kernelMs : wallMs;
+  };
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await once());
   tf.dispose([x, dy]);
   return median(times);
 }

@@ -78,10 +78,14 @@ interface GpuAdapter {
   requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
 }
 
+/** Storage buffers a shader asked for at most: past this a FlatConcat shader's bindings and uniforms grow for little gain. */
+const STORAGE_BUFFERS_WANTED = 32;
+
 /**
  * `gpu` whose adapters' devices take as many storage buffers a shader as the adapter has (16
- * over lavapipe) where tfjs-backend-webgpu asks for WebGPU's default 8: labgrade's FlatConcat and
- * FlatSplit move one tensor a buffer, so a ResNet50 step's fused Adam runs 45 shaders instead of 93.
+ * over lavapipe), up to STORAGE_BUFFERS_WANTED, where tfjs-backend-webgpu asks for WebGPU's
+ * default 8: labgrade's FlatConcat and FlatSplit move one tensor a buffer, so a ResNet50 step's
+ * fused Adam runs 45 shaders instead of 93.
  */
 function withAllStorageBuffers<G extends object & { requestAdapter(options?: object): Promise<unknown> }>(gpu: G): G {
   return overriding(gpu, {
@@ -90,7 +94,7 @@ function withAllStorageBuffers<G extends object & { requestAdapter(options?: obj
       if (!adapter) return adapter;
       return overriding(adapter, {
         requestDevice: (descriptor: { requiredLimits?: Record<string, number> } = {}) =>
-          adapter.requestDevice({ ...descriptor, requiredLimits: { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage } }),
+          adapter.requestDevice({ ...descriptor, requiredLimits: { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: Math.min(STORAGE_BUFFERS_WANTED, adapter.limits.maxStorageBuffersPerShaderStage) } }),
       });
     },
   });
@@ -100,7 +104,7 @@ function withAllStorageBuffers<G extends object & { requestAdapter(options?: obj
 function overriding<T extends object>(target: T, overrides: Record<string, unknown>): T {
   return new Proxy(target, {
     get: (object, key) => {
-      if (typeof key === 'string' && key in overrides) return overrides[key];
+      if (typeof key === 'string' && Object.hasOwn(overrides, key)) return overrides[key];
       const value: unknown = Reflect.get(object, key, object);
       return typeof value === 'function' ? value.bind(object) : value;
     },

@@ -114,7 +114,7 @@ function elementwiseProgram(util: WebgpuUtil, key: string, outputShape: number[]
 }
 
 /** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: the per-channel sums take one workgroup a channel. */
-const MAX_WORKGROUPS = 65535;
+export const PER_CHANNEL_MAX_CHANNELS = 65535;
 
 /** Invocations a workgroup in the per-channel sums. */
 const REDUCE_WORKGROUP = 256;
@@ -203,7 +203,7 @@ function declareWritable(code: string, names: string[]): string {
 function perChannelProgram(key: string, userCode: string, variableNames: string[], x: tfType.TensorInfo, outputShape: number[]): { program: WebGPUProgram; uniforms: Uniforms } {
   const { channels, rows } = channelsOf(x);
   // Past this tfjs would fold the dispatch into two dimensions, with workgroups beyond the last channel.
-  if (channels > MAX_WORKGROUPS) throw new Error(`${key}: ${channels} channels, more than the ${MAX_WORKGROUPS} workgroups one dispatch dimension takes`);
+  if (channels > PER_CHANNEL_MAX_CHANNELS) throw new Error(`${key}: ${channels} channels, more than the ${PER_CHANNEL_MAX_CHANNELS} workgroups one dispatch dimension takes`);
   return {
     program: {
       outputShape,
@@ -281,7 +281,7 @@ export function leadingAxesSum(tf: Tf, stock: tfType.KernelFunc): tfType.KernelF
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
     const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
     const { channels } = channelsOf(x);
-    if (!leading || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > MAX_WORKGROUPS) return stock(args);
+    if (!leading || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > PER_CHANNEL_MAX_CHANNELS) return stock(args);
     const outputShape = keepDims ? [...axes.map(() => 1), channels] : [channels];
     const { program, uniforms } = perChannelProgram('labgrade_column_sums', COLUMN_SUMS_CODE, ['X'], x, outputShape);
     return run(args.backend, program, [x], uniforms);

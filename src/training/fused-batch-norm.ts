@@ -14,7 +14,7 @@
  * two backward (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS } from '../backends/webgpu-training-kernels.js';
+import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS, PER_CHANNEL_MAX_CHANNELS } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -41,11 +41,11 @@ export interface BatchNormTraining {
  * updates the moving statistics with them. The moments returned are kept (outside any tidy): the
  * caller disposes them. No gradient flows back to x through the moments or the moving
  * statistics. With `relu`, the normalized values go through a ReLU (tf.relu). On WebGPU this runs
- * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward, the ReLU inside them);
- * elsewhere tfjs ops.
+ * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward, the ReLU inside them;
+ * up to PER_CHANNEL_MAX_CHANNELS channels); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number, moving: MovingStatistics, relu = false): BatchNormTraining {
-  if (hasKernel(tf, BATCH_NORM_TRAINING)) {
+  if (hasKernel(tf, BATCH_NORM_TRAINING) && x.shape[x.rank - 1] <= PER_CHANNEL_MAX_CHANNELS) {
     // tfjs picks what to save for the gradient when the kernel runs: it must be registered first.
     registerBatchNormGradient(tf);
     const inputs = { x, gamma, beta, movingMean: moving.mean, movingVariance: moving.variance };
@@ -53,9 +53,12 @@ export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor
     return { normed, moments: tf.keep(moments), movingMean, movingVariance };
   }
   const { normed, moments } = byOps(tf, x, gamma, beta, epsilon);
-  const [mean, variance] = tf.unstack(moments) as tfType.Tensor1D[];
-  const update = (previous: tfType.Tensor1D, batch: tfType.Tensor1D) => tf.sub(previous, tf.mul(tf.sub(previous, batch), moving.decay)) as tfType.Tensor1D;
-  return { normed: relu ? tf.relu(normed) : normed, moments, movingMean: update(moving.mean, mean), movingVariance: update(moving.variance, variance) };
+  const [movingMean, movingVariance] = tf.tidy(() => {
+    const [mean, variance] = tf.unstack(moments) as tfType.Tensor1D[];
+    const update = (previous: tfType.Tensor1D, batch: tfType.Tensor1D) => tf.sub(previous, tf.mul(tf.sub(previous, batch), moving.decay)) as tfType.Tensor1D;
+    return [update(moving.mean, mean), update(moving.variance, variance)];
+  });
+  return { normed: relu ? tf.relu(normed) : normed, moments, movingMean, movingVariance };
 }
 
 /** The normalization in tfjs ops, with the closed-form gradient (tf.customGrad); the moments are kept. */
@@ -158,7 +161,8 @@ const isReluActivation = (layer: GraphLayer) => layer.getClassName() === 'Activa
  * Marks the batch normalizations of `model` that feed one ReLU activation layer and nothing else
  * (not a model output either), until the returned function runs: while they train through
  * labgrade's WebGPU kernels, the normalization applies the ReLU and the activation layer passes its
- * values on (ResNet50: 33 of its 49 ReLUs, a kernel and two shaders less each a step).
+ * values on (ResNet50: 33 of its 49 ReLUs, a kernel and two shaders less each a step). The mark is
+ * the layer's: meanwhile, another model sharing the layer and training would get its ReLU'd values.
  */
 export function fuseReluIntoBatchNorm(model: tfType.LayersModel): () => void {
   const outputs = new Set<unknown>(model.outputs);
