@@ -9,6 +9,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
 import { adamForBackend, useLabgradeTrainingCode } from '../src/training/train-model.js';
 import { median } from '../src/median.js';
+import { recordShaders } from '../src/backends/webgpu-shader-record.js';
 
 export type TrainingCode = 'tfjs' | 'labgrade';
 
@@ -56,7 +57,7 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
       pipelinedStepMs = (performance.now() - fitStart) / pipelinedSteps;
       tf.dispose([xs, ys]);
     }
-    const programs = countGpuPrograms(tf);
+    const shaders = recordShaders(tf);
     let gpuProgramsPerStep: number | null;
     let profile: Awaited<ReturnType<typeof tf.profile>>;
     try {
@@ -64,7 +65,7 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
         await trained.trainOnBatch(x, y);
       });
     } finally {
-      gpuProgramsPerStep = programs.stop();
+      gpuProgramsPerStep = shaders.stop()?.length ?? null;
     }
     const timed = profile.kernels.filter((k) => typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs));
     const byName = new Map<string, { name: string; count: number; ms: number }>();
@@ -84,23 +85,6 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
   }
 }
 
-/** Counts the shaders the WebGPU backend runs until stop() (which returns the count; null on other backends). */
-function countGpuPrograms(tf: typeof tfType): { stop(): number | null } {
-  const backend = tf.backend() as unknown as { runWebGPUProgram?: (...args: unknown[]) => unknown };
-  const original = backend.runWebGPUProgram;
-  if (tf.getBackend() !== 'webgpu' || typeof original !== 'function') return { stop: () => null };
-  let count = 0;
-  backend.runWebGPUProgram = function counted(this: unknown, ...args: unknown[]) {
-    count++;
-    return original.apply(this, args);
-  };
-  return {
-    stop() {
-      backend.runWebGPUProgram = original;
-      return count;
-    },
-  };
-}
 
 /** tfjs's own WebGPU setting for the input gradient (activateBackend chooses the matMul-based one). */
 function stockWebgpuSettings(tf: typeof tfType): () => void {

@@ -17,6 +17,7 @@ import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-tr
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
 import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
+import { recordShaders } from '../../src/backends/webgpu-shader-record.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 
@@ -132,9 +133,7 @@ describe('WebGPU backend (Dawn)', () => {
       // A loss a sample for both outputs: tfjs-layers adds the outputs' losses as they come.
       const perSample = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.square(tf.sub(yPred, yTrue)), [...Array(yPred.rank).keys()].slice(1));
       model.compile({ optimizer: tf.train.sgd(0.05), loss: [perSample, perSample] });
-      const gpu = tf.backend() as unknown as { runWebGPUProgram?: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-      const runProgram = gpu.runWebGPUProgram;
-      if (runProgram) gpu.runWebGPUProgram = (program, ...rest) => (shaders.push(program.shaderKey), runProgram.call(gpu, program, ...rest));
+      const recording = recordShaders(tf);
       const restore = useLabgradeTrainingCode(tf, model);
       let predicted: tf.Tensor[];
       let validationLosses: number[];
@@ -145,7 +144,7 @@ describe('WebGPU backend (Dawn)', () => {
         predicted = model.predict(x()) as tf.Tensor[];
       } finally {
         restore();
-        if (runProgram) gpu.runWebGPUProgram = runProgram;
+        shaders.push(...(recording.stop() ?? []));
       }
       return [validationLosses, ...(await Promise.all([...model.getWeights(), ...predicted].map(async (t) => Array.from(await t.data()))))];
     };
@@ -233,19 +232,14 @@ describe('WebGPU backend (Dawn)', () => {
     const shapes = [[3], [2, 2], [1, 1, 5], [0], [2, 3, 1, 2], [1], [4], [2, 0], [300], [7], [1, 2], [5], [3, 3], [2], [6], [1, 1], [9], ...Array.from({ length: 20 }, (_, i) => [i + 1, 2])];
     const parts = shapes.map((shape, p) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(p * 31 + i) * 1e3), shape));
     const gpu = tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } };
-    const programs: string[] = [];
-    const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-    const runProgram = backend.runWebGPUProgram;
-    backend.runWebGPUProgram = function counted(program, ...rest) {
-      programs.push(program.shaderKey);
-      return runProgram.call(this, program, ...rest);
-    };
+    const recording = recordShaders(tf);
+    let programs: string[];
     let split: tf.Tensor[];
     try {
       const flat = tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(parts.map((t, i) => [i, t]))) as tf.Tensor;
       split = tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     } finally {
-      backend.runWebGPUProgram = runProgram;
+      programs = recording.stop()!;
     }
     // 35 tensors hold values: over lavapipe (16 storage buffers a shader, all of which labgrade asks
     // for) 3 shaders to concatenate them and 3 to split, 15 tensors each.
@@ -329,10 +323,8 @@ describe('WebGPU backend (Dawn)', () => {
       }
       // Which shader runs: labgrade's, or tfjs's with the flag off.
       await tf.setBackend('webgpu');
-      const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-      const runProgram = backend.runWebGPUProgram;
-      const keys: string[] = [];
-      backend.runWebGPUProgram = (program, ...rest) => (keys.push(program.shaderKey), runProgram.call(backend, program, ...rest));
+      const recording = recordShaders(tf);
+      let keys: string[];
       try {
         const gradient = () => tf.tidy(() => tf.grad((w: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'))(tf.ones([3, 3, 2, 2])));
         tf.dispose(gradient());
@@ -340,7 +332,7 @@ describe('WebGPU backend (Dawn)', () => {
         tf.dispose(gradient());
       } finally {
         tf.env().set(TILED_FILTER_GRADIENT_FLAG, true);
-        backend.runWebGPUProgram = runProgram;
+        keys = recording.stop()!;
       }
       expect(keys.filter((key) => /filter|Filter/.test(key))).toEqual(['labgrade_filter_gradient', 'conv2DDerFilter_true']);
     } finally {
@@ -369,14 +361,12 @@ describe('WebGPU backend (Dawn)', () => {
           await tf.setBackend(backend);
           const count = c.shape.reduce((a, b) => a * b, 1);
           const x = tf.tensor(Array.from({ length: count }, (_, i) => (c.dtype ? i % 7 : Math.sin(i * 0.37) * 3)), c.shape, c.dtype);
-          const gpu = tf.backend() as unknown as { runWebGPUProgram?: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-          const runProgram = gpu.runWebGPUProgram;
-          if (runProgram) gpu.runWebGPUProgram = (program, ...rest) => (keys.push(program.shaderKey), runProgram.call(gpu, program, ...rest));
+          const recording = recordShaders(tf);
           try {
             const sum = tf.sum(x, c.axis, c.keepDims);
             return { shape: sum.shape, values: Array.from(await sum.data()) };
           } finally {
-            if (runProgram) gpu.runWebGPUProgram = runProgram;
+            keys.push(...(recording.stop() ?? []));
           }
         };
         const keys: string[] = [];
