@@ -172,7 +172,7 @@ export function run(backend: unknown, program: WebGPUProgram, inputs: tfType.Ten
  * (once: tfjs caches the pipeline by shader key, which holds the variable names) with those
  * declarations made read_write.
  */
-function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], outputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo[] {
+export function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], outputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
   const written = program.variableNames.slice(inputs.length);
   if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);

@@ -13,6 +13,7 @@ import { keepTapeSavesByReference } from './tape-saves.js';
 import { useReluGradKernel } from './relu-gradient.js';
 import { passGradientsByReference } from './pass-through-gradients.js';
 import { useLabgradeWebgpuKernels } from './webgpu-kernel-swaps.js';
+import { useFilterBiasGradientKernel } from './conv-bias-gradient.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -61,7 +62,8 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * labgrade's training code around tfjs-layers' fit, until the returned function restores tfjs's
  * own: the fused batch normalization, the tape keeping tensors by reference, the Add and Identity
  * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
- * filter gradient and the one-shader bias gradient; given the model to train, the ReLUs after its
+ * filter gradient, the one-shader bias gradient and a convolution's filter and bias gradients from
+ * one shader; given the model to train, the ReLUs after its
  * batch normalizations inside them (fuseReluIntoBatchNorm).
  */
 export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.LayersModel): () => void {
@@ -70,7 +72,7 @@ export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.Layers
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels]) restores.push(install(tf));
+    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useFilterBiasGradientKernel]) restores.push(install(tf));
     if (model) restores.push(fuseReluIntoBatchNorm(model));
   } catch (err) {
     // What was installed before the failure comes off again.

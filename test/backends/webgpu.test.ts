@@ -16,7 +16,7 @@ import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
 import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
-import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
+import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { recordShaders } from '../../src/backends/webgpu-shader-record.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
@@ -153,7 +153,8 @@ describe('WebGPU backend (Dawn)', () => {
     const onCpu = await trainOn('cpu');
     // Three steps: the first normalization applied the ReLU itself, forward and backward; the ReLU
     // gradients left are the other three activations'.
-    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_relu_grad'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 9]);
+    // The three convolutions' filter and bias gradients each came from one shader.
+    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_relu_grad', 'labgrade_filter_bias_gradient'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 9, 9]);
     // Relative to at least 1: the biases of the convolutions before a normalization have a gradient
     // of zero, computed as rounding noise, so they stay within 1e-9 of zero on either backend. The
     // predictions and validation losses (up to 1e3, through moving statistics 3 steps old) carry
@@ -286,7 +287,7 @@ describe('WebGPU backend (Dawn)', () => {
     }
   });
 
-  run("the tiled filter gradient labgrade trains with matches the cpu backend (strides, padding, 1×1 and 7×7 filters, tiles and sums not multiples of 32), tfjs's runs with its flag off and comes back", async () => {
+  run("the tiled filter gradient labgrade trains with, alone and with the bias gradient from the same shader, matches the cpu backend (strides, padding, 1×1 and 7×7 filters, tiles and sums not multiples of 32), tfjs's runs with its flag off and comes back", async () => {
     await activateBackend(tf, 'webgpu', 'train');
     const stock = tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc;
     const cases: { x: [number, number, number, number]; filter: [number, number, number, number]; strides: number; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] }[] = [
@@ -307,19 +308,23 @@ describe('WebGPU backend (Dawn)', () => {
       inner();
       expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).toBe(swapped);
       for (const c of cases) {
+        // dW from Conv2DBackpropFilter, and on webgpu dW and db from FILTER_BIAS_GRADIENT too; db on cpu is tfjs's sum of dy.
         const valuesOn = async (backend: string) => {
           await tf.setBackend(backend);
           const x = tf.tensor4d(Array.from({ length: c.x.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 1.3)), c.x);
           const outShape = tf.conv2d(x, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape;
-          const dy = tf.tensor4d(Array.from({ length: outShape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7)), outShape);
-          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dy = tf.tensor4d(Array.from({ length: outShape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7) + 0.1), outShape);
+          const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap;
+          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor;
           expect(dw.shape).toEqual(c.filter);
-          return Array.from(await dw.data());
+          const both = backend === 'webgpu' ? (tf.engine().runKernel(FILTER_BIAS_GRADIENT, { x, dy }, attrs) as tf.Tensor[]) : [dw, tf.sum(dy, [0, 1, 2])];
+          expect(both.map((t) => t.shape)).toEqual([c.filter, [c.filter[3]]]);
+          return Promise.all([dw, ...both].map(async (t) => Array.from(await t.data())));
         };
         const onGpu = await valuesOn('webgpu');
         const onCpu = await valuesOn('cpu');
-        const error = Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i]))) / Math.max(...onCpu.map(Math.abs));
-        expect({ case: c, close: error < 1e-5 }).toEqual({ case: c, close: true }); // names the case that fails
+        const errors = onCpu.map((expected, k) => Math.max(...expected.map((v, i) => Math.abs(v - onGpu[k][i]))) / Math.max(...expected.map(Math.abs)));
+        expect({ case: c, close: errors.map((e) => e < 1e-5) }).toEqual({ case: c, close: [true, true, true] }); // names the case that fails
       }
       // Which shader runs: labgrade's, or tfjs's with the flag off.
       await tf.setBackend('webgpu');
@@ -339,6 +344,59 @@ describe('WebGPU backend (Dawn)', () => {
       restore();
     }
     expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).toBe(stock);
+  });
+
+  run("while labgrade trains, a convolution with a bias and no activation takes its filter and bias gradients from one shader, as the cpu backend computes them; with an activation, in inference and with the flag off tfjs's op runs, and comes back", async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const stock = tf.fused.conv2d;
+    const conv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation?: 'relu') => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation });
+    const inputs = () => [
+      tf.tensor4d(Array.from({ length: 2 * 7 * 7 * 3 }, (_, i) => Math.sin(i * 0.9)), [2, 7, 7, 3]),
+      tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i * 0.4) / 3), [3, 3, 3, 5]),
+      tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5]),
+    ];
+    // The gradients of x, the filter and the bias, and the shaders that ran.
+    const gradsOn = async (backend: string, activation?: 'relu') => {
+      await tf.setBackend(backend);
+      const recording = recordShaders(tf);
+      try {
+        const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.sub(conv(x, w, b, activation), 0.2))))(inputs());
+        return { values: await Promise.all(grads.map(async (g) => Array.from(await g.data()))), shaders: recording.stop() ?? [] };
+      } finally {
+        recording.stop();
+      }
+    };
+    const ops = async (f: () => tf.Tensor) => (await tf.profile(async () => (await f().data(), tf.tensor(0)))).kernels.map((k) => k.name).filter((name) => name.endsWith('__op'));
+    const restore = useLabgradeTrainingCode(tf);
+    try {
+      expect(tf.fused.conv2d).not.toBe(stock);
+      for (const activation of [undefined, 'relu'] as const) {
+        const onGpu = await gradsOn('webgpu', activation);
+        const onCpu = await gradsOn('cpu', activation);
+        const errors = onCpu.values.map((expected, k) => Math.max(...expected.map((v, i) => Math.abs(v - onGpu.values[k][i]))) / Math.max(...expected.map(Math.abs)));
+        expect({ activation, close: errors.map((e) => e < 1e-5) }).toEqual({ activation, close: [true, true, true] });
+        const ours = !activation;
+        expect({ activation, shaders: onGpu.shaders.filter((key) => /filter|Filter|column_sums/.test(key)).sort() }).toEqual({ activation, shaders: ours ? ['labgrade_filter_bias_gradient'] : ['labgrade_column_sums', 'labgrade_filter_gradient'] });
+      }
+      await tf.setBackend('webgpu');
+      const [x, w, b] = inputs();
+      const recorded = async () => ops(() => tf.grad((v: tf.Tensor) => tf.sum(conv(v, w, b)))(x));
+      expect(await recorded()).toContain('labgradeFusedConv2d__op');
+      expect(await ops(() => conv(x, w, b))).toEqual(['fusedConv2d__op']); // inference
+      tf.env().set(TILED_FILTER_GRADIENT_FLAG, false);
+      try {
+        expect(await recorded()).not.toContain('labgradeFusedConv2d__op');
+      } finally {
+        tf.env().set(TILED_FILTER_GRADIENT_FLAG, true);
+      }
+      // A second install (a training inside a training) leaves the op in.
+      const op = tf.fused.conv2d;
+      useLabgradeTrainingCode(tf)();
+      expect(tf.fused.conv2d).toBe(op);
+    } finally {
+      restore();
+    }
+    expect(tf.fused.conv2d).toBe(stock);
   });
 
   run("a sum over every axis but the last runs labgrade's one shader while labgrade trains, other sums tfjs's, all as the cpu backend sums", async () => {
