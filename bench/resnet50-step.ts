@@ -10,6 +10,9 @@ import { resNet50 } from '../solutions/residual-networks.js';
 import { adamForBackend, useLabgradeTrainingCode } from '../src/training/train-model.js';
 import { median } from '../src/median.js';
 import { recordShaders } from '../src/backends/webgpu-shader-record.js';
+import { UNIFORM_CACHE_FLAG } from '../src/backends/webgpu-uniform-cache.js';
+
+const NAIVE_TRANSPOSE = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';
 
 export type TrainingCode = 'tfjs' | 'labgrade';
 
@@ -85,11 +88,11 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
   }
 }
 
-
-/** tfjs's own WebGPU setting for the input gradient (activateBackend chooses the matMul-based one). */
+/** tfjs's own WebGPU settings: its input gradient (activateBackend chooses the matMul-based one), a uniform buffer written for every shader (labgrade's cache off). */
 function stockWebgpuSettings(tf: typeof tfType): () => void {
   if (tf.getBackend() !== 'webgpu') return () => undefined;
-  const chosen = tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE');
-  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true);
-  return () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', chosen);
+  const chosen = [NAIVE_TRANSPOSE, UNIFORM_CACHE_FLAG].map((flag) => tf.env().getBool(flag));
+  tf.env().set(NAIVE_TRANSPOSE, true);
+  tf.env().set(UNIFORM_CACHE_FLAG, false);
+  return () => [NAIVE_TRANSPOSE, UNIFORM_CACHE_FLAG].forEach((flag, i) => tf.env().set(flag, chosen[i]));
 }

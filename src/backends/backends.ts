@@ -12,6 +12,7 @@ import { registerMaxPoolGradKernel } from './pool-gradients.js';
 import { registerSharedIdentityKernel } from './shared-identity.js';
 import { registerWebgpuTrainingKernels, type WebgpuPackage } from './webgpu-training-kernels.js';
 import { registerFilterBiasGradient } from './webgpu-filter-gradient.js';
+import { cacheUniforms } from './webgpu-uniform-cache.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
 
 type Tf = typeof tfType;
@@ -148,6 +149,7 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
   registerWebgpuTrainingKernels(tf, webgpuPackage.webgpu_util);
   registerFilterBiasGradient(tf);
+  cacheUniforms(tf, tf.backend());
   // The matMul-based input gradient instead of tfjs's naive shader: a ResNet50 step 19–25% faster
   // on an H100 (two device runs; docs/bench/gpu.md).
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);

@@ -399,6 +399,33 @@ describe('WebGPU backend (Dawn)', () => {
     expect(tf.fused.conv2d).toBe(stock);
   });
 
+  run('a shader whose uniforms recur binds the buffer written for them the first time: running ops again writes no uniform, and computes as before', async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const queue = (tf.backend() as unknown as { queue: { writeBuffer(buffer: { usage: number }, ...rest: unknown[]): void } }).queue;
+    const writeBuffer = queue.writeBuffer;
+    let uniformWrites = 0;
+    queue.writeBuffer = function counted(buffer, ...rest) {
+      if (buffer.usage & 0x40) uniformWrites++; // GPUBufferUsage.UNIFORM
+      return writeBuffer.call(this, buffer, ...rest);
+    };
+    try {
+      // Past the 1,000 values under which tfjs computes on the CPU, in a shape no other test uses.
+      const x = tf.tensor2d(Array.from({ length: 37 * 41 }, (_, i) => (i % 5) - 2), [37, 41]);
+      const expected = Array.from({ length: 37 * 41 }, (_, i) => ((i % 5) - 2) ** 2 - 1).map((v) => Math.max(v, 0));
+      const run = async () => {
+        uniformWrites = 0;
+        const recording = recordShaders(tf);
+        const y = tf.relu(tf.sub(tf.mul(x, x), 1));
+        const shaders = recording.stop()!.length;
+        return { values: Array.from(await y.data()), shaders, uniformWrites };
+      };
+      expect(await run()).toEqual({ values: expected, shaders: 3, uniformWrites: 3 });
+      expect(await run()).toEqual({ values: expected, shaders: 3, uniformWrites: 0 });
+    } finally {
+      queue.writeBuffer = writeBuffer;
+    }
+  });
+
   run("a sum over every axis but the last runs labgrade's one shader while labgrade trains, other sums tfjs's, all as the cpu backend sums", async () => {
     await activateBackend(tf, 'webgpu', 'train');
     const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean; dtype?: 'int32'; ours: boolean }[] = [
