@@ -5,6 +5,7 @@
  * `labgrade train` runs): the CPU benchmark and the GPU device script both report the ratio of
  * the two.
  */
+import { readFileSync } from 'node:fs';
 import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
 import { adamForBackend, useLabgradeTrainingCode } from '../src/training/train-model.js';
@@ -24,6 +25,12 @@ export interface StepFigure {
   kernelsPerStep: number;
   /** Shaders a step runs on WebGPU (calls of the backend's runWebGPUProgram; a kernel can run several, or none); null elsewhere. */
   gpuProgramsPerStep: number | null;
+  /**
+   * Main-thread CPU time of a step's synchronous part (forward, backward and update: where tfjs
+   * records every shader; median of the timed steps): on WebGPU, the dispatch cost the GPU's work
+   * overlaps with. Linux only (the thread's schedstat); null elsewhere.
+   */
+  dispatchCpuMs: number | null;
   /** GPU time of one step's kernels (timestamp queries), where the backend measures it; null elsewhere. */
   kernelMs: number | null;
   /** The kernels taking most of kernelMs: name, count, milliseconds. */
@@ -47,10 +54,13 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
       await trained.trainOnBatch(x, y);
       return performance.now() - start;
     };
+    const dispatchCpu = timeTrainFunctionCpu(trained);
     await step();
     await step();
+    dispatchCpu.splice(0);
     const times: number[] = [];
     for (let i = 0; i < steps; i++) times.push(await step());
+    const dispatchCpuMs = dispatchCpu.length ? median(dispatchCpu) : null;
     let pipelinedStepMs: number | null = null;
     if (pipelinedSteps > 0) {
       const xs = tf.concat(Array.from({ length: pipelinedSteps }, () => x));
@@ -80,12 +90,45 @@ export async function resNet50Step(tf: typeof tfType, code: TrainingCode, x: tfT
     }
     const kernelMs = timed.length ? timed.reduce((sum, k) => sum + (k.kernelTimeMs as number), 0) : null;
     const topKernels = [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 8).map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }));
-    return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, gpuProgramsPerStep, kernelMs, topKernels };
+    return { stepMs: median(times), pipelinedStepMs, kernelsPerStep: profile.kernels.length, gpuProgramsPerStep, dispatchCpuMs, kernelMs, topKernels };
   } finally {
     optimizer?.dispose();
     trained.dispose();
     restore();
   }
+}
+
+/** The calling thread's CPU time in ms (Linux: /proc/thread-self/schedstat), or null. */
+function threadCpuMs(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Records the main thread's CPU time of each call of the model's train function (tfjs-layers'
+ * makeTrainFunction, which trainOnBatch and fit call synchronously) into the returned array;
+ * nothing where the thread's time or that method is not there.
+ */
+function timeTrainFunctionCpu(model: tfType.LayersModel): number[] {
+  const times: number[] = [];
+  const layers = model as unknown as { makeTrainFunction?: () => (data: tfType.Tensor[]) => tfType.Scalar[] };
+  const make = layers.makeTrainFunction;
+  if (typeof make !== 'function' || threadCpuMs() === null) return times;
+  layers.makeTrainFunction = () => {
+    const train = make.call(model);
+    return (data) => {
+      const start = threadCpuMs()!;
+      try {
+        return train(data);
+      } finally {
+        times.push(threadCpuMs()! - start);
+      }
+    };
+  };
+  return times;
 }
 
 /** tfjs's own WebGPU settings: its input gradient (activateBackend chooses the matMul-based one), a uniform buffer written for every shader (labgrade's cache off). */

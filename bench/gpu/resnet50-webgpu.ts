@@ -82,11 +82,12 @@ predictModel.dispose();
 console.log(`step (batch ${batch}): tfjs's training code ${stock.stepMs.toFixed(0)} ms, ${stock.kernelsPerStep} kernels (${stock.gpuProgramsPerStep} shaders); labgrade's ${labgrade.stepMs.toFixed(0)} ms, ${labgrade.kernelsPerStep} kernels (${labgrade.gpuProgramsPerStep} shaders) (${(stock.stepMs / labgrade.stepMs).toFixed(2)}× faster); predict 120 images: ${predictMs.toFixed(0)} ms`);
 for (const [name, f] of [["tfjs's", stock], ["labgrade's", labgrade]] as const) {
   const top = f.topKernels.map((k) => `${k.name} ${k.count}× ${k.ms} ms`).join(', ');
-  console.log(`  ${name}: ${f.pipelinedStepMs?.toFixed(0)} ms a step within fit (no read between steps); GPU kernel time ${f.kernelMs === null ? 'not measured (no timestamp queries)' : `${f.kernelMs.toFixed(0)} ms: ${top}`}`);
+  const dispatch = f.dispatchCpuMs === null ? 'not measured' : `${f.dispatchCpuMs.toFixed(0)} ms${f.gpuProgramsPerStep ? ` (${((f.dispatchCpuMs / f.gpuProgramsPerStep) * 1000).toFixed(0)} µs a shader)` : ''}`;
+  console.log(`  ${name}: ${f.pipelinedStepMs?.toFixed(0)} ms a step within fit (no read between steps); main-thread CPU of a step's dispatch ${dispatch}; GPU kernel time ${f.kernelMs === null ? 'not measured (no timestamp queries)' : `${f.kernelMs.toFixed(0)} ms: ${top}`}`);
 }
 
 function stepSummary(f: StepFigure) {
-  return { stepMs: Math.round(f.stepMs), pipelinedStepMs: f.pipelinedStepMs === null ? null : Math.round(f.pipelinedStepMs), kernelsPerStep: f.kernelsPerStep, gpuProgramsPerStep: f.gpuProgramsPerStep, kernelMs: f.kernelMs === null ? null : Math.round(f.kernelMs), topKernels: f.topKernels };
+  return { stepMs: Math.round(f.stepMs), pipelinedStepMs: f.pipelinedStepMs === null ? null : Math.round(f.pipelinedStepMs), kernelsPerStep: f.kernelsPerStep, gpuProgramsPerStep: f.gpuProgramsPerStep, dispatchCpuMs: f.dispatchCpuMs === null ? null : Math.round(f.dispatchCpuMs), kernelMs: f.kernelMs === null ? null : Math.round(f.kernelMs), topKernels: f.topKernels };
 }
 
 // The threshold recipe, every epoch timed.
