@@ -57,7 +57,7 @@ const kernelBackup = (names: string[]) => {
 };
 const variants: { name: string; apply: () => () => void }[] = [
   { name: "tfjs's naive transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE true)", apply: () => (tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true), () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)) },
-  { name: "tfjs's filter-gradient shader, not labgrade's tiled one", apply: () => (tf.env().set(TILED_FILTER_GRADIENT_FLAG, false), () => tf.env().set(TILED_FILTER_GRADIENT_FLAG, true)) },
+  { name: "tfjs's filter-gradient shader and bias Sum, not labgrade's tiled shader for both", apply: () => (tf.env().set(TILED_FILTER_GRADIENT_FLAG, false), () => tf.env().set(TILED_FILTER_GRADIENT_FLAG, true)) },
   // With the tiled filter gradient's flag off: its kernel would otherwise wrap the op-built one.
   { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); const tiled = tf.env().getBool(TILED_FILTER_GRADIENT_FLAG); tf.env().set(TILED_FILTER_GRADIENT_FLAG, false); return () => (restore(), tf.env().set(TILED_FILTER_GRADIENT_FLAG, tiled)); } },
   { name: "tfjs writing every shader's uniforms, not labgrade's buffer a content", apply: () => (tf.env().set(UNIFORM_CACHE_FLAG, false), () => tf.env().set(UNIFORM_CACHE_FLAG, true)) },

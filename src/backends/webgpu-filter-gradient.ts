@@ -37,8 +37,11 @@ type Tf = typeof tfType;
 /** A tfjs environment flag: set false, the kernel runs tfjs's shader (the GPU device script compares the two). */
 export const TILED_FILTER_GRADIENT_FLAG = 'LABGRADE_WEBGPU_TILED_FILTER_GRADIENT';
 
-// Registering a flag again keeps a value already set.
-const registerFlag = (tf: Tf) => tf.env().registerFlag(TILED_FILTER_GRADIENT_FLAG, () => true);
+let flagRegistered = false;
+const registerFlag = (tf: Tf) => {
+  if (!flagRegistered) tf.env().registerFlag(TILED_FILTER_GRADIENT_FLAG, () => true);
+  flagRegistered = true;
+};
 
 /** Whether labgrade's tiled shader is on (TILED_FILTER_GRADIENT_FLAG: on unless set false). */
 export function tiledFilterGradientOn(tf: Tf): boolean {

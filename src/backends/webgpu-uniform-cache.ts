@@ -4,8 +4,8 @@
  * and back to the pool at the next submit. A training step repeats the same few uniform contents
  * (ResNet50: 541 shaders a step, 178 distinct contents), so here each content keeps a buffer of
  * its own, written once and bound as often as it recurs: no pool round trip and no write a shader.
- * Over lavapipe that is ~10 µs of a shader's ~110 µs of CPU (bench/gpu: the device script compares
- * with the flag off); on a discrete GPU a write also stages its data for the copy.
+ * Over lavapipe that is ~10 µs of a shader's ~125 µs of CPU (docs/bench/gpu.md; the device script
+ * compares with the flag off); on a discrete GPU a write also stages its data for the copy.
  *
  * The buffers are tfjs's, taken from its pool and never given back while cached, so nothing else
  * writes them; past `capacity` contents all go back to the pool (after the next submit, as tfjs
@@ -44,11 +44,12 @@ function contentKey(uniforms: ProgramUniform): string {
 
 /** Makes the webgpu `backend` keep a uniform buffer per content (at most `capacity`); false where it cannot. */
 export function cacheUniforms(tf: typeof tfType, backend: unknown, capacity = 4096): boolean {
+  // Registered either way: the benchmarks set it.
+  tf.env().registerFlag(UNIFORM_CACHE_FLAG, () => true);
   const gpu = backend as UniformWritingBackend;
   const write = gpu.makeUniforms;
   if (typeof write !== 'function' || !Array.isArray(gpu.uniformPendingDisposal)) return false;
   if (write[CACHING]) return true;
-  tf.env().registerFlag(UNIFORM_CACHE_FLAG, () => true);
   const cache = new Map<string, UniformBinding>();
   const cachedUniforms = function cachedUniforms(this: UniformWritingBackend, uniforms: ProgramUniform) {
     if (!tf.env().getBool(UNIFORM_CACHE_FLAG)) return write.call(this, uniforms);

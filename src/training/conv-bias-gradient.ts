@@ -56,6 +56,8 @@ function takesKernel(tf: Tf, args: FusedConv2dArgs): boolean {
     isFloat32Tensor(tf, x, 4) &&
     x.size > 0 &&
     isFloat32Tensor(tf, filter, 4) &&
+    // Anything tfjs's op would refuse goes to it, for its error message.
+    filter.shape[2] === x.shape[3] &&
     isFloat32Tensor(tf, bias, 1) &&
     bias.shape[0] === filter.shape[3]
   );

@@ -2,8 +2,10 @@
  * While labgrade trains, two of tfjs-backend-webgpu's kernels are labgrade's; the returned function
  * puts tfjs's back.
  * - Conv2DBackpropFilter: the tiled matrix product of webgpu-filter-gradient.ts.
- * - Sum over every axis but the last (a convolution's bias gradient, 53 a ResNet50 step): one
- *   shader where tfjs's runs two, a transpose bringing the summed axes last and then its sum.
+ * - Sum over every axis but the last (a bias gradient where no shader computes it with the filter
+ *   gradient: a dense layer's, or a convolution's with an activation inside it or the tiled filter
+ *   gradient's flag off): one shader where tfjs's runs two, a transpose bringing the summed axes
+ *   last and then its sum.
  * Kernels are registered per backend name for the whole process: where the webgpu backend is not
  * loaded there is nothing to replace, and a second call while labgrade's are in changes nothing.
  */
