@@ -19,6 +19,9 @@
  * ReluGrad (dy, x): dy·step(x), the gradient tfjs's Relu registers (multiply, cast, step: three
  * kernels) in one; NaN in x gives NaN, as step does.
  *
+ * AddRelu (a, b): relu(a + b) for a and b of one shape, a residual addition and the ReLU after it
+ * (src/training/fused-relu.ts) in one shader.
+ *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
  * [rows, channels]: 3 kernels and 4 shaders a layer instead of 28 kernels (ResNet50 has 53 such
  * layers).
@@ -36,8 +39,8 @@
  * added pairwise.
  *
  * leadingAxesSum, while labgrade trains (src/training/webgpu-kernel-swaps.ts): a sum over every
- * axis but the last (a convolution's bias gradient) the same way, one shader where tfjs's Sum runs
- * a transpose first.
+ * axis but the last (a bias gradient) the same way, one shader where tfjs's Sum runs a transpose
+ * first.
  */
 import type * as tfType from '@tensorflow/tfjs';
 
@@ -46,6 +49,7 @@ type Tf = typeof tfType;
 export const FLAT_CONCAT = 'LabgradeFlatConcat';
 export const FLAT_SPLIT = 'LabgradeFlatSplit';
 export const RELU_GRAD = 'LabgradeReluGrad';
+export const ADD_RELU = 'LabgradeAddRelu';
 export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
 export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
 export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
@@ -240,6 +244,9 @@ const MOMENTS_CODE = perChannelCode(`
           NewVariance[channel] = movingVariance - (movingVariance - variance) * uniforms.decay;
         }`);
 
+/** WGSL: the ReLU of `v` as tfjs-backend-webgpu's: NaN and −0 pass. */
+const reluOf = (v: string) => `select(${v}, 0.0, ${v} < 0.0)`;
+
 /**
  * WGSL: the ReLU's gradient factor at its output (or input) `v`, as tfjs's step: 1 where v > 0, 0
  * elsewhere, NaN where v is NaN.
@@ -425,6 +432,25 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     },
   });
   tf.registerKernel({
+    kernelName: ADD_RELU,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { a, b } = inputs as Record<'a' | 'b', tfType.TensorInfo>;
+      checkFloat32(ADD_RELU, { a, b });
+      if (a.shape.join() !== b.shape.join()) throw new Error(`${ADD_RELU}: a has shape [${a.shape}], b [${b.shape}]`);
+      const program = elementwiseProgram(
+        util,
+        'labgrade_add_relu',
+        a.shape,
+        ['A', 'B'],
+        '',
+        `let sum = A[index] + B[index];
+          setOutputAtIndex(index, ${reluOf('sum')});`,
+      );
+      return run(backend, program, [a, b]);
+    },
+  });
+  tf.registerKernel({
     kernelName: BATCH_NORM_TRAINING,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
@@ -449,11 +475,10 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         x.shape,
         ['X', 'Moments', 'Gamma', 'Beta'],
         'channels : i32, epsilon : f32,',
-        // The ReLU as tfjs-backend-webgpu's: NaN and −0 pass.
         `let c = index % uniforms.channels;
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           let normed = (X[index] - Moments[c]) * inv + Beta[c];
-          setOutputAtIndex(index, ${relu ? 'select(normed, 0.0, normed < 0.0)' : 'normed'});`,
+          setOutputAtIndex(index, ${relu ? reluOf('normed') : 'normed'});`,
       );
       const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]);
       return [normed, batchMoments, newMean, newVariance];

@@ -15,6 +15,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS, PER_CHANNEL_MAX_CHANNELS } from '../backends/webgpu-training-kernels.js';
+import { markReluApplied, reluFollows } from './fused-relu.js';
 
 type Tf = typeof tfType;
 
@@ -138,63 +139,25 @@ interface BatchNormalizationLayer {
 }
 type LayerCall<L = BatchNormalizationLayer> = (this: L, inputs: tfType.Tensor | tfType.Tensor[], kwargs: { training?: boolean }) => tfType.Tensor;
 
-/** The parts of tfjs-layers' Layer and Node that reveal what a layer's output feeds. */
-interface GraphLayer {
-  getClassName(): string;
-  inboundNodes: unknown[];
-  outboundNodes: { outboundLayer: GraphLayer }[];
-  output: unknown;
-  activation?: { getClassName(): string };
-}
-
-/** Marks the patched calls, so a second fuseBatchNormTraining (a training inside a training) leaves them be. */
+/** Marks the patched call, so a second fuseBatchNormTraining (a training inside a training) leaves it be. */
 const FUSED = Symbol('labgrade fused batch normalization');
-
-/** Batch normalizations whose output feeds a ReLU activation layer and nothing else (fuseReluIntoBatchNorm). */
-const RELU_AFTER = new WeakSet<object>();
-/** Outputs of those batch normalizations that went through the ReLU already: their activation layer passes them on. */
-const RELU_APPLIED = new WeakSet<tfType.Tensor>();
-
-const isReluActivation = (layer: GraphLayer) => layer.getClassName() === 'Activation' && layer.activation?.getClassName() === 'relu';
-
-/**
- * Marks the batch normalizations of `model` that feed one ReLU activation layer and nothing else
- * (not a model output either), until the returned function runs: while they train through
- * labgrade's WebGPU kernels, the normalization applies the ReLU and the activation layer passes its
- * values on (ResNet50: 33 of its 49 ReLUs, a kernel and two shaders less each a step). The mark is
- * the layer's: meanwhile, another model sharing the layer and training would get its ReLU'd values.
- */
-export function fuseReluIntoBatchNorm(model: tfType.LayersModel): () => void {
-  const outputs = new Set<unknown>(model.outputs);
-  const marked = (model.layers as unknown as GraphLayer[]).filter((layer) => {
-    if (layer.getClassName() !== 'BatchNormalization' || layer.inboundNodes.length !== 1 || layer.outboundNodes.length !== 1) return false;
-    const next = layer.outboundNodes[0].outboundLayer;
-    return isReluActivation(next) && next.inboundNodes.length === 1 && !outputs.has(layer.output);
-  });
-  for (const layer of marked) RELU_AFTER.add(layer);
-  return () => {
-    for (const layer of marked) RELU_AFTER.delete(layer);
-  };
-}
 
 /**
  * Makes tfjs-layers' BatchNormalization train through batchNormTraining (channels-last layers of
  * rank 2 to 4 with both γ and β, float32 inputs; any other layer, and inference, keep tfjs's own
  * code), until the returned restore function runs. The moving averages are updated as tfjs-layers
- * does; a layer marked by fuseReluIntoBatchNorm applies the ReLU after it too, where labgrade's
+ * does; a layer marked by fuseRelus (fused-relu.ts) applies the ReLU after it too, where labgrade's
  * kernels run. The classes come from tfjs's serialization registry: building a layer to reach
  * one would shift the automatic names of the layers built after it. Not for tfjs's own IS_TEST
  * mode, whose leak check counts the statistics batchNormTraining keeps.
  */
 export function fuseBatchNormTraining(tf: Tf): () => void {
   const classes = tf.serialization.SerializationMap.getMap().classNameMap;
-  const [registered, activation] = [classes.BatchNormalization, classes.Activation] as unknown as ([{ prototype: { call: LayerCall & { [FUSED]?: true } } }] | undefined)[];
-  if (!registered || !activation) throw new Error("tfjs-layers' BatchNormalization or Activation is not registered: is @tensorflow/tfjs-layers loaded?");
+  const registered = classes.BatchNormalization as unknown as [{ prototype: { call: LayerCall & { [FUSED]?: true } } }] | undefined;
+  if (!registered) throw new Error("tfjs-layers' BatchNormalization is not registered: is @tensorflow/tfjs-layers loaded?");
   const prototype = registered[0].prototype;
-  const activationPrototype = activation[0].prototype as unknown as { call: LayerCall<GraphLayer> };
   if (prototype.call[FUSED]) return () => undefined;
   const original = prototype.call;
-  const originalActivation = activationPrototype.call;
   const fusedCall: LayerCall = function fusedCall(inputs, kwargs) {
     const input = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
     if (!kwargs?.training || Array.isArray(input) || input.dtype !== 'float32' || input.rank < 2 || input.rank > 4 || this.gamma == null || this.beta == null || (this.axis !== -1 && this.axis !== input.rank - 1)) {
@@ -202,7 +165,7 @@ export function fuseBatchNormTraining(tf: Tf): () => void {
     }
     const gamma = this.gamma;
     const beta = this.beta;
-    const relu = RELU_AFTER.has(this) && hasKernel(tf, BATCH_NORM_TRAINING);
+    const relu = reluFollows(this) && hasKernel(tf, BATCH_NORM_TRAINING);
     const output = tf.tidy(() => {
       const moving = { mean: this.movingMean.read() as tfType.Tensor1D, variance: this.movingVariance.read() as tfType.Tensor1D, decay: 1 - this.momentum };
       const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon, moving, relu);
@@ -211,19 +174,11 @@ export function fuseBatchNormTraining(tf: Tf): () => void {
       this.movingVariance.write(movingVariance);
       return normed;
     });
-    if (relu) RELU_APPLIED.add(output);
+    if (relu) markReluApplied(output);
     return output;
   };
-  // The layer hands back its input; tfjs-layers' apply then clones it (an Identity kernel, no shader).
-  const passingCall: LayerCall<GraphLayer> = function passingCall(inputs, kwargs) {
-    const input = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
-    if (!Array.isArray(input) && RELU_APPLIED.has(input) && isReluActivation(this)) return input;
-    return originalActivation.call(this, inputs, kwargs);
-  };
   prototype.call = Object.assign(fusedCall, { [FUSED]: true as const });
-  activationPrototype.call = passingCall;
   return () => {
     prototype.call = original;
-    activationPrototype.call = originalActivation;
   };
 }

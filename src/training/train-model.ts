@@ -8,7 +8,8 @@ import type * as tfType from '@tensorflow/tfjs';
 import { RandomState } from '../rng/random-state.js';
 import { reduceLROnPlateau } from './reduce-lr-on-plateau.js';
 import { fusedAdam } from './fused-adam.js';
-import { fuseBatchNormTraining, fuseReluIntoBatchNorm } from './fused-batch-norm.js';
+import { fuseBatchNormTraining } from './fused-batch-norm.js';
+import { fuseRelus, useFusedRelus } from './fused-relu.js';
 import { keepTapeSavesByReference } from './tape-saves.js';
 import { useReluGradKernel } from './relu-gradient.js';
 import { passGradientsByReference } from './pass-through-gradients.js';
@@ -63,8 +64,8 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * own: the fused batch normalization, the tape keeping tensors by reference, the Add and Identity
  * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
  * filter gradient, the one-shader bias gradient and a convolution's filter and bias gradients from
- * one shader; given the model to train, the ReLUs after its
- * batch normalizations inside them (fuseReluIntoBatchNorm).
+ * one shader; given the model to train, the ReLUs after its batch normalizations and additions
+ * inside them (fuseRelus).
  */
 export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.LayersModel): () => void {
   const restores: (() => void)[] = [];
@@ -72,8 +73,8 @@ export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.Layers
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useFilterBiasGradientKernel]) restores.push(install(tf));
-    if (model) restores.push(fuseReluIntoBatchNorm(model));
+    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useFilterBiasGradientKernel]) restores.push(install(tf));
+    if (model) restores.push(fuseRelus(model));
   } catch (err) {
     // What was installed before the failure comes off again.
     restore();

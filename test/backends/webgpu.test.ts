@@ -112,9 +112,9 @@ describe('WebGPU backend (Dawn)', () => {
     }
   });
 
-  run('a batch normalization feeding only a ReLU applies it itself while labgrade trains on webgpu, and trains to what the cpu backend trains', async () => {
+  run('a batch normalization or an addition feeding only a ReLU applies it itself while labgrade trains on webgpu, and trains to what the cpu backend trains', async () => {
     // Three batch normalizations: one feeding a ReLU alone (fused), one whose output is also a
-    // model output (not), one feeding a ReLU and an addition (not).
+    // model output (not), one feeding a ReLU and an addition (not); that addition feeds a ReLU alone (fused).
     const build = () => {
       const input = tf.input({ shape: [5, 5, 3] });
       const conv = (filters: number, seed: number) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed }) });
@@ -153,14 +153,47 @@ describe('WebGPU backend (Dawn)', () => {
     const onCpu = await trainOn('cpu');
     // Three steps: the first normalization applied the ReLU itself, forward and backward; the ReLU
     // gradients left are the other three activations'.
-    // The three convolutions' filter and bias gradients each came from one shader.
-    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_relu_grad', 'labgrade_filter_bias_gradient'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 9, 9]);
+    // The addition applied the ReLU after it too (its gradient is a ReluGrad still); the three
+    // convolutions' filter and bias gradients each came from one shader.
+    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_add_relu', 'labgrade_relu_grad', 'labgrade_filter_bias_gradient'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 3, 9, 9]);
     // Relative to at least 1: the biases of the convolutions before a normalization have a gradient
     // of zero, computed as rounding noise, so they stay within 1e-9 of zero on either backend. The
     // predictions and validation losses (up to 1e3, through moving statistics 3 steps old) carry
     // float32 rounding of both backends' different summation orders: 1e-4.
     const error = Math.max(...onCpu.map((expected, i) => Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / Math.max(1, ...expected.map(Math.abs))));
     expect(error).toBeLessThan(1e-4);
+  });
+
+  run("an addition feeding only a ReLU runs labgrade's AddRelu while labgrade trains on webgpu: relu(a + b) and both inputs' gradients as tfjs's layers give them there, NaN and signed zeros included", async () => {
+    const a = [-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity, 0.5, -1e-30, 2, -3];
+    const b = [1, -0, -0, -1e-30, -4, 1, 5, 1, 0.25, 0, -2, 1];
+    const show = (values: number[]) => values.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+    // tfjs's own webgpu ReLU passes −0 (its cpu one gives 0): the comparison is with tfjs's layers on webgpu.
+    const valuesWith = async (labgradeCode: boolean) => {
+      await activateBackend(tf, 'webgpu', 'train');
+      const inputs = [tf.input({ shape: [a.length] }), tf.input({ shape: [a.length] })];
+      const added = tf.layers.add().apply(inputs) as tf.SymbolicTensor;
+      const model = tf.model({ inputs, outputs: tf.layers.activation({ activation: 'relu' }).apply(added) as tf.SymbolicTensor });
+      const weights = tf.tensor2d([a.map((_, i) => (i % 2 ? -1 : 1) * (i + 1))]);
+      const recording = recordShaders(tf);
+      const restore = labgradeCode ? useLabgradeTrainingCode(tf, model) : () => undefined;
+      try {
+        let output: tf.Tensor | null = null;
+        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => {
+          output = tf.keep(model.apply([x, y], { training: true }) as tf.Tensor); // tf.grads disposes what it does not return
+          return tf.sum(tf.mul(output, weights));
+        })([tf.tensor2d([a]), tf.tensor2d([b])]);
+        return { values: await Promise.all([output!, ...grads].map(async (t) => show(Array.from(await t.data())))), shaders: recording.stop() ?? [] };
+      } finally {
+        restore();
+        recording.stop();
+      }
+    };
+    const stock = await valuesWith(false);
+    const fused = await valuesWith(true);
+    expect(fused.values).toEqual(stock.values);
+    expect(fused.values[0]).toContain('-0');
+    expect(fused.shaders.filter((key) => /add_relu|relu_grad|UnaryOp|BinaryOp/.test(key))).toEqual(['labgrade_add_relu', 'labgrade_relu_grad']);
   });
 
   run("the one-kernel ReLU gradient gives tfjs's dy·step(x) on cpu, NaN and signed zeros included, and tfjs's gradient comes back", async () => {
@@ -349,18 +382,26 @@ describe('WebGPU backend (Dawn)', () => {
   run("while labgrade trains, a convolution with a bias and no activation takes its filter and bias gradients from one shader, as the cpu backend computes them; with an activation, in inference and with the flag off tfjs's op runs, and comes back", async () => {
     await activateBackend(tf, 'webgpu', 'train');
     const stock = tf.fused.conv2d;
-    const conv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation?: 'relu') => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation });
-    const inputs = () => [
-      tf.tensor4d(Array.from({ length: 2 * 7 * 7 * 3 }, (_, i) => Math.sin(i * 0.9)), [2, 7, 7, 3]),
-      tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i * 0.4) / 3), [3, 3, 3, 5]),
-      tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5]),
+    type Case = { x: [number, number, number, number]; filter: [number, number, number, number]; strides: number; pad: 'same' | 'valid'; activation?: 'relu' };
+    const cases: Case[] = [
+      { x: [2, 7, 7, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same' },
+      { x: [2, 7, 7, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same', activation: 'relu' },
+      // A sum of 147 (five steps of 32), 360 filter rows and 37 channels: several workgroups each way.
+      { x: [3, 9, 9, 40], filter: [3, 3, 40, 37], strides: 1, pad: 'valid' },
+    ];
+    const conv = (c: Case, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: c.strides, pad: c.pad, activation: c.activation });
+    const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    const inputs = (c: Case) => [
+      tf.tensor4d(Array.from({ length: size(c.x) }, (_, i) => Math.sin(i * 0.9)), c.x),
+      tf.tensor4d(Array.from({ length: size(c.filter) }, (_, i) => Math.cos(i * 0.4) / 3), c.filter),
+      tf.tensor1d(Array.from({ length: c.filter[3] }, (_, i) => Math.sin(i) / 2)),
     ];
     // The gradients of x, the filter and the bias, and the shaders that ran.
-    const gradsOn = async (backend: string, activation?: 'relu') => {
+    const gradsOn = async (backend: string, c: Case) => {
       await tf.setBackend(backend);
       const recording = recordShaders(tf);
       try {
-        const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.sub(conv(x, w, b, activation), 0.2))))(inputs());
+        const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.sub(conv(c, x, w, b), 0.2))))(inputs(c));
         return { values: await Promise.all(grads.map(async (g) => Array.from(await g.data()))), shaders: recording.stop() ?? [] };
       } finally {
         recording.stop();
@@ -370,19 +411,19 @@ describe('WebGPU backend (Dawn)', () => {
     const restore = useLabgradeTrainingCode(tf);
     try {
       expect(tf.fused.conv2d).not.toBe(stock);
-      for (const activation of [undefined, 'relu'] as const) {
-        const onGpu = await gradsOn('webgpu', activation);
-        const onCpu = await gradsOn('cpu', activation);
+      for (const c of cases) {
+        const onGpu = await gradsOn('webgpu', c);
+        const onCpu = await gradsOn('cpu', c);
         const errors = onCpu.values.map((expected, k) => Math.max(...expected.map((v, i) => Math.abs(v - onGpu.values[k][i]))) / Math.max(...expected.map(Math.abs)));
-        expect({ activation, close: errors.map((e) => e < 1e-5) }).toEqual({ activation, close: [true, true, true] });
-        const ours = !activation;
-        expect({ activation, shaders: onGpu.shaders.filter((key) => /filter|Filter|column_sums/.test(key)).sort() }).toEqual({ activation, shaders: ours ? ['labgrade_filter_bias_gradient'] : ['labgrade_column_sums', 'labgrade_filter_gradient'] });
+        expect({ c, close: errors.map((e) => e < 1e-5) }).toEqual({ c, close: [true, true, true] });
+        const ours = !c.activation;
+        expect({ c, shaders: onGpu.shaders.filter((key) => /filter|Filter|column_sums/.test(key)).sort() }).toEqual({ c, shaders: ours ? ['labgrade_filter_bias_gradient'] : ['labgrade_column_sums', 'labgrade_filter_gradient'] });
       }
       await tf.setBackend('webgpu');
-      const [x, w, b] = inputs();
-      const recorded = async () => ops(() => tf.grad((v: tf.Tensor) => tf.sum(conv(v, w, b)))(x));
+      const [x, w, b] = inputs(cases[0]);
+      const recorded = async () => ops(() => tf.grad((v: tf.Tensor) => tf.sum(conv(cases[0], v, w, b)))(x));
       expect(await recorded()).toContain('labgradeFusedConv2d__op');
-      expect(await ops(() => conv(x, w, b))).toEqual(['fusedConv2d__op']); // inference
+      expect(await ops(() => conv(cases[0], x, w, b))).toEqual(['fusedConv2d__op']); // inference
       tf.env().set(TILED_FILTER_GRADIENT_FLAG, false);
       try {
         expect(await recorded()).not.toContain('labgradeFusedConv2d__op');

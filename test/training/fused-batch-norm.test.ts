@@ -108,19 +108,16 @@ describe('fused batch normalization (training mode)', () => {
     expect(stock.kernels - fused.kernels).toBeGreaterThanOrEqual(2 * 30);
   });
 
-  test('restoring puts tfjs-layers back (batch normalization and activation); inference and channels-first layers keep tfjs code; a nested fusion leaves the outer one be', async () => {
+  test('restoring puts tfjs-layers back; inference and channels-first layers keep tfjs code; a nested fusion leaves the outer one be', async () => {
     await activateBackend(tf, 'cpu', 'train');
     const prototype = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: unknown };
     const original = prototype.call;
-    const activationPrototype = Object.getPrototypeOf(tf.layers.activation({ activation: 'relu' })) as { call: unknown };
-    const originalActivation = activationPrototype.call;
     const x = tf.tensor3d([[[1, 2], [3, 4], [5, 7]], [[3, 5], [9, 1], [0, 2]]]);
     const restore = fuseBatchNormTraining(tf);
     let fusedOutput: unknown;
     let fusedInference: unknown;
     try {
       expect(prototype.call).not.toBe(original);
-      expect(activationPrototype.call).not.toBe(originalActivation);
       const fusedCall = prototype.call;
       fuseBatchNormTraining(tf)();
       expect(prototype.call).toBe(fusedCall);
@@ -131,7 +128,6 @@ describe('fused batch normalization (training mode)', () => {
       restore();
     }
     expect(prototype.call).toBe(original);
-    expect(activationPrototype.call).toBe(originalActivation);
     const twin = tf.layers.batchNormalization({ axis: 1, inputShape: [3, 2] });
     expect((twin.apply(x, { training: true }) as tf.Tensor).arraySync()).toEqual(fusedOutput);
     expect((twin.apply(x) as tf.Tensor).arraySync()).toEqual(fusedInference);
