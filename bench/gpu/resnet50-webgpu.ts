@@ -19,6 +19,7 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { registerConvGradientKernels } from '../../src/backends/conv-gradients.js';
 import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { UNIFORM_CACHE_FLAG } from '../../src/backends/webgpu-uniform-cache.js';
+import { ONE_SHADER_BATCH_NORM_FLAG } from '../../src/backends/webgpu-training-kernels.js';
 import { signsTensors } from '../../src/data/dataset-tensors.js';
 import { SAMPLE_REPORT_RECIPE, trainModel } from '../../src/training/train-model.js';
 import { evaluateOnSignsTest } from '../../src/models/evaluate-signs.js';
@@ -60,6 +61,7 @@ const variants: { name: string; apply: () => () => void }[] = [
   { name: "tfjs's filter-gradient shader and bias Sum, not labgrade's tiled shader for both", apply: () => (tf.env().set(TILED_FILTER_GRADIENT_FLAG, false), () => tf.env().set(TILED_FILTER_GRADIENT_FLAG, true)) },
   // With the tiled filter gradient's flag off: its kernel would otherwise wrap the op-built one.
   { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); const tiled = tf.env().getBool(TILED_FILTER_GRADIENT_FLAG); tf.env().set(TILED_FILTER_GRADIENT_FLAG, false); return () => (restore(), tf.env().set(TILED_FILTER_GRADIENT_FLAG, tiled)); } },
+  { name: "labgrade's batch normalization in two shaders each way (sums, then a coalesced elementwise pass), not one", apply: () => (tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, false), () => tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true)) },
   { name: "tfjs writing every shader's uniforms, not labgrade's buffer a content", apply: () => (tf.env().set(UNIFORM_CACHE_FLAG, false), () => tf.env().set(UNIFORM_CACHE_FLAG, true)) },
   { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: () => (tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128), () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15)) },
 ];

@@ -23,20 +23,22 @@
  * (src/training/fused-relu.ts) in one shader.
  *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
- * [rows, channels]: 3 kernels and 4 shaders a layer instead of 28 kernels (ResNet50 has 53 such
+ * [rows, channels]: 2 kernels and 2 shaders a layer instead of 28 kernels (ResNet50 has 53 such
  * layers).
  * - BatchNormTraining (x, gamma, beta, movingMean, movingVariance; epsilon, decay, relu):
  *   [γ·(x − mean)/√(variance + ε) + β (through a ReLU with relu), moments, movingMean',
  *   movingVariance'], with moments [2, channels], each channel's mean and variance (two passes
  *   over its values), and each moving statistic s updated to s − (s − its batch moment)·decay, as
- *   tfjs-layers updates them. Two shaders: the moments and moving statistics, then the
- *   normalization.
- * - NormalizeGradStats (dy, x, moments, [y]; epsilon): [dγ, dβ] = [Σ dy·(x − mean)/√(variance + ε), Σ dy].
- * - NormalizeGradInput (dy, x, moments, dGamma, dBeta, gamma, [y]; epsilon): dx (see fused-batch-norm.ts).
- * Given y, the output of a BatchNormTraining with relu, both take dy through the ReLU first
- * (dy·step(y), as ReluGrad).
+ *   tfjs-layers updates them.
+ * - NormalizeGrad (dy, x, moments, gamma, [y]; epsilon): [dx, dγ, dβ], with
+ *   dγ = Σ dy·(x − mean)/√(variance + ε), dβ = Σ dy and dx as fused-batch-norm.ts says. Given y,
+ *   the output of a BatchNormTraining with relu, dy goes through the ReLU first (dy·step(y), as
+ *   ReluGrad).
  * A channel's sums are taken by one workgroup of 256 invocations, each over every 256th row, then
- * added pairwise.
+ * added pairwise; the same workgroup then makes the channel's normalized values (forward) or dx
+ * (backward) from the sums it holds, one shader each way. With ONE_SHADER_BATCH_NORM_FLAG false, or
+ * an adapter with fewer storage buffers a shader than that takes, the sums' shader is followed by
+ * an elementwise one instead (coalesced reads, a dispatch more).
  *
  * leadingAxesSum, while labgrade trains (src/training/webgpu-kernel-swaps.ts): a sum over every
  * axis but the last (a bias gradient) the same way, one shader where tfjs's Sum runs a transpose
@@ -51,8 +53,13 @@ export const FLAT_SPLIT = 'LabgradeFlatSplit';
 export const RELU_GRAD = 'LabgradeReluGrad';
 export const ADD_RELU = 'LabgradeAddRelu';
 export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
-export const NORMALIZE_GRAD_STATS = 'LabgradeNormalizeGradStats';
-export const NORMALIZE_GRAD_INPUT = 'LabgradeNormalizeGradInput';
+export const NORMALIZE_GRAD = 'LabgradeNormalizeGrad';
+
+/**
+ * A tfjs environment flag: set false, a batch normalization runs two shaders each way (the
+ * per-channel sums, then an elementwise pass) instead of one (the GPU device script compares).
+ */
+export const ONE_SHADER_BATCH_NORM_FLAG = 'LABGRADE_WEBGPU_ONE_SHADER_BATCH_NORM';
 
 /** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
 export interface WebGPUProgram {
@@ -225,10 +232,11 @@ function perChannelProgram(key: string, userCode: string, variableNames: string[
 }
 
 /**
- * Moments: the mean first, then the mean of squared deviations from it (two passes); and from
- * them the moving statistics, NewMean and NewVariance.
+ * Moments: the mean first, then the mean of squared deviations from it (two passes), each written
+ * with `writeMoment(index, value)`; and from them the moving statistics, NewMean and NewVariance.
+ * `mean` and `variance` stay defined for what follows.
  */
-const MOMENTS_CODE = perChannelCode(`
+const momentsBody = (writeMoment: (index: string, value: string) => string) => `
         var sum = 0.0;
         ${forEachRow('sum = sum + X[i];')}
         let mean = sumOver(lane, sum) / f32(uniforms.rows);
@@ -236,13 +244,16 @@ const MOMENTS_CODE = perChannelCode(`
         ${forEachRow('let d = X[i] - mean; squares = squares + d * d;')}
         let variance = sumOver(lane, squares) / f32(uniforms.rows);
         if (lane == 0) {
-          setOutputAtIndex(channel, mean);
-          setOutputAtIndex(channels + channel, variance);
+          ${writeMoment('channel', 'mean')}
+          ${writeMoment('channels + channel', 'variance')}
           let movingMean = MovingMean[channel];
           NewMean[channel] = movingMean - (movingMean - mean) * uniforms.decay;
           let movingVariance = MovingVariance[channel];
           NewVariance[channel] = movingVariance - (movingVariance - variance) * uniforms.decay;
-        }`);
+        }`;
+
+/** The moments through `result` (the normalization follows in a shader of its own). */
+const MOMENTS_CODE = perChannelCode(momentsBody((index, value) => `setOutputAtIndex(${index}, ${value});`));
 
 /** WGSL: the ReLU of `v` as tfjs-backend-webgpu's: NaN and −0 pass. */
 const reluOf = (v: string) => `select(${v}, 0.0, ${v} < 0.0)`;
@@ -255,6 +266,32 @@ const reluStep = (v: string) => `select(select(0.0, 1.0, ${v} > 0.0), ${v}, isna
 
 /** WGSL: dy at value `i`, through the ReLU after the normalization when its output Y is an input. */
 const dyAt = (i: string, relu: boolean) => (relu ? `Dy[${i}] * ${reluStep(`Y[${i}]`)}` : `Dy[${i}]`);
+
+/** The moments through Moments, then the channel's values normalized (through the ReLU with relu) through `result`. */
+const normalizeInOneCode = (relu: boolean) =>
+  perChannelCode(`${momentsBody((index, value) => `Moments[${index}] = ${value};`)}
+        let inv = Gamma[channel] * inverseSqrt(variance + uniforms.epsilon);
+        let offset = Beta[channel];
+        ${forEachRow(`let normed = (X[i] - mean) * inv + offset;
+          setOutputAtIndex(i, ${relu ? reluOf('normed') : 'normed'});`)}`);
+
+/** dγ and dβ through DGamma and DBeta, then the channel's dx through `result`. */
+const normalizeGradInOneCode = (relu: boolean) => perChannelCode(`
+        let mean = Moments[channel];
+        let invStd = inverseSqrt(Moments[channels + channel] + uniforms.epsilon);
+        var sumDy = 0.0;
+        var sumDyCentred = 0.0;
+        ${forEachRow(`let dy = ${dyAt('i', relu)}; sumDy = sumDy + dy; sumDyCentred = sumDyCentred + dy * (X[i] - mean);`)}
+        let dBeta = sumOver(lane, sumDy);
+        let dGamma = sumOver(lane, sumDyCentred) * invStd;
+        if (lane == 0) {
+          DGamma[channel] = dGamma;
+          DBeta[channel] = dBeta;
+        }
+        let k = Gamma[channel] * invStd;
+        let xHatCoefficient = k * dGamma * uniforms.negInvCount;
+        let constant = k * dBeta * uniforms.negInvCount;
+        ${forEachRow(`setOutputAtIndex(i, ${dyAt('i', relu)} * k + ((X[i] - mean) * (xHatCoefficient * invStd) + constant));`)}`);
 
 /** dγ through `result`, dβ through DBeta. */
 const gradStatsCode = (relu: boolean) => perChannelCode(`
@@ -450,6 +487,9 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       return run(backend, program, [a, b]);
     },
   });
+  tf.env().registerFlag(ONE_SHADER_BATCH_NORM_FLAG, () => true);
+  /** Whether the batch normalization's sums and its elementwise pass share one shader of `buffers` storage buffers. */
+  const oneShader = (gpu: WebGPUBackend, buffers: number) => tf.env().getBool(ONE_SHADER_BATCH_NORM_FLAG) && gpu.device.limits.maxStorageBuffersPerShaderStage >= buffers;
   tf.registerKernel({
     kernelName: BATCH_NORM_TRAINING,
     backendName: 'webgpu',
@@ -460,15 +500,19 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       checkChannels(BATCH_NORM_TRAINING, x, { gamma, beta, movingMean, movingVariance });
       const { epsilon, decay, relu } = attrs as { epsilon: number; decay: number; relu: boolean };
       const { channels } = channelsOf(x);
+      const statistics = () => [gpu.makeTensorInfo([2, channels], 'float32'), gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
+      if (oneShader(gpu, 9)) {
+        const { program, uniforms } = perChannelProgram(relu ? 'labgrade_batch_norm_relu' : 'labgrade_batch_norm', normalizeInOneCode(relu), ['X', 'Gamma', 'Beta', 'MovingMean', 'MovingVariance', 'Moments', 'NewMean', 'NewVariance'], x, x.shape);
+        program.uniforms += ' decay : f32, epsilon : f32,';
+        return runWritingOutputs(backend, program, [x, gamma, beta, movingMean, movingVariance], [gpu.makeTensorInfo(x.shape, 'float32'), ...statistics()], [
+          ...uniforms,
+          { type: 'float32', data: [decay] },
+          { type: 'float32', data: [epsilon] },
+        ]);
+      }
       const moments = perChannelProgram('labgrade_moments', MOMENTS_CODE, ['X', 'MovingMean', 'MovingVariance', 'NewMean', 'NewVariance'], x, [2, channels]);
       moments.program.uniforms += ' decay : f32,';
-      const [batchMoments, newMean, newVariance] = runWritingOutputs(
-        backend,
-        moments.program,
-        [x, movingMean, movingVariance],
-        [gpu.makeTensorInfo([2, channels], 'float32'), gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')],
-        [...moments.uniforms, { type: 'float32', data: [decay] }],
-      );
+      const [batchMoments, newMean, newVariance] = runWritingOutputs(backend, moments.program, [x, movingMean, movingVariance], statistics(), [...moments.uniforms, { type: 'float32', data: [decay] }]);
       const normalize = elementwiseProgram(
         util,
         relu ? 'labgrade_normalize_relu' : 'labgrade_normalize',
@@ -485,40 +529,34 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     },
   });
   tf.registerKernel({
-    kernelName: NORMALIZE_GRAD_STATS,
+    kernelName: NORMALIZE_GRAD,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
       const gpu = backend as unknown as WebGPUBackend;
-      const { dy, x, moments, y } = inputs as Record<'dy' | 'x' | 'moments', tfType.TensorInfo> & { y?: tfType.TensorInfo };
-      const read = { dy, x, moments, ...(y && { y }) };
-      checkFloat32(NORMALIZE_GRAD_STATS, read);
-      checkSameShape(NORMALIZE_GRAD_STATS, dy, x);
-      if (y) checkSameShape(NORMALIZE_GRAD_STATS, dy, y);
-      const { channels } = channelsOf(x);
-      const relu = y !== undefined;
-      const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad_stats${relu ? '_relu' : ''}`, gradStatsCode(relu), ['Dy', 'X', 'Moments', ...(relu ? ['Y'] : []), 'DBeta'], x, [channels]);
-      program.uniforms += ' epsilon : f32,';
-      const outputs = [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
-      return runWritingOutputs(backend, program, Object.values(read), outputs, [...uniforms, { type: 'float32', data: [(attrs as { epsilon: number }).epsilon] }]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: NORMALIZE_GRAD_INPUT,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x, moments, dGamma, dBeta, gamma, y } = inputs as Record<'dy' | 'x' | 'moments' | 'dGamma' | 'dBeta' | 'gamma', tfType.TensorInfo> & { y?: tfType.TensorInfo };
-      const read = { dy, x, moments, dGamma, dBeta, gamma, ...(y && { y }) };
-      checkFloat32(NORMALIZE_GRAD_INPUT, read);
-      checkSameShape(NORMALIZE_GRAD_INPUT, dy, x);
-      if (y) checkSameShape(NORMALIZE_GRAD_INPUT, dy, y);
-      checkChannels(NORMALIZE_GRAD_INPUT, x, { dGamma, dBeta, gamma });
+      const { dy, x, moments, gamma, y } = inputs as Record<'dy' | 'x' | 'moments' | 'gamma', tfType.TensorInfo> & { y?: tfType.TensorInfo };
+      checkFloat32(NORMALIZE_GRAD, { dy, x, moments, gamma, ...(y && { y }) });
+      checkSameShape(NORMALIZE_GRAD, dy, x);
+      if (y) checkSameShape(NORMALIZE_GRAD, dy, y);
+      checkChannels(NORMALIZE_GRAD, x, { gamma });
       const { channels, rows } = channelsOf(x);
       const relu = y !== undefined;
+      const through = relu ? ['Y'] : [];
+      const { epsilon } = attrs as { epsilon: number };
+      const negInvCount = { type: 'float32' as const, data: [-1 / rows] };
+      const perChannel = () => [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
+      if (oneShader(gpu, 7 + through.length)) {
+        const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad${relu ? '_relu' : ''}`, normalizeGradInOneCode(relu), ['Dy', 'X', 'Moments', 'Gamma', ...through, 'DGamma', 'DBeta'], x, x.shape);
+        program.uniforms += ' epsilon : f32, negInvCount : f32,';
+        return runWritingOutputs(backend, program, [dy, x, moments, gamma, ...(y ? [y] : [])], [gpu.makeTensorInfo(x.shape, 'float32'), ...perChannel()], [...uniforms, { type: 'float32', data: [epsilon] }, negInvCount]);
+      }
+      const stats = perChannelProgram(`labgrade_normalize_grad_stats${relu ? '_relu' : ''}`, gradStatsCode(relu), ['Dy', 'X', 'Moments', ...through, 'DBeta'], x, [channels]);
+      stats.program.uniforms += ' epsilon : f32,';
+      const [dGamma, dBeta] = runWritingOutputs(backend, stats.program, [dy, x, moments, ...(y ? [y] : [])], perChannel(), [...stats.uniforms, { type: 'float32', data: [epsilon] }]);
       const program = elementwiseProgram(
         util,
         `labgrade_normalize_grad_input${relu ? '_relu' : ''}`,
         x.shape,
-        ['Dy', 'X', 'Moments', 'DGamma', 'DBeta', 'Gamma', ...(relu ? ['Y'] : [])],
+        ['Dy', 'X', 'Moments', 'DGamma', 'DBeta', 'Gamma', ...through],
         'channels : i32, epsilon : f32, negInvCount : f32,',
         `let c = index % uniforms.channels;
           let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
@@ -527,8 +565,8 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           let constant = k * DBeta[c] * uniforms.negInvCount;
           setOutputAtIndex(index, ${dyAt('index', relu)} * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
       );
-      const { epsilon } = attrs as { epsilon: number };
-      return run(backend, program, Object.values(read), [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, { type: 'float32', data: [-1 / rows] }]);
+      const dx = run(backend, program, [dy, x, moments, dGamma, dBeta, gamma, ...(y ? [y] : [])], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, negInvCount]);
+      return [dx, dGamma, dBeta];
     },
   });
   registered = true;

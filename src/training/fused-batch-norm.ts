@@ -9,12 +9,12 @@
  * where the x̂ terms run as one FusedBatchNorm kernel (an affine map of x̂ per channel). (The
  * moments go to the moving averages packed as [2, channels], one Pack and one Unpack more a
  * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
- * arithmetic in 3 kernels a layer, moving averages included, instead of 28: one forward kernel
+ * arithmetic in 2 kernels a layer, moving averages included, instead of 28: one forward kernel
  * that also updates the moving averages, with its gradient registered (no custom-gradient scope),
- * two backward (webgpu-training-kernels.ts).
+ * one backward (webgpu-training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD_INPUT, NORMALIZE_GRAD_STATS, PER_CHANNEL_MAX_CHANNELS } from '../backends/webgpu-training-kernels.js';
+import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD, PER_CHANNEL_MAX_CHANNELS } from '../backends/webgpu-training-kernels.js';
 import { markReluApplied, reluFollows } from './fused-relu.js';
 
 type Tf = typeof tfType;
@@ -42,7 +42,7 @@ export interface BatchNormTraining {
  * updates the moving statistics with them. The moments returned are kept (outside any tidy): the
  * caller disposes them. No gradient flows back to x through the moments or the moving
  * statistics. With `relu`, the normalized values go through a ReLU (tf.relu). On WebGPU this runs
- * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 2 backward, the ReLU inside them;
+ * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 1 backward, the ReLU inside them;
  * up to PER_CHANNEL_MAX_CHANNELS channels); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number, moving: MovingStatistics, relu = false): BatchNormTraining {
@@ -97,14 +97,12 @@ function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Te
 }
 
 /**
- * The gradient of labgrade's BatchNormTraining kernel (WebGPU): dγ and dβ in one kernel, dx in
- * another, both taking dy through the ReLU first where the kernel applied one (from its saved
- * output). Registered once; it serves only that kernel. The moving statistics pass their
+ * The gradient of labgrade's BatchNormTraining kernel (WebGPU): dx, dγ and dβ in one kernel,
+ * taking dy through the ReLU first where the kernel applied one (from its saved output). Registered once; it serves only that kernel. The moving statistics pass their
  * outputs' gradients on scaled by 1 − decay (training never asks for them).
  */
 function registerBatchNormGradient(tf: Tf): void {
   if (tf.getGradient(BATCH_NORM_TRAINING)) return;
-  const run = (name: string, inputs: tfType.NamedTensorMap, epsilon: number) => tf.engine().runKernel(name, inputs, { epsilon } as unknown as tfType.NamedAttrMap);
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAINING,
     inputsToSave: ['x', 'gamma'],
@@ -115,8 +113,7 @@ function registerBatchNormGradient(tf: Tf): void {
       const [x, gamma, output, moments] = saved;
       const { epsilon, decay, relu } = attrs as unknown as { epsilon: number; decay: number; relu: boolean };
       const throughRelu: tfType.NamedTensorMap = relu ? { y: output } : {};
-      const [dGamma, dBeta] = run(NORMALIZE_GRAD_STATS, { dy, x, moments, ...throughRelu }, epsilon) as tfType.Tensor[];
-      const dx = run(NORMALIZE_GRAD_INPUT, { dy, x, moments, dGamma, dBeta, gamma, ...throughRelu }, epsilon) as tfType.Tensor;
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(NORMALIZE_GRAD, { dy, x, moments, gamma, ...throughRelu }, { epsilon } as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
       return { x: () => dx, gamma: () => dGamma, beta: () => dBeta, movingMean: () => tf.mul(dMovingMean, 1 - decay), movingVariance: () => tf.mul(dMovingVariance, 1 - decay) };
     },
   });

@@ -13,7 +13,7 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { FLAT_CONCAT, FLAT_SPLIT, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
+import { FLAT_CONCAT, FLAT_SPLIT, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
 import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
@@ -70,11 +70,14 @@ describe('WebGPU backend (Dawn)', () => {
     });
   });
 
-  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu, with and without the ReLU after: output, moments, updated moving statistics and all five gradients", async () => {
+  run("labgrade's batch-normalization kernels give what its tfjs ops give on cpu, with and without the ReLU after, in one shader each way or two: output, moments, updated moving statistics and all five gradients", async () => {
     // Rows over and under a workgroup's 256 (the sums stride by 256), odd channel counts, ranks 4 and 2.
-    for (const [shape, relu] of [[[3, 10, 11, 5], true], [[2, 4, 4, 3], false], [[7, 6], true], [[7, 6], false]] as [number[], boolean][]) {
-      const results = async (backend: 'cpu' | 'webgpu') => {
+    const cases = [[[3, 10, 11, 5], true], [[2, 4, 4, 3], false], [[7, 6], true], [[7, 6], false]] as [number[], boolean][];
+    for (const [[shape, relu], oneShader] of [...cases.map((c) => [c, true] as const), ...cases.map((c) => [c, false] as const)]) {
+      const results = async (backend: 'cpu' | 'webgpu', shaders: string[] = []) => {
         await activateBackend(tf, backend, 'train');
+        if (backend === 'webgpu') tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, oneShader);
+        const recording = recordShaders(tf);
         const channels = shape[shape.length - 1];
         const count = shape.reduce((a, b) => a * b, 1);
         const x = tf.tensor(Array.from({ length: count }, (_, i) => 3 * Math.sin(i * 1.3) + (i % channels)), shape);
@@ -99,16 +102,22 @@ describe('WebGPU backend (Dawn)', () => {
         }
         const moving = (model.layers[0] as unknown as { movingMean: { read(): tf.Tensor }; movingVariance: { read(): tf.Tensor } });
         const all = [...outputs, ...grads, moving.movingMean.read(), moving.movingVariance.read()];
+        shaders.push(...(recording.stop() ?? []));
+        if (backend === 'webgpu') tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true);
         return Promise.all(all.map(async (t) => Array.from(await t.data())));
       };
       const onCpu = await results('cpu');
-      const onGpu = await results('webgpu');
+      const shaders: string[] = [];
+      const onGpu = await results('webgpu', shaders);
+      // Per layer and step, one shader each way (one forward and one backward a step), or two.
+      const keys = oneShader ? ['labgrade_batch_norm', 'labgrade_normalize_grad'] : ['labgrade_moments', 'labgrade_normalize', 'labgrade_normalize_grad_stats', 'labgrade_normalize_grad_input'];
+      expect({ oneShader, shaders: [...new Set(shaders.filter((k) => /moments|normalize|batch_norm/.test(k)).map((k) => k.replace(/_relu.*|_(\d|,).*/, '')))].sort() }).toEqual({ oneShader, shaders: [...keys].sort() });
       const names = ['output', 'moments', 'updated moving mean', 'updated moving variance', 'dx', 'dγ', 'dβ', 'd moving mean', 'd moving variance', "a layer's moving mean", "a layer's moving variance"];
       const errors = onCpu.map((expected, i) => {
         const scale = Math.max(1e-6, ...expected.map(Math.abs));
         return { name: names[i], error: Math.max(...expected.map((v, j) => Math.abs(v - onGpu[i][j]))) / scale };
       });
-      expect({ shape, relu, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, relu, large: [] });
+      expect({ shape, relu, oneShader, large: errors.filter((e) => !(e.error < 1e-5)) }).toEqual({ shape, relu, oneShader, large: [] });
     }
   });
 
@@ -155,7 +164,7 @@ describe('WebGPU backend (Dawn)', () => {
     // gradients left are the other three activations'.
     // The addition applied the ReLU after it too (its gradient is a ReluGrad still); the three
     // convolutions' filter and bias gradients each came from one shader.
-    expect(['labgrade_normalize_relu', 'labgrade_normalize_grad_input_relu', 'labgrade_add_relu', 'labgrade_relu_grad', 'labgrade_filter_bias_gradient'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 3, 9, 9]);
+    expect(['labgrade_batch_norm_relu', 'labgrade_normalize_grad_relu', 'labgrade_add_relu', 'labgrade_relu_grad', 'labgrade_filter_bias_gradient'].map((key) => shaders.filter((k) => k.startsWith(key)).length)).toEqual([3, 3, 3, 9, 9]);
     // Relative to at least 1: the biases of the convolutions before a normalization have a gradient
     // of zero, computed as rounding noise, so they stay within 1e-9 of zero on either backend. The
     // predictions and validation losses (up to 1e3, through moving statistics 3 steps old) carry
