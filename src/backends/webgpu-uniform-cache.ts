@@ -2,8 +2,9 @@
  * tfjs-backend-webgpu gives every shader it runs a uniform buffer of its own (shapes, strides,
  * sizes, the program's parameters): taken from its buffer pool, written with queue.writeBuffer,
  * and back to the pool at the next submit. A training step repeats the same few uniform contents
- * (ResNet50: 525 shaders a step, 165 distinct contents), so here each content keeps a buffer of
- * its own, written once and bound as often as it recurs: no pool round trip and no write a shader.
+ * (ResNet50: 165 distinct contents in 525 shaders a step, counted before the one-shader batch
+ * normalization), so here each content keeps a buffer of its own, written once and bound as often
+ * as it recurs: no pool round trip and no write a shader.
  * Over lavapipe that is ~10 µs of a shader's ~125 µs of CPU (docs/bench/gpu.md; the device script
  * compares with the flag off); on a discrete GPU a write also stages its data for the copy.
  *
