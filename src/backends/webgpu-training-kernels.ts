@@ -449,44 +449,23 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       return outputs;
     },
   });
-  tf.registerKernel({
-    kernelName: RELU_GRAD,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { dy, x } = inputs as Record<'dy' | 'x', tfType.TensorInfo>;
-      checkFloat32(RELU_GRAD, { dy, x });
-      checkSameShape(RELU_GRAD, dy, x);
-      const program = elementwiseProgram(
-        util,
-        'labgrade_relu_grad',
-        x.shape,
-        ['Dy', 'X'],
-        '',
-        `let x = X[index];
-          setOutputAtIndex(index, Dy[index] * ${reluStep('x')});`,
-      );
-      return run(backend, program, [dy, x]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: ADD_RELU,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { a, b } = inputs as Record<'a' | 'b', tfType.TensorInfo>;
-      checkFloat32(ADD_RELU, { a, b });
-      if (a.shape.join() !== b.shape.join()) throw new Error(`${ADD_RELU}: a has shape [${a.shape}], b [${b.shape}]`);
-      const program = elementwiseProgram(
-        util,
-        'labgrade_add_relu',
-        a.shape,
-        ['A', 'B'],
-        '',
-        `let sum = A[index] + B[index];
-          setOutputAtIndex(index, ${reluOf('sum')});`,
-      );
-      return run(backend, program, [a, b]);
-    },
-  });
+  /** A kernel of two float32 inputs of one shape, an invocation a value: `body` reads them as `variableNames` and sets the output at `index`. */
+  const registerPairwise = (kernelName: string, [first, second]: [string, string], key: string, variableNames: [string, string], body: string) =>
+    tf.registerKernel({
+      kernelName,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const named = inputs as Record<string, tfType.TensorInfo>;
+        const [a, b] = [named[first], named[second]];
+        checkFloat32(kernelName, { [first]: a, [second]: b });
+        if (a.shape.join() !== b.shape.join()) throw new Error(`${kernelName}: ${first} has shape [${a.shape}], ${second} [${b.shape}]`);
+        return run(backend, elementwiseProgram(util, key, a.shape, variableNames, '', body), [a, b]);
+      },
+    });
+  registerPairwise(RELU_GRAD, ['dy', 'x'], 'labgrade_relu_grad', ['Dy', 'X'], `let x = X[index];
+          setOutputAtIndex(index, Dy[index] * ${reluStep('x')});`);
+  registerPairwise(ADD_RELU, ['a', 'b'], 'labgrade_add_relu', ['A', 'B'], `let sum = A[index] + B[index];
+          setOutputAtIndex(index, ${reluOf('sum')});`);
   tf.env().registerFlag(ONE_SHADER_BATCH_NORM_FLAG, () => true);
   /** Whether the batch normalization's sums and its elementwise pass share one shader of `buffers` storage buffers. */
   const oneShader = (gpu: WebGPUBackend, buffers: number) => tf.env().getBool(ONE_SHADER_BATCH_NORM_FLAG) && gpu.device.limits.maxStorageBuffersPerShaderStage >= buffers;
