@@ -467,8 +467,8 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
   registerPairwise(ADD_RELU, ['a', 'b'], 'labgrade_add_relu', ['A', 'B'], `let sum = A[index] + B[index];
           setOutputAtIndex(index, ${reluOf('sum')});`);
   tf.env().registerFlag(ONE_SHADER_BATCH_NORM_FLAG, () => true);
-  /** Whether the batch normalization's sums and its elementwise pass share one shader of `buffers` storage buffers. */
-  const oneShader = (gpu: WebGPUBackend, buffers: number) => tf.env().getBool(ONE_SHADER_BATCH_NORM_FLAG) && gpu.device.limits.maxStorageBuffersPerShaderStage >= buffers;
+  /** Whether the batch normalization's sums and its elementwise pass share one shader, binding `variableNames` and `result`. */
+  const oneShader = (gpu: WebGPUBackend, variableNames: string[]) => tf.env().getBool(ONE_SHADER_BATCH_NORM_FLAG) && gpu.device.limits.maxStorageBuffersPerShaderStage >= variableNames.length + 1;
   tf.registerKernel({
     kernelName: BATCH_NORM_TRAINING,
     backendName: 'webgpu',
@@ -480,8 +480,9 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const { epsilon, decay, relu } = attrs as { epsilon: number; decay: number; relu: boolean };
       const { channels } = channelsOf(x);
       const statistics = () => [gpu.makeTensorInfo([2, channels], 'float32'), gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
-      if (oneShader(gpu, 9)) {
-        const { program, uniforms } = perChannelProgram(relu ? 'labgrade_batch_norm_relu' : 'labgrade_batch_norm', normalizeInOneCode(relu), ['X', 'Gamma', 'Beta', 'MovingMean', 'MovingVariance', 'Moments', 'NewMean', 'NewVariance'], x, x.shape);
+      const oneShaderNames = ['X', 'Gamma', 'Beta', 'MovingMean', 'MovingVariance', 'Moments', 'NewMean', 'NewVariance'];
+      if (oneShader(gpu, oneShaderNames)) {
+        const { program, uniforms } = perChannelProgram(relu ? 'labgrade_batch_norm_relu' : 'labgrade_batch_norm', normalizeInOneCode(relu), oneShaderNames, x, x.shape);
         program.uniforms += ' decay : f32, epsilon : f32,';
         return runWritingOutputs(backend, program, [x, gamma, beta, movingMean, movingVariance], [gpu.makeTensorInfo(x.shape, 'float32'), ...statistics()], [
           ...uniforms,
@@ -523,8 +524,9 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const { epsilon } = attrs as { epsilon: number };
       const negInvCount = { type: 'float32' as const, data: [-1 / rows] };
       const perChannel = () => [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
-      if (oneShader(gpu, 7 + through.length)) {
-        const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad${relu ? '_relu' : ''}`, normalizeGradInOneCode(relu), ['Dy', 'X', 'Moments', 'Gamma', ...through, 'DGamma', 'DBeta'], x, x.shape);
+      const oneShaderNames = ['Dy', 'X', 'Moments', 'Gamma', ...through, 'DGamma', 'DBeta'];
+      if (oneShader(gpu, oneShaderNames)) {
+        const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad${relu ? '_relu' : ''}`, normalizeGradInOneCode(relu), oneShaderNames, x, x.shape);
         program.uniforms += ' epsilon : f32, negInvCount : f32,';
         return runWritingOutputs(backend, program, [dy, x, moments, gamma, ...(y ? [y] : [])], [gpu.makeTensorInfo(x.shape, 'float32'), ...perChannel()], [...uniforms, { type: 'float32', data: [epsilon] }, negInvCount]);
       }
