@@ -37,7 +37,9 @@ const out = path.resolve(values.out ?? 'gpu-out');
 mkdirSync(out, { recursive: true });
 
 const active = await activateBackend(tf, (values.backend ?? 'webgpu') as 'webgpu', 'train');
-console.log(`backend ${active.name}: ${active.device}`);
+// The shaders that write several tensors (fused Adam's copies, the one-shader batch normalization) depend on it.
+const storageBuffersPerShader = (tf.backend() as unknown as { device?: { limits: { maxStorageBuffersPerShaderStage: number } } }).device?.limits.maxStorageBuffersPerShaderStage ?? null;
+console.log(`backend ${active.name}: ${active.device}${storageBuffersPerShader ? `, ${storageBuffersPerShader} storage buffers a shader` : ''}`);
 const data = signsTensors(tf, path.resolve(values.data ?? 'datasets'));
 const batch = Number(values.batch ?? SAMPLE_REPORT_RECIPE.batchSize);
 
@@ -66,10 +68,20 @@ const variants: { name: string; apply: () => () => void }[] = [
   { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: () => (tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128), () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15)) },
 ];
 let best = labgrade.stepMs;
-const tried: { name: string; stepMs: number; kept: boolean }[] = [];
+const tried: { name: string; stepMs: number | null; kept: boolean; error?: string }[] = [];
 for (const variant of values.variants ? variants : []) {
   const revert = variant.apply();
-  const figure = await resNet50Step(tf, 'labgrade', xb, yb, 3);
+  let figure: StepFigure;
+  try {
+    figure = await resNet50Step(tf, 'labgrade', xb, yb, 3);
+  } catch (err) {
+    // A setting that fails is reported and left off: the recipe below is the run's main figure.
+    revert();
+    const error = (err as Error).message.split('\n')[0];
+    tried.push({ name: variant.name, stepMs: null, kept: false, error });
+    console.log(`  with ${variant.name}: failed (${error})`);
+    continue;
+  }
   const kept = figure.stepMs < best * 0.97;
   if (kept) best = figure.stepMs;
   else revert();
@@ -113,7 +125,7 @@ const evaluation = await evaluateOnSignsTest(tf, trained, cachedSigns(path.resol
 const torchFile = path.join(out, 'torch-bench.json');
 const torch = existsSync(torchFile) ? (JSON.parse(readFileSync(torchFile, 'utf8')) as { medianEpochSeconds: number; device: string }) : null;
 const result = {
-  backend: active,
+  backend: { ...active, storageBuffersPerShader },
   batch,
   stock: stepSummary(stock),
   labgrade: { ...stepSummary(labgrade), speedup: stock.stepMs / labgrade.stepMs },
