@@ -76,7 +76,6 @@ describe('WebGPU backend (Dawn)', () => {
     for (const [[shape, relu], oneShader] of [...cases.map((c) => [c, true] as const), ...cases.map((c) => [c, false] as const)]) {
       const results = async (backend: 'cpu' | 'webgpu', shaders: string[] = []) => {
         await activateBackend(tf, backend, 'train');
-        if (backend === 'webgpu') tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, oneShader);
         const recording = recordShaders(tf);
         const channels = shape[shape.length - 1];
         const count = shape.reduce((a, b) => a * b, 1);
@@ -103,12 +102,18 @@ describe('WebGPU backend (Dawn)', () => {
         const moving = (model.layers[0] as unknown as { movingMean: { read(): tf.Tensor }; movingVariance: { read(): tf.Tensor } });
         const all = [...outputs, ...grads, moving.movingMean.read(), moving.movingVariance.read()];
         shaders.push(...(recording.stop() ?? []));
-        if (backend === 'webgpu') tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true);
         return Promise.all(all.map(async (t) => Array.from(await t.data())));
       };
       const onCpu = await results('cpu');
       const shaders: string[] = [];
-      const onGpu = await results('webgpu', shaders);
+      await activateBackend(tf, 'webgpu', 'train'); // registers the flag
+      tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, oneShader);
+      let onGpu: number[][];
+      try {
+        onGpu = await results('webgpu', shaders);
+      } finally {
+        tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true);
+      }
       // Per layer and step, one shader each way (one forward and one backward a step), or two.
       const keys = oneShader ? ['labgrade_batch_norm', 'labgrade_normalize_grad'] : ['labgrade_moments', 'labgrade_normalize', 'labgrade_normalize_grad_stats', 'labgrade_normalize_grad_input'];
       expect({ oneShader, shaders: [...new Set(shaders.filter((k) => /moments|normalize|batch_norm/.test(k)).map((k) => k.replace(/_relu.*|_(\d|,).*/, '')))].sort() }).toEqual({ oneShader, shaders: [...keys].sort() });
@@ -173,36 +178,42 @@ describe('WebGPU backend (Dawn)', () => {
     expect(error).toBeLessThan(1e-4);
   });
 
-  run("an addition feeding only a ReLU runs labgrade's AddRelu while labgrade trains on webgpu: relu(a + b) and both inputs' gradients as tfjs's layers give them there, NaN and signed zeros included", async () => {
+  run("an addition feeding only a ReLU runs labgrade's AddRelu while labgrade trains on webgpu: relu(a + b) and both inputs' gradients as tfjs's layers give them there, NaN and signed zeros included, and for a tensor added to itself", async () => {
     const a = [-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity, 0.5, -1e-30, 2, -3];
     const b = [1, -0, -0, -1e-30, -4, 1, 5, 1, 0.25, 0, -2, 1];
     const show = (values: number[]) => values.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
-    // tfjs's own webgpu ReLU passes −0 (its cpu one gives 0): the comparison is with tfjs's layers on webgpu.
-    const valuesWith = async (labgradeCode: boolean) => {
+    // The output, the inputs' gradients and the kernels that ran. tfjs's own webgpu ReLU passes −0
+    // (its cpu one gives 0): the comparison is with tfjs's layers on webgpu.
+    const valuesWith = async (labgradeCode: boolean, itself: boolean) => {
       await activateBackend(tf, 'webgpu', 'train');
-      const inputs = [tf.input({ shape: [a.length] }), tf.input({ shape: [a.length] })];
-      const added = tf.layers.add().apply(inputs) as tf.SymbolicTensor;
+      const inputs = itself ? [tf.input({ shape: [a.length] })] : [tf.input({ shape: [a.length] }), tf.input({ shape: [a.length] })];
+      const added = tf.layers.add().apply(itself ? [inputs[0], inputs[0]] : inputs) as tf.SymbolicTensor;
       const model = tf.model({ inputs, outputs: tf.layers.activation({ activation: 'relu' }).apply(added) as tf.SymbolicTensor });
       const weights = tf.tensor2d([a.map((_, i) => (i % 2 ? -1 : 1) * (i + 1))]);
-      const recording = recordShaders(tf);
       const restore = labgradeCode ? useLabgradeTrainingCode(tf, model) : () => undefined;
       try {
         let output: tf.Tensor | null = null;
-        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => {
-          output = tf.keep(model.apply([x, y], { training: true }) as tf.Tensor); // tf.grads disposes what it does not return
+        let grads: tf.Tensor[] = [];
+        const loss = (...xs: tf.Tensor[]) => {
+          output = tf.keep(model.apply(xs, { training: true }) as tf.Tensor); // tf.grads disposes what it does not return
           return tf.sum(tf.mul(output, weights));
-        })([tf.tensor2d([a]), tf.tensor2d([b])]);
-        return { values: await Promise.all([output!, ...grads].map(async (t) => show(Array.from(await t.data())))), shaders: recording.stop() ?? [] };
+        };
+        const profile = await tf.profile(() => {
+          grads = tf.grads(loss)(itself ? [tf.tensor2d([a])] : [tf.tensor2d([a]), tf.tensor2d([b])]);
+        });
+        return { values: await Promise.all([output!, ...grads].map(async (t) => show(Array.from(await t.data())))), kernels: new Set(profile.kernels.map((k) => k.name)) };
       } finally {
         restore();
-        recording.stop();
       }
     };
-    const stock = await valuesWith(false);
-    const fused = await valuesWith(true);
-    expect(fused.values).toEqual(stock.values);
-    expect(fused.values[0]).toContain('-0');
-    expect(fused.shaders.filter((key) => /add_relu|relu_grad|UnaryOp|BinaryOp/.test(key))).toEqual(['labgrade_add_relu', 'labgrade_relu_grad']);
+    for (const itself of [false, true]) {
+      const stock = await valuesWith(false, itself);
+      const fused = await valuesWith(true, itself);
+      expect({ itself, values: fused.values }).toEqual({ itself, values: stock.values });
+      if (!itself) expect(fused.values[0]).toContain('-0');
+      const ran = (kernels: Set<string>) => ['LabgradeAddRelu', 'LabgradeReluGrad', 'Add', 'Relu'].filter((name) => kernels.has(name));
+      expect({ itself, stock: ran(stock.kernels), fused: ran(fused.kernels) }).toEqual({ itself, stock: ['Add', 'Relu'], fused: itself ? ['LabgradeAddRelu', 'LabgradeReluGrad', 'Add'] : ['LabgradeAddRelu', 'LabgradeReluGrad'] });
+    }
   });
 
   run("the one-kernel ReLU gradient gives tfjs's dy·step(x) on cpu, NaN and signed zeros included, and tfjs's gradient comes back", async () => {
