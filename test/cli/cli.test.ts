@@ -46,8 +46,8 @@ describe('labgrade grade', () => {
     [['grade', example('correct-vectorized'), '--out', '/tmp/x', '--lab', 'conv-step-by-step', '--backend', 'webgpu'], 'the webgpu backend cannot run function checks'],
   ])('bad usage %p exits 2 with a clear message', async (args, message) => {
     const r = await run(...args);
-    expect(r.exitCode).toBe(2);
-    expect(r.all).toContain(message);
+    // Output and code together, so that a failure shows what the process printed.
+    expect({ exitCode: r.exitCode, output: r.all }).toEqual({ exitCode: 2, output: expect.stringContaining(message) });
   });
 
   test('a bad student.json is a clear error naming the file and the field', async () => {
