@@ -267,16 +267,23 @@ const reluStep = (v: string) => `select(select(0.0, 1.0, ${v} > 0.0), ${v}, isna
 /** WGSL: dy at value `i`, through the ReLU after the normalization when its output Y is an input. */
 const dyAt = (i: string, relu: boolean) => (relu ? `Dy[${i}] * ${reluStep(`Y[${i}]`)}` : `Dy[${i}]`);
 
+/** WGSL: value `i` normalized with `inv` (γ/√(variance + ε)) defined, and written (through the ReLU with relu). */
+const writeNormalized = (i: string, mean: string, beta: string, relu: boolean) => `let normed = (X[${i}] - ${mean}) * inv + ${beta};
+          setOutputAtIndex(${i}, ${relu ? reluOf('normed') : 'normed'});`;
+
 /** The moments through Moments, then the channel's values normalized (through the ReLU with relu) through `result`. */
 const normalizeInOneCode = (relu: boolean) =>
   perChannelCode(`${momentsBody((index, value) => `Moments[${index}] = ${value};`)}
         let inv = Gamma[channel] * inverseSqrt(variance + uniforms.epsilon);
         let offset = Beta[channel];
-        ${forEachRow(`let normed = (X[i] - mean) * inv + offset;
-          setOutputAtIndex(i, ${relu ? reluOf('normed') : 'normed'});`)}`);
+        ${forEachRow(writeNormalized('i', 'mean', 'offset', relu))}`);
 
-/** dγ and dβ through DGamma and DBeta, then the channel's dx through `result`. */
-const normalizeGradInOneCode = (relu: boolean) => perChannelCode(`
+/**
+ * A channel's dβ = Σ dy and dγ = Σ dy·(x − mean)/√(variance + ε) (dy through the ReLU after the
+ * normalization with relu), written by lane 0 with `writeGradients(dGamma, dBeta)`; `mean`,
+ * `invStd`, `dGamma` and `dBeta` stay defined for what follows.
+ */
+const gradientSumsBody = (relu: boolean, writeGradients: (dGamma: string, dBeta: string) => string) => `
         let mean = Moments[channel];
         let invStd = inverseSqrt(Moments[channels + channel] + uniforms.epsilon);
         var sumDy = 0.0;
@@ -285,26 +292,25 @@ const normalizeGradInOneCode = (relu: boolean) => perChannelCode(`
         let dBeta = sumOver(lane, sumDy);
         let dGamma = sumOver(lane, sumDyCentred) * invStd;
         if (lane == 0) {
-          DGamma[channel] = dGamma;
-          DBeta[channel] = dBeta;
-        }
-        let k = Gamma[channel] * invStd;
-        let xHatCoefficient = k * dGamma * uniforms.negInvCount;
-        let constant = k * dBeta * uniforms.negInvCount;
-        ${forEachRow(`setOutputAtIndex(i, ${dyAt('i', relu)} * k + ((X[i] - mean) * (xHatCoefficient * invStd) + constant));`)}`);
+          ${writeGradients('dGamma', 'dBeta')}
+        }`;
 
-/** dγ through `result`, dβ through DBeta. */
-const gradStatsCode = (relu: boolean) => perChannelCode(`
-        let mean = Moments[channel];
-        var sumDy = 0.0;
-        var sumDyCentred = 0.0;
-        ${forEachRow(`let dy = ${dyAt('i', relu)}; sumDy = sumDy + dy; sumDyCentred = sumDyCentred + dy * (X[i] - mean);`)}
-        let totalDy = sumOver(lane, sumDy);
-        let totalDyCentred = sumOver(lane, sumDyCentred);
-        if (lane == 0) {
-          setOutputAtIndex(channel, totalDyCentred * inverseSqrt(Moments[channels + channel] + uniforms.epsilon));
-          DBeta[channel] = totalDy;
-        }`);
+/**
+ * WGSL: dx at value `i` (fused-batch-norm.ts's closed form), with `invStd` defined and channel
+ * `c`'s γ, dγ and dβ given.
+ */
+const writeDx = (i: string, mean: string, c: string, dGamma: string, dBeta: string, relu: boolean) => `let k = Gamma[${c}] * invStd;
+          let xHatCoefficient = k * ${dGamma} * uniforms.negInvCount;
+          let constant = k * ${dBeta} * uniforms.negInvCount;
+          setOutputAtIndex(${i}, ${dyAt(i, relu)} * k + ((X[${i}] - ${mean}) * (xHatCoefficient * invStd) + constant));`;
+
+/** dγ and dβ through DGamma and DBeta, then the channel's dx through `result`. */
+const normalizeGradInOneCode = (relu: boolean) =>
+  perChannelCode(`${gradientSumsBody(relu, (dGamma, dBeta) => `DGamma[channel] = ${dGamma}; DBeta[channel] = ${dBeta};`)}
+        ${forEachRow(writeDx('i', 'mean', 'channel', 'dGamma', 'dBeta', relu))}`);
+
+/** dγ through `result`, dβ through DBeta (dx follows in a shader of its own). */
+const gradStatsCode = (relu: boolean) => perChannelCode(gradientSumsBody(relu, (dGamma, dBeta) => `setOutputAtIndex(channel, ${dGamma}); DBeta[channel] = ${dBeta};`));
 
 /** Each channel's sum over the rows. */
 const COLUMN_SUMS_CODE = perChannelCode(`
@@ -501,8 +507,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         'channels : i32, epsilon : f32,',
         `let c = index % uniforms.channels;
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
-          let normed = (X[index] - Moments[c]) * inv + Beta[c];
-          setOutputAtIndex(index, ${relu ? reluOf('normed') : 'normed'});`,
+          ${writeNormalized('index', 'Moments[c]', 'Beta[c]', relu)}`,
       );
       const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]);
       return [normed, batchMoments, newMean, newVariance];
@@ -521,6 +526,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const { channels, rows } = channelsOf(x);
       const relu = y !== undefined;
       const through = relu ? ['Y'] : [];
+      const yInput = y ? [y] : [];
       const { epsilon } = attrs as { epsilon: number };
       const negInvCount = { type: 'float32' as const, data: [-1 / rows] };
       const perChannel = () => [gpu.makeTensorInfo([channels], 'float32'), gpu.makeTensorInfo([channels], 'float32')];
@@ -528,11 +534,11 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       if (oneShader(gpu, oneShaderNames)) {
         const { program, uniforms } = perChannelProgram(`labgrade_normalize_grad${relu ? '_relu' : ''}`, normalizeGradInOneCode(relu), oneShaderNames, x, x.shape);
         program.uniforms += ' epsilon : f32, negInvCount : f32,';
-        return runWritingOutputs(backend, program, [dy, x, moments, gamma, ...(y ? [y] : [])], [gpu.makeTensorInfo(x.shape, 'float32'), ...perChannel()], [...uniforms, { type: 'float32', data: [epsilon] }, negInvCount]);
+        return runWritingOutputs(backend, program, [dy, x, moments, gamma, ...yInput], [gpu.makeTensorInfo(x.shape, 'float32'), ...perChannel()], [...uniforms, { type: 'float32', data: [epsilon] }, negInvCount]);
       }
       const stats = perChannelProgram(`labgrade_normalize_grad_stats${relu ? '_relu' : ''}`, gradStatsCode(relu), ['Dy', 'X', 'Moments', ...through, 'DBeta'], x, [channels]);
       stats.program.uniforms += ' epsilon : f32,';
-      const [dGamma, dBeta] = runWritingOutputs(backend, stats.program, [dy, x, moments, ...(y ? [y] : [])], perChannel(), [...stats.uniforms, { type: 'float32', data: [epsilon] }]);
+      const [dGamma, dBeta] = runWritingOutputs(backend, stats.program, [dy, x, moments, ...yInput], perChannel(), [...stats.uniforms, { type: 'float32', data: [epsilon] }]);
       const program = elementwiseProgram(
         util,
         `labgrade_normalize_grad_input${relu ? '_relu' : ''}`,
@@ -541,12 +547,9 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         'channels : i32, epsilon : f32, negInvCount : f32,',
         `let c = index % uniforms.channels;
           let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
-          let k = Gamma[c] * invStd;
-          let xHatCoefficient = k * DGamma[c] * uniforms.negInvCount;
-          let constant = k * DBeta[c] * uniforms.negInvCount;
-          setOutputAtIndex(index, ${dyAt('index', relu)} * k + ((X[index] - Moments[c]) * (xHatCoefficient * invStd) + constant));`,
+          ${writeDx('index', 'Moments[c]', 'c', 'DGamma[c]', 'DBeta[c]', relu)}`,
       );
-      const dx = run(backend, program, [dy, x, moments, dGamma, dBeta, gamma, ...(y ? [y] : [])], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, negInvCount]);
+      const dx = run(backend, program, [dy, x, moments, dGamma, dBeta, gamma, ...yInput], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, negInvCount]);
       return [dx, dGamma, dBeta];
     },
   });
