@@ -30,7 +30,7 @@
  * TILED_FILTER_GRADIENT_FLAG off).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { run, runWritingOutputs, type WebGPUProgram } from './webgpu-training-kernels.js';
+import { run, runWritingOutputs, type WebGPUBackend, type WebGPUProgram } from './webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -212,7 +212,7 @@ export function registerFilterBiasGradient(tf: Tf): void {
       const gradientAttrs = attrs as unknown as FilterGradientAttrs;
       if (!isTiledCase(x, dy, gradientAttrs)) throw new Error(`${FILTER_BIAS_GRADIENT}: NHWC float32 only, not ${gradientAttrs.dataFormat} with x ${x.dtype} and dy ${dy.dtype}`);
       const { program, uniforms, outChannels } = filterGradientProgram(x, dy, gradientAttrs, true, tf);
-      const gpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: 'float32'): tfType.TensorInfo };
+      const gpu = backend as unknown as WebGPUBackend;
       return runWritingOutputs(backend, program, [x, dy], [gpu.makeTensorInfo(gradientAttrs.filterShape, 'float32'), gpu.makeTensorInfo([outChannels], 'float32')], uniforms);
     },
   });

@@ -78,7 +78,7 @@ interface ShaderModuleDescriptor {
   code: string;
 }
 
-interface WebGPUBackend {
+export interface WebGPUBackend {
   runWebGPUProgram(
     program: WebGPUProgram,
     inputs: tfType.TensorInfo[],

@@ -98,8 +98,9 @@ function byOps(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Te
 
 /**
  * The gradient of labgrade's BatchNormTraining kernel (WebGPU): dx, dγ and dβ in one kernel,
- * taking dy through the ReLU first where the kernel applied one (from its saved output). Registered once; it serves only that kernel. The moving statistics pass their
- * outputs' gradients on scaled by 1 − decay (training never asks for them).
+ * taking dy through the ReLU first where the kernel applied one (from its saved output).
+ * Registered once; it serves only that kernel. The moving statistics pass their outputs'
+ * gradients on scaled by 1 − decay (training never asks for them).
  */
 function registerBatchNormGradient(tf: Tf): void {
   if (tf.getGradient(BATCH_NORM_TRAINING)) return;
@@ -134,7 +135,7 @@ interface BatchNormalizationLayer {
   movingMean: MovingStatistic;
   movingVariance: MovingStatistic;
 }
-type LayerCall<L = BatchNormalizationLayer> = (this: L, inputs: tfType.Tensor | tfType.Tensor[], kwargs: { training?: boolean }) => tfType.Tensor;
+type LayerCall = (this: BatchNormalizationLayer, inputs: tfType.Tensor | tfType.Tensor[], kwargs: { training?: boolean }) => tfType.Tensor;
 
 /** Marks the patched call, so a second fuseBatchNormTraining (a training inside a training) leaves it be. */
 const FUSED = Symbol('labgrade fused batch normalization');
@@ -144,13 +145,12 @@ const FUSED = Symbol('labgrade fused batch normalization');
  * rank 2 to 4 with both γ and β, float32 inputs; any other layer, and inference, keep tfjs's own
  * code), until the returned restore function runs. The moving averages are updated as tfjs-layers
  * does; a layer marked by fuseRelus (fused-relu.ts) applies the ReLU after it too, where labgrade's
- * kernels run. The classes come from tfjs's serialization registry: building a layer to reach
- * one would shift the automatic names of the layers built after it. Not for tfjs's own IS_TEST
+ * kernels run. The class comes from tfjs's serialization registry: building a layer to reach it
+ * would shift the automatic names of the layers built after it. Not for tfjs's own IS_TEST
  * mode, whose leak check counts the statistics batchNormTraining keeps.
  */
 export function fuseBatchNormTraining(tf: Tf): () => void {
-  const classes = tf.serialization.SerializationMap.getMap().classNameMap;
-  const registered = classes.BatchNormalization as unknown as [{ prototype: { call: LayerCall & { [FUSED]?: true } } }] | undefined;
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization as unknown as [{ prototype: { call: LayerCall & { [FUSED]?: true } } }] | undefined;
   if (!registered) throw new Error("tfjs-layers' BatchNormalization is not registered: is @tensorflow/tfjs-layers loaded?");
   const prototype = registered[0].prototype;
   if (prototype.call[FUSED]) return () => undefined;
