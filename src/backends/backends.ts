@@ -9,6 +9,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { registerConvGradientKernels } from './conv-gradients.js';
 import { registerMaxPoolGradKernel } from './pool-gradients.js';
+import { registerSparseFilterGradient } from './sparse-filter-gradient.js';
 import { registerSharedIdentityKernel } from './shared-identity.js';
 import { registerWebgpuTrainingKernels, type WebgpuPackage } from './webgpu-training-kernels.js';
 import { registerFilterBiasGradient } from './webgpu-filter-gradient.js';
@@ -164,6 +165,7 @@ async function startWasm(tf: Tf): Promise<ActiveBackend> {
   // process.
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     registerConvGradientKernels(tf, 'wasm');
+    registerSparseFilterGradient(tf);
     registerMaxPoolGradKernel(tf);
     registerSharedIdentityKernel(tf, 'wasm');
   }

@@ -7,6 +7,7 @@
  * row-major order, as the stock cpu kernel does.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 type Tf = typeof tfType;
 
@@ -76,12 +77,6 @@ function addMaxPoolGradient(x: Float32Array, y: Float32Array, dy: Float32Array, 
       }
     }
   }
-}
-
-/** The wasm backend's heap access, which its kernels use (not in tfjs's public types). */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tfType.DataType): tfType.TensorInfo;
-  typedArrayFromHeap(info: tfType.TensorInfo): Float32Array;
 }
 
 /** Replaces wasm's MaxPoolGrad with addMaxPoolGradient over its heap. */
