@@ -122,13 +122,16 @@ export function sparseFilterGradient(x: Float32Array, dy: Float32Array, nonzero:
 
 /**
  * The sparse filter gradient as a kernel function, or null where the dense kernel should run:
- * a dtype other than float32, NCHW, too many nonzeros, or a non-finite input value.
+ * a dtype other than float32, NCHW, shapes that do not fit together (the dense kernel says how),
+ * too many nonzeros, or a non-finite input value.
  */
 function trySparse(tf: Tf, { inputs, attrs, backend }: { inputs: tfType.NamedTensorInfoMap; attrs?: tfType.NamedAttrMap; backend: unknown }): tfType.TensorInfo | null {
   const { x, dy } = inputs as { x?: tfType.TensorInfo; dy?: tfType.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as FilterGradientAttrs;
   if (!x || !dy || x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4 || (dataFormat ?? 'NHWC') !== 'NHWC') return null;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  const fits = filterShape[2] === info.inChannels && [info.batchSize, info.outHeight, info.outWidth, info.outChannels].every((d, i) => dy.shape[i] === d);
+  if (!fits || dy.shape.length !== 4) return null;
   const heap = backend as WasmHeapBackend;
   const multiplyAddsPerNonzero = info.filterHeight * info.filterWidth * info.inChannels;
   const limit = Math.floor((SPARSE_MULTIPLY_ADDS_PER_DY_VALUE * dy.shape.reduce((a, b) => a * b, 1)) / multiplyAddsPerNonzero);
