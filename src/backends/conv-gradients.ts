@@ -17,6 +17,11 @@ export interface BackpropAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+/** Conv2DBackpropFilter's attributes. */
+export interface FilterGradientAttrs extends BackpropAttrs {
+  filterShape: [number, number, number, number];
+}
+
 function conv2dInfo(tf: Tf, xShape: number[], filterShape: number[], attrs: BackpropAttrs): Conv2DInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`labgrade's convolution gradients support NHWC only, got ${attrs.dataFormat}`);

@@ -15,17 +15,10 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type { WasmHeapBackend } from './wasm-heap.js';
+import type { FilterGradientAttrs } from './conv-gradients.js';
 
 type Tf = typeof tfType;
 type Conv2DInfo = tfType.backend_util.Conv2DInfo;
-
-interface FilterGradientAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tfType.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 /**
  * The sparse loops run when their multiply-adds are at most this many per dy value. On Lab 2's

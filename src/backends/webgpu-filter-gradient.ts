@@ -31,6 +31,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { run, runWritingOutputs, type WebGPUBackend, type WebGPUProgram } from './webgpu-training-kernels.js';
+import type { FilterGradientAttrs } from './conv-gradients.js';
 
 type Tf = typeof tfType;
 
@@ -143,14 +144,6 @@ const filterGradientCode = (withBias: boolean) => `
           if (column < outChannels) { DBias[column] = total; }
         }` : ''}
       }`;
-
-interface FilterGradientAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tfType.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 /** The tiled program for dW (with the bias, db too) of x and dy, and its uniforms; checks the shapes. */
 function filterGradientProgram(x: tfType.TensorInfo, dy: tfType.TensorInfo, attrs: FilterGradientAttrs, withBias: boolean, tf: Tf) {
