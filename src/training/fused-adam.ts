@@ -4,10 +4,11 @@
  * WebGPU step's time goes to dispatches (0.15–0.35 ms each). This flattens the gradients into one
  * tensor, updates the moments and computes the step there (a dozen kernels), and adds each
  * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU the variables are
- * flattened too, updated in one add and split back (FlatConcat and FlatSplit:
- * webgpu-training-kernels.ts): ResNet50's update takes 21 kernels and about 60 shaders (15 for
- * each of the three flat kernels over lavapipe, which takes 16 storage buffers a shader) instead
- * of 3,000 kernels. Elsewhere it is four kernels a variable (reshape, slice, reshape, add).
+ * flattened too, and the moments and the variables updated in one shader (AdamFlat), then split
+ * back (FlatConcat and FlatSplit: webgpu-training-kernels.ts): ResNet50's update takes 4 kernels
+ * and 46 shaders (15 for each of the three flat kernels over lavapipe, which takes 16 storage
+ * buffers a shader) instead of 3,000 kernels. Elsewhere it is four kernels a variable (reshape,
+ * slice, reshape, add).
  *
  * Where dispatches are costly it wins: on an H100 (WebGPU) a ResNet50 step took 1.70 s instead of
  * 3.64 s. Where they are cheap it loses: on wasm slicing the 23.6M-value step costs seconds, and
@@ -15,7 +16,7 @@
  * (adamForBackend in train-model.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { FLAT_CONCAT, FLAT_SPLIT, hasKernel } from '../backends/webgpu-training-kernels.js';
+import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, hasKernel, type AdamFlatAttrs } from '../backends/webgpu-training-kernels.js';
 
 type Tf = typeof tfType;
 
@@ -41,8 +42,13 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
     learningRate = options.learningRate;
     private firstMoment: tfType.Variable | null = null;
     private secondMoment: tfType.Variable | null = null;
-    private accBeta1 = tf.variable(tf.scalar(beta1), false);
-    private accBeta2 = tf.variable(tf.scalar(beta2), false);
+    /**
+     * β1^t and β2^t for the coming step, kept here rather than on the device: the same float32
+     * products tfjs's Adam accumulates there (a product of two float32s is exact in a double, so
+     * rounding it once gives the float32 product), without a kernel a step for each.
+     */
+    private accBeta1 = Math.fround(beta1);
+    private accBeta2 = Math.fround(beta2);
     /** The variables' names and sizes in the flat layout, fixed at the first step. */
     private layout: { name: string; size: number }[] | null = null;
 
@@ -55,8 +61,11 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
         throw new Error('FusedAdam: the variables being trained changed between steps');
       }
       const variables = layout.map(({ name }) => tf.engine().registeredVariables[name]);
-      // FlatConcat and FlatSplit are registered together (WebGPU).
-      const flatKernels = hasKernel(tf, FLAT_CONCAT) && hasKernel(tf, FLAT_SPLIT);
+      // FlatConcat, FlatSplit and AdamFlat are registered together (WebGPU).
+      const flatKernels = hasKernel(tf, ADAM_FLAT);
+      // 1 − β^t as tfjs's Adam computes it from its float32 β^t, in float32.
+      const oneMinusAccBeta1 = Math.fround(1 - this.accBeta1);
+      const oneMinusAccBeta2 = Math.fround(1 - this.accBeta2);
       tf.tidy(() => {
         const gradient =
           flatKernels
@@ -65,18 +74,20 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
         const total = gradient.size;
         this.firstMoment ??= tf.variable(tf.zeros([total]), false);
         this.secondMoment ??= tf.variable(tf.zeros([total]), false);
-        const m = tf.add(tf.mul(this.firstMoment, beta1), tf.mul(gradient, 1 - beta1));
-        const v = tf.add(tf.mul(this.secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-        this.firstMoment.assign(m);
-        this.secondMoment.assign(v);
-        const mHat = tf.div(m, tf.sub(1, this.accBeta1));
-        const vHat = tf.div(v, tf.sub(1, this.accBeta2));
-        const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), -this.learningRate);
         if (flatKernels) {
           const current = tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(variables.map((v, i) => [i, v]))) as tfType.Tensor1D;
-          const updated = tf.engine().runKernel(FLAT_SPLIT, { flat: tf.add(current, step) }, { shapes: variables.map((v) => v.shape) } as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
-          variables.forEach((variable, i) => variable.assign(updated[i]));
+          const attrs: AdamFlatAttrs = { beta1, beta2, epsilon, learningRate: this.learningRate, oneMinusAccBeta1, oneMinusAccBeta2 };
+          const [m, v, updated] = tf.engine().runKernel(ADAM_FLAT, { gradient, m: this.firstMoment, v: this.secondMoment, variables: current }, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
+          this.firstMoment.assign(m);
+          this.secondMoment.assign(v);
+          const parts = tf.engine().runKernel(FLAT_SPLIT, { flat: updated }, { shapes: variables.map((variable) => variable.shape) } as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
+          variables.forEach((variable, i) => variable.assign(parts[i]));
         } else {
+          const m = tf.add(tf.mul(this.firstMoment, beta1), tf.mul(gradient, 1 - beta1));
+          const v = tf.add(tf.mul(this.secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+          this.firstMoment.assign(m);
+          this.secondMoment.assign(v);
+          const step = tf.mul(tf.div(tf.div(m, oneMinusAccBeta1), tf.add(tf.sqrt(tf.div(v, oneMinusAccBeta2)), epsilon)), -this.learningRate);
           // Slices, not tf.split: wasm's SplitV takes seconds on ResNet50's 23.6M values, slices take ms.
           let offset = 0;
           variables.forEach((variable, i) => {
@@ -84,14 +95,14 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
             offset += layout[i].size;
           });
         }
-        this.accBeta1.assign(tf.mul(this.accBeta1, beta1));
-        this.accBeta2.assign(tf.mul(this.accBeta2, beta2));
       });
+      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(beta1));
+      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(beta2));
       this.incrementIterations();
     }
 
     dispose(): void {
-      tf.dispose([this.accBeta1, this.accBeta2, ...(this.firstMoment ? [this.firstMoment] : []), ...(this.secondMoment ? [this.secondMoment] : [])]);
+      tf.dispose([...(this.firstMoment ? [this.firstMoment] : []), ...(this.secondMoment ? [this.secondMoment] : [])]);
     }
 
     getConfig(): tfType.serialization.ConfigDict {

@@ -13,7 +13,7 @@ import { activateBackend } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { FLAT_CONCAT, FLAT_SPLIT, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
+import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
 import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
@@ -253,7 +253,7 @@ describe('WebGPU backend (Dawn)', () => {
     }
   });
 
-  run("the fused Adam on webgpu (FlatConcat of gradients and variables, one add, one FlatSplit) gives what tf.train.adam gives on cpu", async () => {
+  run("the fused Adam on webgpu (FlatConcat of gradients and variables, AdamFlat, one FlatSplit) gives what tf.train.adam gives on cpu, a learning rate changed midway included", async () => {
     const train = async (backend: 'cpu' | 'webgpu', optimizer: () => tf.Optimizer) => {
       await activateBackend(tf, backend, 'train');
       const adam = optimizer();
@@ -262,6 +262,8 @@ describe('WebGPU backend (Dawn)', () => {
       const loss = () => variables.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, i / 10)), 1 + (i % 3)))).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
       let kernels: string[] = [];
       for (let step = 0; step < 5; step++) {
+        // As ReduceLROnPlateau does: AdamFlat takes the rate as a uniform, read each step.
+        if (step === 3) (adam as unknown as { learningRate: number }).learningRate /= 10;
         const { value, grads } = tf.variableGrads(loss);
         kernels = (await tf.profile(() => adam.applyGradients(grads))).kernels.map((k) => k.name);
         tf.dispose([value, ...Object.values(grads)]);
@@ -276,7 +278,9 @@ describe('WebGPU backend (Dawn)', () => {
     // Twelve gradients and twelve variables: two FlatConcat kernels and one FlatSplit, each one or more shaders.
     expect(fused.kernels.filter((k) => k === FLAT_CONCAT)).toHaveLength(2);
     expect(fused.kernels.filter((k) => k === FLAT_SPLIT)).toHaveLength(1);
-    expect(fused.kernels.filter((k) => ['Slice', 'Reshape', 'Concat', 'Split', 'SplitV'].includes(k))).toEqual([]);
+    expect(fused.kernels.filter((k) => k === ADAM_FLAT)).toHaveLength(1);
+    // No other kernel: the arithmetic is AdamFlat's, β^t is kept on the CPU.
+    expect(fused.kernels.filter((k) => ![FLAT_CONCAT, FLAT_SPLIT, ADAM_FLAT].includes(k))).toEqual([]);
     // The same arithmetic in float32 (over lavapipe, bit for bit; a GPU may contract to fused multiply-adds).
     expect(Math.max(...fused.values.flat().map((v, i) => Math.abs(v - expected.values.flat()[i])))).toBeLessThanOrEqual(1e-6);
   });
@@ -314,6 +318,17 @@ describe('WebGPU backend (Dawn)', () => {
     const flat = tf.zeros([10]);
     expect(() => tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes: [[3], [3]] } as unknown as tf.NamedAttrMap)).toThrow('LabgradeFlatSplit: shapes of 6 values in all do not split a flat tensor of shape [10]');
     tf.dispose([...parts, ...split, flat]);
+  });
+
+  run('AdamFlat takes flat tensors of one size, and gives three empty ones for empty ones', async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const attrs = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 0.01, oneMinusAccBeta1: 0.1, oneMinusAccBeta2: 0.001 } as unknown as tf.NamedAttrMap;
+    const [four, three] = [tf.zeros([4]), tf.zeros([3])];
+    expect(() => tf.engine().runKernel(ADAM_FLAT, { gradient: four, m: four, v: three, variables: four }, attrs)).toThrow('LabgradeAdamFlat: gradient has shape [4], v [3]; all must be the same flat shape');
+    const empty = tf.zeros([0]);
+    const outputs = tf.engine().runKernel(ADAM_FLAT, { gradient: empty, m: empty, v: empty, variables: empty }, attrs) as tf.Tensor[];
+    expect(await Promise.all(outputs.map(async (t) => [t.shape, Array.from(await t.data())]))).toEqual([[[0], []], [[0], []], [[0], []]]);
+    tf.dispose([four, three, empty, ...outputs]);
   });
 
   run('the input gradient webgpu trains with (matMul-based) matches the cpu backend on strided, padded and 1×1 shapes', async () => {
