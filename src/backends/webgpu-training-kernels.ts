@@ -16,8 +16,9 @@
  * 214 variables take 15 shaders each way over lavapipe (16 buffers; 31 with WebGPU's default 8),
  * instead of a kernel a variable.
  *
- * AdamFlat (gradient, m, v, variables: flat tensors of one size; Adam's constants for the step):
- * [m', v', variables'], tfjs's Adam arithmetic for every value in one shader, where the same ops
+ * AdamFlat (gradient, m, v, variables: flat tensors of one size; biasCorrections: [1 − β1^t,
+ * 1 − β2^t]; Adam's constants): [m', v', variables'], tfjs's Adam arithmetic for every value in one
+ * shader (8 storage buffers, WebGPU's default limit), where the same ops
  * on the flat tensors ran 14 kernels, each a pass over all 23.6M values of ResNet50's (over
  * lavapipe, a batch-2 step's GPU work fell from 8.6 to 6.5 s).
  *
@@ -62,16 +63,15 @@ export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
 export const NORMALIZE_GRAD = 'LabgradeNormalizeGrad';
 
 /**
- * AdamFlat's attributes: tfjs's Adam constants, and 1 − β^t for this step's bias corrections,
- * computed in float32 as tfjs computes them from its accumulated β^t.
+ * AdamFlat's attributes: tfjs's Adam constants, its shader's uniforms. The bias corrections, which
+ * change every step, come as a tensor instead: as uniforms each step's would take a buffer of the
+ * uniform cache (webgpu-uniform-cache.ts) never used again.
  */
 export interface AdamFlatAttrs {
   beta1: number;
   beta2: number;
   epsilon: number;
   learningRate: number;
-  oneMinusAccBeta1: number;
-  oneMinusAccBeta2: number;
 }
 
 /**
@@ -479,27 +479,28 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
     backendName: 'webgpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
       const gpu = backend as unknown as WebGPUBackend;
-      const { gradient, m, v, variables } = inputs as Record<'gradient' | 'm' | 'v' | 'variables', tfType.TensorInfo>;
-      checkFloat32(ADAM_FLAT, { gradient, m, v, variables });
+      const { gradient, m, v, variables, biasCorrections } = inputs as Record<'gradient' | 'm' | 'v' | 'variables' | 'biasCorrections', tfType.TensorInfo>;
+      checkFloat32(ADAM_FLAT, { gradient, m, v, variables, biasCorrections });
       for (const [name, t] of Object.entries({ m, v, variables })) {
         if (t.shape.length !== 1 || t.shape[0] !== gradient.shape[0] || gradient.shape.length !== 1) throw new Error(`${ADAM_FLAT}: gradient has shape [${gradient.shape}], ${name} [${t.shape}]; all must be the same flat shape`);
       }
+      if (biasCorrections.shape.join() !== '2') throw new Error(`${ADAM_FLAT}: biasCorrections must have shape [2] (1 − β1^t, 1 − β2^t), got [${biasCorrections.shape}]`);
       const a = attrs as unknown as AdamFlatAttrs;
       const outputs = [0, 1, 2].map(() => gpu.makeTensorInfo(gradient.shape, 'float32', sizeOf(gradient) === 0 ? new Float32Array(0) : undefined));
       if (sizeOf(gradient) === 0) return outputs;
       // tfjs's order of operations, each constant a float32 as tfjs's scalars are:
       // m' = m·β1 + g·(1 − β1); v' = v·β2 + g²·(1 − β2);
       // w' = (m' / (1 − β1^t)) / (√(v' / (1 − β2^t)) + ε) · (−lr) + w.
-      const constants = { beta1: a.beta1, oneMinusBeta1: 1 - a.beta1, beta2: a.beta2, oneMinusBeta2: 1 - a.beta2, oneMinusAccBeta1: a.oneMinusAccBeta1, oneMinusAccBeta2: a.oneMinusAccBeta2, epsilon: a.epsilon, negLearningRate: -a.learningRate };
-      const program = elementwiseProgram(util, 'labgrade_adam_flat', gradient.shape, ['G', 'M', 'V', 'W', 'V2', 'W2'], Object.keys(constants).map((name) => `${name} : f32,`).join(' '), `let g = G[index];
+      const constants = { beta1: a.beta1, oneMinusBeta1: 1 - a.beta1, beta2: a.beta2, oneMinusBeta2: 1 - a.beta2, epsilon: a.epsilon, negLearningRate: -a.learningRate };
+      const program = elementwiseProgram(util, 'labgrade_adam_flat', gradient.shape, ['G', 'M', 'V', 'W', 'BiasCorrections', 'V2', 'W2'], Object.keys(constants).map((name) => `${name} : f32,`).join(' '), `let g = G[index];
           let m = M[index] * uniforms.beta1 + g * uniforms.oneMinusBeta1;
           let v = V[index] * uniforms.beta2 + (g * g) * uniforms.oneMinusBeta2;
           setOutputAtIndex(index, m);
           V2[index] = v;
-          W2[index] = ((m / uniforms.oneMinusAccBeta1) / (sqrt(v / uniforms.oneMinusAccBeta2) + uniforms.epsilon)) * uniforms.negLearningRate + W[index];`);
+          W2[index] = ((m / BiasCorrections[0]) / (sqrt(v / BiasCorrections[1]) + uniforms.epsilon)) * uniforms.negLearningRate + W[index];`);
       const uniforms = Object.values(constants).map((value) => ({ type: 'float32' as const, data: [value] }));
       try {
-        return runWritingOutputs(backend, program, [gradient, m, v, variables], outputs, uniforms);
+        return runWritingOutputs(backend, program, [gradient, m, v, variables, biasCorrections], outputs, uniforms);
       } catch (err) {
         // The engine never sees these outputs: they would stay allocated.
         for (const output of outputs) gpu.disposeData(output.dataId);

@@ -76,8 +76,9 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
         this.secondMoment ??= tf.variable(tf.zeros([total]), false);
         if (flatKernels) {
           const current = tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(variables.map((v, i) => [i, v]))) as tfType.Tensor1D;
-          const attrs: AdamFlatAttrs = { beta1, beta2, epsilon, learningRate: this.learningRate, oneMinusAccBeta1, oneMinusAccBeta2 };
-          const [m, v, updated] = tf.engine().runKernel(ADAM_FLAT, { gradient, m: this.firstMoment, v: this.secondMoment, variables: current }, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
+          const attrs: AdamFlatAttrs = { beta1, beta2, epsilon, learningRate: this.learningRate };
+          const biasCorrections = tf.tensor1d([oneMinusAccBeta1, oneMinusAccBeta2]);
+          const [m, v, updated] = tf.engine().runKernel(ADAM_FLAT, { gradient, m: this.firstMoment, v: this.secondMoment, variables: current, biasCorrections }, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
           this.firstMoment.assign(m);
           this.secondMoment.assign(v);
           const parts = tf.engine().runKernel(FLAT_SPLIT, { flat: updated }, { shapes: variables.map((variable) => variable.shape) } as unknown as tfType.NamedAttrMap) as tfType.Tensor[];

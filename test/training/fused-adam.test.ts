@@ -5,7 +5,8 @@ import { fusedAdam } from '../../src/training/fused-adam.js';
 /** Twenty variables of assorted shapes, a loss over all of them, and `steps` updates; kernels counted in the updates only. */
 async function train(optimizer: tf.Optimizer, steps: number, changeRateAt?: number): Promise<{ values: number[][]; updateKernels: number }> {
   const variables = Array.from({ length: 20 }, (_, i) => tf.variable(tf.tensor(Array.from({ length: (i % 4) + 2 }, (_, j) => Math.sin(i * 7 + j)), [(i % 4) + 2])));
-  const loss = () => tf.addN(variables.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, i / 10)), 1 + (i % 3))))) as tf.Scalar;
+  // The first variable's gradients are ~1e-9, where ε (1e-7) decides the step.
+  const loss = () => tf.addN(variables.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, i / 10)), i === 0 ? 1e-9 : 1 + (i % 3))))) as tf.Scalar;
   let updateKernels = 0;
   for (let step = 0; step < steps; step++) {
     if (step === changeRateAt) (optimizer as unknown as { learningRate: number }).learningRate /= 10;
@@ -25,20 +26,18 @@ describe('fused Adam', () => {
     await tf.setBackend('cpu');
   });
 
-  test('gives what tf.train.adam gives, step for step, in a fraction of the kernels', async () => {
-    const stock = await train(tf.train.adam(0.05), 6);
-    const fused = await train(fusedAdam(tf, { learningRate: 0.05 }), 6);
-    const worst = Math.max(...stock.values.flatMap((v, i) => v.map((x, j) => Math.abs(x - fused.values[i][j]))));
-    expect(worst).toBeLessThan(1e-6);
+  test('gives what tf.train.adam gives, bit for bit over 60 steps (β^t kept on the CPU as tfjs keeps it on the device), in a fraction of the kernels', async () => {
+    const stock = await train(tf.train.adam(0.05), 60);
+    const fused = await train(fusedAdam(tf, { learningRate: 0.05 }), 60);
+    expect(fused.values).toEqual(stock.values);
     // Per step: tfjs's Adam runs 14 kernels per variable; the fused one 4, plus a dozen for all.
-    expect(stock.updateKernels / 6).toBeGreaterThanOrEqual(20 * 14);
-    expect(fused.updateKernels / 6).toBeLessThanOrEqual(20 * 4 + 20);
+    expect(stock.updateKernels / 60).toBeGreaterThanOrEqual(20 * 14);
+    expect(fused.updateKernels / 60).toBeLessThanOrEqual(20 * 4 + 20);
   });
 
   test('a learning rate changed between steps (as ReduceLROnPlateau does) is used from the next step', async () => {
     const stock = await train(tf.train.adam(0.1), 4, 2);
     const fused = await train(fusedAdam(tf, { learningRate: 0.1 }), 4, 2);
-    const worst = Math.max(...stock.values.flatMap((v, i) => v.map((x, j) => Math.abs(x - fused.values[i][j]))));
-    expect(worst).toBeLessThan(1e-6);
+    expect(fused.values).toEqual(stock.values);
   });
 });
