@@ -67,7 +67,8 @@ function allFinite(values: Float32Array): boolean {
 
 /**
  * dW[i, j, c, k] = Σ over dy's nonzero (n, p, q, k) of dy · x[n, p·s + i − top, q·s + j − left, c],
- * summed in float64 and rounded once (the dense kernels sum in float32).
+ * summed in float64 in (n, p, q) order and rounded once: as the stock cpu kernel sums, so the same
+ * bits (its zero terms change no sum). The dense kernels sum in float32.
  */
 export function sparseFilterGradient(x: Float32Array, dy: Float32Array, nonzero: Int32Array, info: Conv2DInfo, dW: Float32Array): void {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
@@ -115,16 +116,17 @@ export function sparseFilterGradient(x: Float32Array, dy: Float32Array, nonzero:
 
 /**
  * The sparse filter gradient as a kernel function, or null where the dense kernel should run:
- * a dtype other than float32, NCHW, shapes that do not fit together (the dense kernel says how),
- * too many nonzeros, or a non-finite input value.
+ * a dtype other than float32, NCHW, too many nonzeros, or a non-finite input value. Shapes that do
+ * not fit together are an error (the op-built kernel would return a gradient of the wrong size).
  */
 function trySparse(tf: Tf, { inputs, attrs, backend }: { inputs: tfType.NamedTensorInfoMap; attrs?: tfType.NamedAttrMap; backend: unknown }): tfType.TensorInfo | null {
   const { x, dy } = inputs as { x?: tfType.TensorInfo; dy?: tfType.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as FilterGradientAttrs;
   if (!x || !dy || x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4 || (dataFormat ?? 'NHWC') !== 'NHWC') return null;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
-  const fits = filterShape[2] === info.inChannels && [info.batchSize, info.outHeight, info.outWidth, info.outChannels].every((d, i) => dy.shape[i] === d);
-  if (!fits || dy.shape.length !== 4) return null;
+  if (filterShape[2] !== info.inChannels) throw new Error(`Conv2DBackpropFilter: the filter shape [${filterShape}] takes ${filterShape[2]} input channels, x [${x.shape}] has ${info.inChannels}`);
+  const dyShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.join() !== dyShape.join()) throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}]; x [${x.shape}] convolved with a [${filterShape}] filter gives [${dyShape}]`);
   const heap = backend as WasmHeapBackend;
   const multiplyAddsPerNonzero = info.filterHeight * info.filterWidth * info.inChannels;
   const limit = Math.floor((SPARSE_MULTIPLY_ADDS_PER_DY_VALUE * dy.shape.reduce((a, b) => a * b, 1)) / multiplyAddsPerNonzero);

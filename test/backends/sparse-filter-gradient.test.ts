@@ -12,7 +12,7 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 interface Case {
   x: [number, number, number, number];
   filter: [number, number, number, number];
-  strides: number;
+  strides: number | [number, number];
   pad: Pad;
 }
 
@@ -24,6 +24,8 @@ const cases: Case[] = [
   { x: [2, 40, 38, 3], filter: [7, 7, 3, 4], strides: 2, pad: 'same' },
   { x: [4, 17, 15, 2], filter: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
   { x: [4, 12, 12, 5], filter: [1, 1, 5, 3], strides: 2, pad: 'valid' },
+  // Strides unequal by axis; padding past the filter, so that some windows lie wholly in it.
+  { x: [3, 6, 7, 2], filter: [2, 2, 2, 3], strides: [2, 3], pad: [[0, 0], [3, 2], [2, 4], [0, 0]] },
 ];
 
 function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, c: Case): tf.Tensor4D {
@@ -69,16 +71,18 @@ async function onBoth(x: Float32Array, dy: Float32Array, c: Case): Promise<{ cpu
   return { cpu, wasm };
 }
 
-function expectSameGradient(actual: number[], expected: number[], label: string): void {
+/**
+ * `exact`: the same bits (NaN where NaN): the sparse loops sum as the stock cpu kernel does, in
+ * float64 in the same order, the zeros adding nothing. Otherwise within 1e-5 of the largest value
+ * (the dense kernel sums in float32, in XNNPACK's order).
+ */
+function expectSameGradient(actual: number[], expected: number[], label: string, exact: boolean): void {
   expect(actual.length).toBe(expected.length);
   const scale = Math.max(1, ...expected.filter(Number.isFinite).map(Math.abs));
   actual.forEach((a, i) => {
     const e = expected[i];
-    if (Number.isNaN(e) || Number.isNaN(a)) {
-      if (Number.isNaN(e) !== Number.isNaN(a)) throw new Error(`${label}: dW[${i}] is ${a}, the cpu kernel gives ${e}`);
-      return;
-    }
-    if (Math.abs(a - e) / scale > 1e-5) throw new Error(`${label}: dW[${i}] is ${a}, the cpu kernel gives ${e}`);
+    const same = Number.isNaN(e) || Number.isNaN(a) ? Number.isNaN(e) === Number.isNaN(a) : exact ? Object.is(a, e) : Math.abs(a - e) / scale <= 1e-5;
+    if (!same) throw new Error(`${label}: dW[${i}] is ${a}, the cpu kernel gives ${e}`);
   });
 }
 
@@ -99,7 +103,7 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
       const dy = sparseValues(rng, dyCount, 0.6 / (c.filter[0] * c.filter[1] * c.filter[2]));
       const { cpu, wasm } = await onBoth(x, dy, c);
       expect(cpu.values.some((v) => v !== 0)).toBe(true);
-      expectSameGradient(wasm.values, cpu.values, label(c));
+      expectSameGradient(wasm.values, cpu.values, label(c), true);
       expect({ case: label(c), dense: wasm.dense }).toEqual({ case: label(c), dense: false });
     }
   });
@@ -111,7 +115,7 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
     const dy = sparseValues(rng, c.x[0] * c.x[1] * c.x[2] * c.filter[3], 0.5);
     const { cpu, wasm } = await onBoth(x, dy, c);
     expect(wasm.dense).toBe(true);
-    expectSameGradient(wasm.values, cpu.values, label(c));
+    expectSameGradient(wasm.values, cpu.values, label(c), false);
   });
 
   test('an all-zero dy gives zeros; NaN in dy is passed on as the cpu kernel passes it', async () => {
@@ -128,7 +132,7 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
     expect(withNaN.wasm.dense).toBe(false);
     expect(withNaN.cpu.values.some(Number.isNaN)).toBe(true);
     expect(withNaN.cpu.values.every(Number.isNaN)).toBe(false);
-    expectSameGradient(withNaN.wasm.values, withNaN.cpu.values, 'NaN in dy');
+    expectSameGradient(withNaN.wasm.values, withNaN.cpu.values, 'NaN in dy', true);
   });
 
   test('an input with ∞ or NaN takes the dense kernel: 0 · ∞ is NaN there, which skipping zeros would lose', async () => {
@@ -141,8 +145,19 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
       const { cpu, wasm } = await onBoth(x, dy, c);
       expect(wasm.dense).toBe(true);
       expect(cpu.values.some(Number.isNaN)).toBe(true);
-      expectSameGradient(wasm.values, cpu.values, `x holding ${bad}`);
+      expectSameGradient(wasm.values, cpu.values, `x holding ${bad}`, false);
     }
+  });
+
+  test('shapes that do not fit together are an error, not a gradient of the wrong size', async () => {
+    await activateBackend(tf, 'wasm');
+    const x = tf.zeros([2, 8, 8, 3]) as tf.Tensor4D;
+    const run = (dy: tf.Tensor4D, filterShape: number[]) => () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap);
+    const dy = tf.zeros([2, 8, 8, 4]) as tf.Tensor4D;
+    expect(run(dy, [3, 3, 5, 4])).toThrow('Conv2DBackpropFilter: the filter shape [3,3,5,4] takes 5 input channels, x [2,8,8,3] has 3');
+    expect(run(tf.zeros([2, 7, 8, 4]) as tf.Tensor4D, [3, 3, 3, 4])).toThrow('Conv2DBackpropFilter: dy has shape [2,7,8,4]; x [2,8,8,3] convolved with a [3,3,3,4] filter gives [2,8,8,4]');
+    expect(run(dy, [3, 3, 3, 6])).toThrow('gives [2,8,8,6]');
+    await tf.setBackend('cpu');
   });
 
   test("Lab 2's layers (conv → relu → maxpool 8×8) train with the same gradients as on cpu", async () => {
@@ -168,7 +183,8 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
     };
     const cpu = await gradsOn('cpu');
     const wasm = await gradsOn('wasm');
-    wasm.grads.forEach((g, i) => expectSameGradient(g, cpu.grads[i], `gradient ${i}`));
+    // Within a tolerance: the first layer's dy comes through the second layer's dense gradients.
+    wasm.grads.forEach((g, i) => expectSameGradient(g, cpu.grads[i], `gradient ${i}`, false));
     // The two forward convolutions and the second layer's two gradients, built from Conv2D (its dy
     // is dense); the first layer's filter gradient, where dy is 1 value in 64 at most, runs none.
     expect(wasm.convolutions).toBe(4);
@@ -177,13 +193,13 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
 });
 
 describe('nonzeroPositions', () => {
-  test('lists nonzero values and NaN, skips +0 and -0, in order, aligned or not', () => {
-    const values = [0, 1, -0, NaN, 0, 0, -2, 0, 0, 3, 0];
+  test('lists nonzero values and NaN, skips +0 and -0 (in either half of a pair), in order, aligned or not, the odd last value too', () => {
+    const values = [0, 1, -0, NaN, 0, 0, -2, 0, 0, 3, -0, 0, 0, -0, 5];
     const buffer = new ArrayBuffer((values.length + 1) * 4);
     for (const offset of [0, 4]) {
       const dy = new Float32Array(buffer, offset, values.length);
       dy.set(values);
-      expect(Array.from(nonzeroPositions(dy, 100)!)).toEqual([1, 3, 6, 9]);
+      expect(Array.from(nonzeroPositions(dy, 100)!)).toEqual([1, 3, 6, 9, 14]);
     }
   });
 
