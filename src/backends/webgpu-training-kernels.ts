@@ -18,9 +18,9 @@
  *
  * AdamFlat (gradient, m, v, variables: flat tensors of one size; biasCorrections: [1 − β1^t,
  * 1 − β2^t]; Adam's constants): [m', v', variables'], tfjs's Adam arithmetic for every value in one
- * shader (8 storage buffers, WebGPU's default limit), where the same ops
- * on the flat tensors ran 14 kernels, each a pass over all 23.6M values of ResNet50's (over
- * lavapipe, a batch-2 step's GPU work fell from 8.6 to 6.5 s).
+ * shader (8 storage buffers, WebGPU's default limit), where the same ops on the flat tensors ran
+ * 14 kernels, each a pass over all 23.6M values of ResNet50's (over lavapipe, a batch-2 step's GPU
+ * work fell from 8.6 to 6.5 s).
  *
  * ReluGrad (dy, x): dy·step(x), the gradient tfjs's Relu registers (multiply, cast, step: three
  * kernels) in one; NaN in x gives NaN, as step does.
