@@ -4,11 +4,11 @@
  * WebGPU step's time goes to dispatches (0.15–0.35 ms each). This flattens the gradients into one
  * tensor, updates the moments and computes the step there (a dozen kernels), and adds each
  * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU the variables are
- * flattened too, and the moments and the variables updated in one shader (AdamFlat), then split
- * back (FlatConcat and FlatSplit: webgpu-training-kernels.ts): ResNet50's update takes 4 kernels
- * and 46 shaders (15 for each of the three flat kernels over lavapipe, which takes 16 storage
- * buffers a shader) instead of 3,000 kernels. Elsewhere it is four kernels a variable (reshape,
- * slice, reshape, add).
+ * kept flat too (from the last step's update), and the moments and the variables updated in one
+ * shader (AdamFlat), then split back (FlatConcat and FlatSplit: webgpu-training-kernels.ts):
+ * ResNet50's update takes 3 kernels and 31 shaders (15 for each flat kernel over lavapipe, which
+ * takes 16 storage buffers a shader) instead of 3,000 kernels. Elsewhere it is four kernels a
+ * variable (reshape, slice, reshape, add).
  *
  * Where dispatches are costly it wins: on an H100 (WebGPU) a ResNet50 step took 1.70 s instead of
  * 3.64 s. Where they are cheap it loses: on wasm slicing the 23.6M-value step costs seconds, and
@@ -51,6 +51,14 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
     private accBeta2 = Math.fround(beta2);
     /** The variables' names and sizes in the flat layout, fixed at the first step. */
     private layout: { name: string; size: number }[] | null = null;
+    /**
+     * WebGPU: the variables' values in the flat layout, kept from the last step, and the tensors
+     * the variables were given then. While each variable still holds that tensor (nothing else
+     * assigned it: a variable's value changes only by assign) the flat values are current, and the
+     * step needs no FlatConcat of the variables (ResNet50: 15 shaders over lavapipe).
+     */
+    private flatVariables: tfType.Tensor1D | null = null;
+    private assigned: tfType.DataId[] = [];
 
     applyGradients(variableGradients: tfType.NamedTensorMap | { name: string; tensor: tfType.Tensor }[]): void {
       const named = Array.isArray(variableGradients) ? variableGradients.map((g) => [g.name, g.tensor] as const) : Object.entries(variableGradients);
@@ -75,7 +83,7 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
         this.firstMoment ??= tf.variable(tf.zeros([total]), false);
         this.secondMoment ??= tf.variable(tf.zeros([total]), false);
         if (flatKernels) {
-          const current = tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(variables.map((v, i) => [i, v]))) as tfType.Tensor1D;
+          const current = variables.every((variable, i) => variable.dataId === this.assigned[i]) && this.flatVariables ? this.flatVariables : (tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(variables.map((v, i) => [i, v]))) as tfType.Tensor1D);
           const attrs: AdamFlatAttrs = { beta1, beta2, epsilon, learningRate: this.learningRate };
           const biasCorrections = tf.tensor1d([oneMinusAccBeta1, oneMinusAccBeta2]);
           const [m, v, updated] = tf.engine().runKernel(ADAM_FLAT, { gradient, m: this.firstMoment, v: this.secondMoment, variables: current, biasCorrections }, attrs as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
@@ -83,6 +91,9 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
           this.secondMoment.assign(v);
           const parts = tf.engine().runKernel(FLAT_SPLIT, { flat: updated }, { shapes: variables.map((variable) => variable.shape) } as unknown as tfType.NamedAttrMap) as tfType.Tensor[];
           variables.forEach((variable, i) => variable.assign(parts[i]));
+          this.assigned = variables.map((variable) => variable.dataId);
+          this.flatVariables?.dispose();
+          this.flatVariables = tf.keep(updated as tfType.Tensor1D);
         } else {
           const m = tf.add(tf.mul(this.firstMoment, beta1), tf.mul(gradient, 1 - beta1));
           const v = tf.add(tf.mul(this.secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
@@ -103,7 +114,7 @@ export function fusedAdam(tf: Tf, options: FusedAdamOptions): tfType.Optimizer {
     }
 
     dispose(): void {
-      tf.dispose([...(this.firstMoment ? [this.firstMoment] : []), ...(this.secondMoment ? [this.secondMoment] : [])]);
+      tf.dispose([...(this.firstMoment ? [this.firstMoment] : []), ...(this.secondMoment ? [this.secondMoment] : []), ...(this.flatVariables ? [this.flatVariables] : [])]);
     }
 
     getConfig(): tfType.serialization.ConfigDict {
