@@ -11,8 +11,8 @@
  *
  * FlatConcat (any number of tensors, any shapes): their values one after another, 1-D.
  * FlatSplit (flat; shapes): the reverse, one tensor a shape. The fused Adam flattens its
- * gradients and variables with the first and hands the variables their new values with the
- * second. A shader copies at most (storage buffers a shader may bind − 1) tensors, so ResNet50's
+ * gradients with the first (and its variables, where their flat values from the last step are
+ * stale) and hands the variables their new values with the second. A shader copies at most (storage buffers a shader may bind − 1) tensors, so ResNet50's
  * 214 variables take 15 shaders each way over lavapipe (16 buffers; 31 with WebGPU's default 8),
  * instead of a kernel a variable.
  *
