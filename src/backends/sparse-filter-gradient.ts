@@ -7,7 +7,7 @@
  * and dy and hands dy to XNNPACK as a filter, which transposes and packs it again: 17.8 ms of a
  * 40 ms step (tf.profile), for 100M multiply-adds of which 98% are by zero. Here each nonzero dy
  * value adds its products with the input values its window met, 1.6M multiply-adds: 4.5 ms with
- * the scan for them (Lab 2's 100 epochs: 34 s instead of 63–67 s, two threads).
+ * the scan for them (Lab 2's 100 epochs: 30–34 s instead of 63–67 s, two threads).
  *
  * Where dy has more nonzeros than that pays for, or x has a non-finite value (dense sums give NaN
  * for 0 · ∞, which skipping the zeros would not), the dense kernel runs instead: the count stops
@@ -31,7 +31,7 @@ const SPARSE_MULTIPLY_ADDS_PER_DY_VALUE = 2;
 /**
  * Positions of dy's nonzero values (NaN included; ±0 are zeros), or null once there are more than
  * `limit`. Two values at a time where dy is 8-byte aligned: a float64 is ±0 only where both
- * float32s in it are (Lab 2's first convolution: 1.3 against 2.0 ms for 2M values).
+ * float32s in it are (Lab 2's first convolution: 1.8 against 2.7 ms for 2M values).
  */
 export function nonzeroPositions(dy: Float32Array, limit: number): Int32Array | null {
   const found = new Int32Array(Math.min(limit, dy.length));
