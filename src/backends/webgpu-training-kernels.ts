@@ -221,6 +221,19 @@ export function runWritingOutputs(backend: unknown, program: WebGPUProgram, inpu
   return outputs;
 }
 
+/**
+ * `write`'s result; if it throws, `outputs` (made by the kernel, written by `write`) are disposed
+ * first: the engine never sees them, so they would stay allocated.
+ */
+function disposedOnFailure<T>(gpu: WebGPUBackend, outputs: tfType.TensorInfo[], write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    for (const output of outputs) gpu.disposeData(output.dataId);
+    throw err;
+  }
+}
+
 /** `code` with the storage variables `names` declared read_write instead of read. */
 function declareWritable(code: string, names: string[]): string {
   return names.reduce((source, name) => {
@@ -460,18 +473,14 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         throw new Error(`${FLAT_SPLIT}: shapes of ${sizes.reduce((a, b) => a + b, 0)} values in all do not split a flat tensor of shape [${flat.shape}]`);
       }
       const outputs = shapes.map((shape, i) => gpu.makeTensorInfo(shape, 'float32', sizes[i] === 0 ? new Float32Array(0) : undefined));
-      try {
+      return disposedOnFailure(gpu, outputs, () => {
         for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
           const names = chunk.parts.map((_, k) => (k ? `Out${k}` : 'result'));
           const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_split', chunk, ['Flat', ...names.slice(1)], (k, local) => `${names[k]}[${local}] = Flat[uniforms.base + index];`);
           runWritingOutputs(backend, program, [flat], chunk.parts.map((i) => outputs[i]), uniforms);
         }
-      } catch (err) {
-        // The engine never sees these outputs: they would stay allocated.
-        for (const output of outputs) gpu.disposeData(output.dataId);
-        throw err;
-      }
-      return outputs;
+        return outputs;
+      });
     },
   });
   tf.registerKernel({
@@ -499,13 +508,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           V2[index] = v;
           W2[index] = ((m / BiasCorrections[0]) / (sqrt(v / BiasCorrections[1]) + uniforms.epsilon)) * uniforms.negLearningRate + W[index];`);
       const uniforms = Object.values(constants).map((value) => ({ type: 'float32' as const, data: [value] }));
-      try {
-        return runWritingOutputs(backend, program, [gradient, m, v, variables, biasCorrections], outputs, uniforms);
-      } catch (err) {
-        // The engine never sees these outputs: they would stay allocated.
-        for (const output of outputs) gpu.disposeData(output.dataId);
-        throw err;
-      }
+      return disposedOnFailure(gpu, outputs, () => runWritingOutputs(backend, program, [gradient, m, v, variables, biasCorrections], outputs, uniforms));
     },
   });
   /** A kernel of two float32 inputs of one shape, an invocation a value: `body` reads them as `variableNames` and sets the output at `index`. */
