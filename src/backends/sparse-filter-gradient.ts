@@ -129,7 +129,7 @@ function trySparse(tf: Tf, { inputs, attrs, backend }: { inputs: tfType.NamedTen
   if (dy.shape.join() !== dyShape.join()) throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}]; x [${x.shape}] convolved with a [${filterShape}] filter gives [${dyShape}]`);
   const heap = backend as WasmHeapBackend;
   const multiplyAddsPerNonzero = info.filterHeight * info.filterWidth * info.inChannels;
-  const limit = Math.floor((SPARSE_MULTIPLY_ADDS_PER_DY_VALUE * dy.shape.reduce((a, b) => a * b, 1)) / multiplyAddsPerNonzero);
+  const limit = Math.floor((SPARSE_MULTIPLY_ADDS_PER_DY_VALUE * tf.util.sizeFromShape(dy.shape)) / multiplyAddsPerNonzero);
   const nonzero = nonzeroPositions(heap.typedArrayFromHeap(dy), limit);
   if (!nonzero || !allFinite(heap.typedArrayFromHeap(x))) return null;
   const dW = heap.makeOutput(filterShape, 'float32');
