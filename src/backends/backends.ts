@@ -82,7 +82,7 @@ interface GpuAdapter {
 }
 
 /** Storage buffers a shader asked for at most: past this a FlatConcat shader's bindings and uniforms grow for little gain. */
-const STORAGE_BUFFERS_WANTED = 32;
+export const STORAGE_BUFFERS_WANTED = 32;
 
 /**
  * `gpu` whose adapters' devices take as many storage buffers a shader as the adapter has (16

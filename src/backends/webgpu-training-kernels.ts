@@ -200,30 +200,33 @@ export function run(backend: unknown, program: WebGPUProgram, inputs: tfType.Ten
  * `result`, the others through the variables named after the inputs' in program.variableNames.
  * tfjs-backend-webgpu declares every variable but `result` read-only; the program is compiled
  * (once: tfjs caches the pipeline by shader key, which holds the variable names) with those
- * declarations made read_write.
+ * declarations made read_write. If it throws, `outputs` are disposed.
  */
 export function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], outputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
-  const written = program.variableNames.slice(inputs.length);
-  if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);
-  // tfjs skips a program whose `result` is empty, and an empty tensor has no buffer to bind.
-  if (outputs.some((output) => sizeOf(output) === 0)) throw new Error(`${program.shaderKey}: an empty output cannot be written by a shader`);
-  const device = gpu.device;
-  const own = Object.getOwnPropertyDescriptor(device, 'createShaderModule');
-  const compile = device.createShaderModule;
-  device.createShaderModule = (descriptor) => compile.call(device, { ...descriptor, code: declareWritable(descriptor.code, written) });
-  try {
-    gpu.runWebGPUProgram(program, [...inputs, ...outputs.slice(1)], 'float32', uniforms, outputs[0]);
-  } finally {
-    if (own) Object.defineProperty(device, 'createShaderModule', own);
-    else delete (device as Partial<WebGPUBackend['device']>).createShaderModule;
-  }
-  return outputs;
+  return disposedOnFailure(gpu, outputs, () => {
+    const written = program.variableNames.slice(inputs.length);
+    if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);
+    // tfjs skips a program whose `result` is empty, and an empty tensor has no buffer to bind.
+    if (outputs.some((output) => sizeOf(output) === 0)) throw new Error(`${program.shaderKey}: an empty output cannot be written by a shader`);
+    const device = gpu.device;
+    const own = Object.getOwnPropertyDescriptor(device, 'createShaderModule');
+    const compile = device.createShaderModule;
+    device.createShaderModule = (descriptor) => compile.call(device, { ...descriptor, code: declareWritable(descriptor.code, written) });
+    try {
+      gpu.runWebGPUProgram(program, [...inputs, ...outputs.slice(1)], 'float32', uniforms, outputs[0]);
+    } finally {
+      if (own) Object.defineProperty(device, 'createShaderModule', own);
+      else delete (device as Partial<WebGPUBackend['device']>).createShaderModule;
+    }
+    return outputs;
+  });
 }
 
 /**
  * `write`'s result; if it throws, `outputs` (made by the kernel, written by `write`) are disposed
- * first: the engine never sees them, so they would stay allocated.
+ * first: the engine never sees them, so they would stay allocated. Disposing one twice is harmless
+ * (the backend ignores a dataId it no longer has).
  */
 function disposedOnFailure<T>(gpu: WebGPUBackend, outputs: tfType.TensorInfo[], write: () => T): T {
   try {
@@ -452,12 +455,14 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
       const total = sizes.reduce((a, b) => a + b, 0);
       // With no values at all no shader runs: the empty output gets its (empty) values here.
       const output = gpu.makeTensorInfo([total], 'float32', total === 0 ? new Float32Array(0) : undefined);
-      for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
-        const names = chunk.parts.map((_, k) => `T${k}`);
-        const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_concat', chunk, names, (k, local) => `result[uniforms.base + index] = ${names[k]}[${local}];`);
-        gpu.runWebGPUProgram(program, chunk.parts.map((i) => parts[i]), 'float32', uniforms, output);
-      }
-      return output;
+      return disposedOnFailure(gpu, [output], () => {
+        for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
+          const names = chunk.parts.map((_, k) => `T${k}`);
+          const { program, uniforms } = flatChunkProgram(util, 'labgrade_flat_concat', chunk, names, (k, local) => `result[uniforms.base + index] = ${names[k]}[${local}];`);
+          gpu.runWebGPUProgram(program, chunk.parts.map((i) => parts[i]), 'float32', uniforms, output);
+        }
+        return output;
+      });
     },
   });
   tf.registerKernel({
@@ -473,6 +478,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
         throw new Error(`${FLAT_SPLIT}: shapes of ${sizes.reduce((a, b) => a + b, 0)} values in all do not split a flat tensor of shape [${flat.shape}]`);
       }
       const outputs = shapes.map((shape, i) => gpu.makeTensorInfo(shape, 'float32', sizes[i] === 0 ? new Float32Array(0) : undefined));
+      // A failing chunk's runWritingOutputs disposes its own outputs; this, the earlier chunks'.
       return disposedOnFailure(gpu, outputs, () => {
         for (const chunk of flatChunks(sizes, gpu.device.limits.maxStorageBuffersPerShaderStage - 1)) {
           const names = chunk.parts.map((_, k) => (k ? `Out${k}` : 'result'));
@@ -508,7 +514,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           V2[index] = v;
           W2[index] = ((m / BiasCorrections[0]) / (sqrt(v / BiasCorrections[1]) + uniforms.epsilon)) * uniforms.negLearningRate + W[index];`);
       const uniforms = Object.values(constants).map((value) => ({ type: 'float32' as const, data: [value] }));
-      return disposedOnFailure(gpu, outputs, () => runWritingOutputs(backend, program, [gradient, m, v, variables, biasCorrections], outputs, uniforms));
+      return runWritingOutputs(backend, program, [gradient, m, v, variables, biasCorrections], outputs, uniforms);
     },
   });
   /** A kernel of two float32 inputs of one shape, an invocation a value: `body` reads them as `variableNames` and sets the output at `index`. */
@@ -565,7 +571,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           let inv = Gamma[c] * inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           ${writeNormalized('index', 'Moments[c]', 'Beta[c]', relu)}`,
       );
-      const normed = run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]);
+      const normed = disposedOnFailure(gpu, [batchMoments, newMean, newVariance], () => run(backend, normalize, [x, batchMoments, gamma, beta], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }]));
       return [normed, batchMoments, newMean, newVariance];
     },
   });
@@ -605,7 +611,7 @@ export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {
           let invStd = inverseSqrt(Moments[uniforms.channels + c] + uniforms.epsilon);
           ${writeDx('index', 'Moments[c]', 'c', 'DGamma[c]', 'DBeta[c]', relu)}`,
       );
-      const dx = run(backend, program, [dy, x, moments, dGamma, dBeta, gamma, ...yInput], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, negInvCount]);
+      const dx = disposedOnFailure(gpu, [dGamma, dBeta], () => run(backend, program, [dy, x, moments, dGamma, dBeta, gamma, ...yInput], [{ type: 'int32', data: [channels] }, { type: 'float32', data: [epsilon] }, negInvCount]));
       return [dx, dGamma, dBeta];
     },
   });

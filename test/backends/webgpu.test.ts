@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../src/backends/backends.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
+import { ADAM_FLAT, BATCH_NORM_TRAINING, FLAT_CONCAT, FLAT_SPLIT, NORMALIZE_GRAD, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
 import { useReluGradKernel } from '../../src/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
 import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
@@ -306,7 +306,7 @@ describe('WebGPU backend (Dawn)', () => {
     // for) 3 shaders to concatenate them and 3 to split, 15 tensors each.
     const perShader = gpu.device.limits.maxStorageBuffersPerShaderStage - 1;
     const adapter = (await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ limits: { maxStorageBuffersPerShaderStage: number } }> } }).gpu.requestAdapter());
-    expect(perShader + 1).toBe(adapter.limits.maxStorageBuffersPerShaderStage);
+    expect(perShader + 1).toBe(Math.min(STORAGE_BUFFERS_WANTED, adapter.limits.maxStorageBuffersPerShaderStage));
     expect(programs.filter((key) => key.startsWith('labgrade_flat_concat'))).toHaveLength(Math.ceil(35 / perShader));
     expect(programs.filter((key) => key.startsWith('labgrade_flat_split'))).toHaveLength(Math.ceil(35 / perShader));
     expect(Object.getOwnPropertyNames(gpu.device)).not.toContain('createShaderModule');
@@ -333,6 +333,77 @@ describe('WebGPU backend (Dawn)', () => {
     const outputs = tf.engine().runKernel(ADAM_FLAT, { gradient: empty, m: empty, v: empty, variables: empty, biasCorrections }, attrs) as tf.Tensor[];
     expect(await Promise.all(outputs.map(async (t) => [t.shape, Array.from(await t.data())]))).toEqual([[[0], []], [[0], []], [[0], []]]);
     tf.dispose([four, three, biasCorrections, empty, ...outputs]);
+  });
+
+  run('labgrade\'s kernels that write several tensors free all they made when any of their shaders fails', async () => {
+    await activateBackend(tf, 'webgpu', 'train');
+    const gpu = tf.backend() as unknown as { runWebGPUProgram(...args: unknown[]): unknown; numDataIds(): number; device: { limits: { maxStorageBuffersPerShaderStage: number } } };
+    const stock = gpu.runWebGPUProgram;
+    // A read submits the recorded shaders: a tensor disposed while one of them still writes it goes then.
+    const submitted = async () => {
+      const probe = tf.tidy(() => tf.scalar(1).add(1));
+      await probe.data();
+      probe.dispose();
+    };
+    const values = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)), shape);
+    const [x, dy, y] = [values([2, 5, 5, 3]), values([2, 5, 5, 3]), values([2, 5, 5, 3])];
+    const [gamma, beta, movingMean, movingVariance] = [values([3]), values([3]), tf.zeros([3]), tf.ones([3])];
+    const moments = values([2, 3]);
+    const convDy = values([2, 5, 5, 4]);
+    // More tensors than one FlatConcat or FlatSplit shader takes: two shaders each.
+    const parts = Array.from({ length: gpu.device.limits.maxStorageBuffersPerShaderStage + 4 }, () => values([3]));
+    const flat = values([3 * parts.length]);
+    const adamInputs = { gradient: values([6]), m: values([6]), v: tf.ones([6]), variables: values([6]), biasCorrections: tf.tensor1d([0.1, 0.001]) };
+    const adamAttrs = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 0.01 };
+    const calls: [string, () => unknown][] = [
+      ['FlatConcat', () => tf.engine().runKernel(FLAT_CONCAT, Object.fromEntries(parts.map((t, i) => [i, t])))],
+      ['FlatSplit', () => tf.engine().runKernel(FLAT_SPLIT, { flat }, { shapes: parts.map((t) => t.shape) } as unknown as tf.NamedAttrMap)],
+      ['AdamFlat', () => tf.engine().runKernel(ADAM_FLAT, adamInputs, adamAttrs as unknown as tf.NamedAttrMap)],
+      ['the batch normalization', () => tf.engine().runKernel(BATCH_NORM_TRAINING, { x, gamma, beta, movingMean, movingVariance }, { epsilon: 1e-3, decay: 0.1, relu: false } as unknown as tf.NamedAttrMap)],
+      ['its gradient', () => tf.engine().runKernel(NORMALIZE_GRAD, { dy, x, moments, gamma }, { epsilon: 1e-3 } as unknown as tf.NamedAttrMap)],
+      ['its gradient through a ReLU', () => tf.engine().runKernel(NORMALIZE_GRAD, { dy, x, moments, gamma, y }, { epsilon: 1e-3 } as unknown as tf.NamedAttrMap)],
+      ['the filter and bias gradient', () => tf.engine().runKernel(FILTER_BIAS_GRADIENT, { x, dy: convDy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap)],
+    ];
+    const shadersRun: Record<string, number[]> = {};
+    try {
+      for (const oneShader of [true, false]) {
+        tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, oneShader);
+        for (const [name, call] of calls) {
+          let shaders = 0;
+          gpu.runWebGPUProgram = (...args: unknown[]) => (shaders++, stock.apply(gpu, args));
+          tf.dispose(call() as tf.Tensor | tf.Tensor[]);
+          await submitted();
+          const before = gpu.numDataIds();
+          // Each of its shaders fails in turn, the ones before it having written their tensors.
+          for (let failing = 1; failing <= shaders; failing++) {
+            let n = 0;
+            gpu.runWebGPUProgram = (...args: unknown[]) => {
+              if (++n === failing) throw new Error(`shader ${n} failed`);
+              return stock.apply(gpu, args);
+            };
+            expect(call).toThrow(`shader ${failing} failed`);
+            await submitted();
+            expect({ name, oneShader, failing, dataIds: gpu.numDataIds() }).toEqual({ name, oneShader, failing, dataIds: before });
+          }
+          (shadersRun[name] ??= []).push(shaders);
+        }
+      }
+    } finally {
+      delete (gpu as Partial<typeof gpu>).runWebGPUProgram;
+      tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true);
+    }
+    // Every shader of every kernel failed once: FlatConcat and FlatSplit ran two each, the batch
+    // normalization and its gradients two when not in one shader.
+    expect(shadersRun).toEqual({
+      FlatConcat: [2, 2],
+      FlatSplit: [2, 2],
+      AdamFlat: [1, 1],
+      'the batch normalization': [1, 2],
+      'its gradient': [1, 2],
+      'its gradient through a ReLU': [1, 2],
+      'the filter and bias gradient': [1, 1],
+    });
+    tf.dispose([x, dy, y, gamma, beta, movingMean, movingVariance, moments, convDy, ...parts, flat, ...Object.values(adamInputs)]);
   });
 
   run('the input gradient webgpu trains with (matMul-based) matches the cpu backend on strided, padded and 1×1 shapes', async () => {
