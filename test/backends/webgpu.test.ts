@@ -369,9 +369,13 @@ describe('WebGPU backend (Dawn)', () => {
       for (const oneShader of [true, false]) {
         tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, oneShader);
         for (const [name, call] of calls) {
-          let shaders = 0;
-          gpu.runWebGPUProgram = (...args: unknown[]) => (shaders++, stock.apply(gpu, args));
-          tf.dispose(call() as tf.Tensor | tf.Tensor[]);
+          let shaders: number;
+          const recording = recordShaders(tf);
+          try {
+            tf.dispose(call() as tf.Tensor | tf.Tensor[]);
+          } finally {
+            shaders = recording.stop()!.length;
+          }
           await submitted();
           const before = gpu.numDataIds();
           // Each of its shaders fails in turn, the ones before it having written their tensors.
@@ -382,6 +386,7 @@ describe('WebGPU backend (Dawn)', () => {
               return stock.apply(gpu, args);
             };
             expect(call).toThrow(`shader ${failing} failed`);
+            delete (gpu as Partial<typeof gpu>).runWebGPUProgram; // the backend's own again
             await submitted();
             expect({ name, oneShader, failing, dataIds: gpu.numDataIds() }).toEqual({ name, oneShader, failing, dataIds: before });
           }
