@@ -58,14 +58,20 @@ const kernelBackup = (names: string[]) => {
     if (config) tf.registerKernel(config);
   });
 };
+/** Sets a tfjs flag; the returned function sets back the value it had. */
+const settingFlag = (flag: string, value: boolean | number) => () => {
+  const before = tf.env().get(flag);
+  tf.env().set(flag, value);
+  return () => tf.env().set(flag, before);
+};
 const variants: { name: string; apply: () => () => void }[] = [
-  { name: "tfjs's naive transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE true)", apply: () => (tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true), () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)) },
-  { name: "tfjs's filter-gradient shader and bias Sum, not labgrade's tiled shader for both", apply: () => (tf.env().set(TILED_FILTER_GRADIENT_FLAG, false), () => tf.env().set(TILED_FILTER_GRADIENT_FLAG, true)) },
+  { name: "tfjs's naive transposed convolution (WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE true)", apply: settingFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true) },
+  { name: "tfjs's filter-gradient shader and bias Sum, not labgrade's tiled shader for both", apply: settingFlag(TILED_FILTER_GRADIENT_FLAG, false) },
   // With the tiled filter gradient's flag off: its kernel would otherwise wrap the op-built one.
-  { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); const tiled = tf.env().getBool(TILED_FILTER_GRADIENT_FLAG); tf.env().set(TILED_FILTER_GRADIENT_FLAG, false); return () => (restore(), tf.env().set(TILED_FILTER_GRADIENT_FLAG, tiled)); } },
-  { name: "labgrade's batch normalization in two shaders each way (sums, then a coalesced elementwise pass), not one", apply: () => (tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, false), () => tf.env().set(ONE_SHADER_BATCH_NORM_FLAG, true)) },
-  { name: "tfjs writing every shader's uniforms, not labgrade's buffer a content", apply: () => (tf.env().set(UNIFORM_CACHE_FLAG, false), () => tf.env().set(UNIFORM_CACHE_FLAG, true)) },
-  { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: () => (tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128), () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15)) },
+  { name: "labgrade's op-built convolution gradients", apply: () => { const restore = kernelBackup(['Conv2DBackpropFilter', 'Conv2DBackpropInput']); registerConvGradientKernels(tf, 'webgpu'); const untiled = settingFlag(TILED_FILTER_GRADIENT_FLAG, false)(); return () => (restore(), untiled()); } },
+  { name: "labgrade's batch normalization in two shaders each way (sums, then a coalesced elementwise pass), not one", apply: settingFlag(ONE_SHADER_BATCH_NORM_FLAG, false) },
+  { name: "tfjs writing every shader's uniforms, not labgrade's buffer a content", apply: settingFlag(UNIFORM_CACHE_FLAG, false) },
+  { name: 'a submit every 128 dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15)', apply: settingFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 128) },
 ];
 let best = labgrade.stepMs;
 const tried: { name: string; stepMs: number | null; kept: boolean; error?: string }[] = [];
