@@ -10,20 +10,15 @@
  * cannot be reproduced in tfjs: with its default initializer the block is checked for shape,
  * non-negativity and the stride's effect; with constant-1 weights its values are checked too.
  */
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../src/tfjs.js';
-import type { ExerciseDefinition, FilesAssessment, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
+import type { ExerciseDefinition, FilesAssessment, FilesContext, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
+import type { ImageSetScore, ModelScores } from '../src/engine/model.js';
 import { compareSummaries, type ModelSummary } from '../src/engine/model-summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/values.js';
-import { graderBackend } from '../src/backends/backends.js';
-import { distDir } from '../src/paths.js';
-import { loadWeightsByName, ModelFileError, readKerasWeights } from '../src/models/keras-h5.js';
-import { loadTfjsModelFiles } from '../src/models/tfjs-files.js';
-import { evaluateOnSignsTest } from '../src/models/evaluate-signs.js';
-import { cachedSigns } from '../src/data/signs.js';
+import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
+import { loadArchitecture } from '../src/fixtures/expected.js';
+import { cachedHoldout, cachedSigns } from '../src/data/signs.js';
 
 type Filters = [number, number, number];
 interface BlockOptions {
@@ -187,86 +182,49 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
   ];
 }
 
-/**
- * The trained model a submission may hold: Keras weights (resnet50.h5) or a tfjs model
- * (resnet50/model.json). A link that leads out of the submission folder is refused: the file is
- * read by the grader, and its content could end up in the report.
- */
-export function findTrainedModel(dir: string): { file: string } | { problem: string } | null {
-  const entries = existsSync(dir) ? readdirSync(dir) : [];
-  const h5 = entries.find((e) => e.toLowerCase() === 'resnet50.h5');
-  const folder = entries.find((e) => e.toLowerCase() === 'resnet50' && statSync(path.join(dir, e)).isDirectory());
-  const file = h5 ? path.join(dir, h5) : folder && existsSync(path.join(dir, folder, 'model.json')) ? path.join(dir, folder, 'model.json') : null;
-  if (!file) return null;
-  const root = realpathSync(dir);
-  const relative = path.relative(root, realpathSync(file));
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return { problem: `${path.relative(dir, file)} leads out of the submission folder (a link): put the model file itself in the submission` };
-  return { file };
-}
-
-/** The course's ResNet50, built by the reference solution (not shipped in the student kit). */
-async function referenceResNet50(): Promise<tfType.LayersModel> {
-  const compiled = path.join(distDir, 'solutions', 'residual-networks.js');
-  if (!existsSync(compiled)) {
-    throw new ModelFileError('a Keras weights file needs the course architecture, which this labgrade does not have (a student kit has no solutions): save the model in tfjs format (resnet50/model.json) instead');
-  }
-  const { resNet50 } = (await import(pathToFileURL(compiled).href)) as { resNet50: () => tfType.LayersModel };
-  return resNet50();
-}
-
-/**
- * Loads a trained ResNet50 in this process: a tfjs model.json (architecture from the file) or a
- * Keras weights file mapped by layer name onto the course architecture. Reading either runs no
- * submitted code.
- */
-export async function loadTrainedResNet50(file: string): Promise<tfType.LayersModel> {
-  if (file.toLowerCase().endsWith('.h5')) {
-    const weights = readKerasWeights(file);
-    const model = await referenceResNet50();
-    loadWeightsByName(tf, model, weights, path.basename(file));
-    return model;
-  }
-  return loadTfjsModelFiles(tf, file);
-}
-
 export const ACCURACY_BANDS = [0.8, 0.9, 0.95] as const;
 
-const bandDescription = (band: number) => `The trained ResNet50's accuracy on the 120 SIGNS test images, measured by the grader: at least ${band}.`;
+const bandDescription = (band: number, holdout: boolean) =>
+  holdout
+    ? `The trained ResNet50's accuracy on the instructor's held-out images, measured by labgrade with the weights loaded into the course's ResNet50: at least ${band}.`
+    : `The trained ResNet50's accuracy on the 120 SIGNS test images, measured by labgrade with the weights loaded into the course's ResNet50: at least ${band}.`;
 
-/** Every band failed, with why: the model file could not be read or evaluated. */
-function unreadable(message: string): FilesAssessment {
-  return { verdicts: ACCURACY_BANDS.map((band) => ({ idSuffix: `accuracy-${band}`, description: bandDescription(band), passed: false, message })) };
+const describeScore = (s: ImageSetScore) => `${s.accuracy.toFixed(4)} (${s.correct} of ${s.total})`;
+
+/**
+ * The three bands' verdicts for a scored model: the held-out accuracy decides where there is one;
+ * the public test set's accuracy is labelled for what it is (every student has those images).
+ */
+export function bandVerdicts(scores: ModelScores): Verdict[] {
+  const decisive = scores.holdout ?? scores.test;
+  const detail = scores.holdout
+    ? `Held-out accuracy ${describeScore(scores.holdout)} decides the points; on the public SIGNS test set ${describeScore(scores.test)} (every student has those images, so it is not what counts here)`
+    : `Test accuracy ${describeScore(scores.test)} on the public SIGNS test set (${scores.file}). Every student has those images: a model trained on them would score 100%, so an instructor may grade on held-out images instead (--holdout)`;
+  return ACCURACY_BANDS.map((band) => ({
+    idSuffix: `accuracy-${band}`,
+    description: bandDescription(band, scores.holdout !== undefined),
+    passed: decisive.accuracy >= band,
+    message: `${detail}.`,
+  }));
 }
 
-async function assessTrainedModel(submissionDir: string, dataDir: string): Promise<FilesAssessment> {
-  const found = findTrainedModel(submissionDir);
-  if (!found) return { missing: 'no trained model in the submission: add resnet50.h5 (Keras weights) or resnet50/model.json (tfjs), e.g. as `labgrade train residual-networks` saves it' };
-  if ('problem' in found) return unreadable(`${found.problem}.`);
-  const { file } = found;
-  await graderBackend(tf);
-  let result: Awaited<ReturnType<typeof evaluateOnSignsTest>>;
-  try {
-    const model = await loadTrainedResNet50(file);
-    try {
-      // Read and checked already (grading checks the data first): no second read per submission.
-      result = await evaluateOnSignsTest(tf, model, cachedSigns(dataDir).test);
-    } finally {
-      model.dispose();
-    }
-  } catch (err) {
-    // Whatever the file holds, it scores 0 here and says why; it never stops the grading.
-    const why = err instanceof ModelFileError ? err.message : `${path.basename(file)} could not be evaluated on 64×64×3 images with 6 classes: ${String((err as Error)?.message ?? err).split('\n')[0].slice(0, 300)}`;
-    return unreadable(why);
-  }
-  const detail = `${result.correct} of ${result.total} test images right (${path.basename(file)}, ${(result.durationMs / 1000).toFixed(1)} s)`;
-  return {
-    verdicts: ACCURACY_BANDS.map((band) => ({
-      idSuffix: `accuracy-${band}`,
-      description: bandDescription(band),
-      passed: result.accuracy >= band,
-      message: `Test accuracy ${result.accuracy.toFixed(4)}: ${detail}.`,
-    })),
-  };
+/** Every band failed, with why: the model file could not be read or evaluated. */
+function unreadable(message: string, holdout: boolean): FilesAssessment {
+  return { verdicts: ACCURACY_BANDS.map((band) => ({ idSuffix: `accuracy-${band}`, description: bandDescription(band, holdout), passed: false, message })) };
+}
+
+async function assessTrainedModel(ctx: FilesContext): Promise<FilesAssessment> {
+  const found = readTrainedModel(ctx.files);
+  const holdout = ctx.holdoutDir !== undefined;
+  if ('missing' in found) return { missing: found.missing };
+  if ('problem' in found) return unreadable(`${found.problem}.`, holdout);
+  const architecture = loadArchitecture('residual-networks');
+  if (!architecture) return unreadable(NO_ARCHITECTURE, holdout);
+  const sets = { test: cachedSigns(ctx.dataDir).test, ...(ctx.holdoutDir ? { holdout: cachedHoldout(ctx.holdoutDir) } : {}) };
+  const scoring = await scoreModelFile(found.model, architecture, sets, ctx.run, ctx.timeoutMs);
+  if ('incomplete' in scoring) return scoring;
+  if ('rejected' in scoring) return unreadable(scoring.rejected, holdout);
+  return { verdicts: bandVerdicts(scoring.scores), scores: scoring.scores };
 }
 
 const exercises: ExerciseDefinition[] = [
@@ -301,7 +259,7 @@ const exercises: ExerciseDefinition[] = [
   },
   {
     id: 'trainedModel',
-    title: 'Trained ResNet50 (test accuracy)',
+    title: 'Trained ResNet50 (accuracy)',
     points: 15,
     graded: true,
     outputNames: [],
@@ -320,4 +278,5 @@ export const residualNetworks: LabDefinition = {
   timeouts: { exerciseMs: 60_000, labMs: 10 * 60_000 },
   solution: 'solutions/residual-networks.ts',
   optional: true,
+  architectureFrom: 'resNet50',
 };

@@ -57,9 +57,29 @@ function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; ex
   return [...exercisesByLab].flatMap(([lab, exercises]) => [...exercises.map((exercise) => ({ key: `${lab}:${exercise}`, lab, exercise })), { key: `${lab}:total`, lab }]);
 }
 
+/** Student ids that more than one folder claims, with those folders. */
+export function duplicateIds(entries: ClassEntry[]): { id: string; folders: string[] }[] {
+  const byId = new Map<string, string[]>();
+  for (const e of entries) {
+    const id = e.result?.student?.id;
+    if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), e.folder]);
+  }
+  return [...byId].filter(([, folders]) => folders.length > 1).map(([id, folders]) => ({ id, folders }));
+}
+
+/** What an instructor should look at in a student's row: an id another folder claims too, grading without the OS sandbox. */
+function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>): string {
+  const flags: string[] = [];
+  const id = e.result?.student?.id;
+  if (id !== undefined && duplicated.has(id)) flags.push('duplicate id');
+  if (e.result && e.result.sandbox.kind !== 'bwrap') flags.push('no OS sandbox');
+  return flags.join('; ');
+}
+
 export function renderGradebook(entries: ClassEntry[]): string {
   const columns = gradebookColumns(entries);
-  const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', ...columns.map((c) => c.key), 'total', 'max_total'];
+  const duplicated = new Set(duplicateIds(entries).map((d) => d.id));
+  const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', 'flags', ...columns.map((c) => c.key), 'total', 'max_total'];
   const rows = entries.map((e) => {
     const s = e.result?.student;
     const values = columns.map((c) => {
@@ -68,7 +88,7 @@ export function renderGradebook(entries: ClassEntry[]): string {
       return c.exercise ? (lab.exercises.find((x) => x.id === c.exercise)?.points ?? '') : lab.points;
     });
     const status = e.ungradable ? 'ungradable' : e.result!.labs.some((l) => l.status === 'error') ? 'lab error' : 'graded';
-    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
+    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, flagsOf(e, duplicated), ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
   });
   // A name like =HYPERLINK(...) from student.json must stay text in a spreadsheet.
   return stringify([header, ...rows], { escape_formulas: true });
@@ -114,6 +134,10 @@ export function summarize(entries: ClassEntry[]) {
     passRates: Object.fromEntries([...exercises].map(([k, v]) => [k, Math.round((v.passed / v.total) * 1000) / 10])),
     /** Pairs whose code between the markers is very similar: for a person to look at, never a penalty. */
     similar: similarityFlags(entries),
+    duplicateIds: duplicateIds(entries),
+    /** Students whose code ran without the OS sandbox, and why. */
+    unsandboxed: graded.filter((r) => r.sandbox.kind !== 'bwrap').map((r) => r.student?.id ?? path.basename(r.submission.path)),
+    sandboxNotes: [...new Set(graded.map((r) => r.sandbox.note).filter((n): n is string => n !== undefined))],
   };
 }
 
@@ -133,6 +157,8 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
       .map((e) => ({ folder: e.folder, ...e.result!.total })),
     ungradable: summary.ungradable,
     similar: summary.similar.map((f) => ({ ...f, percent: Math.round(f.similarity * 100) })),
+    duplicateIds: summary.duplicateIds.map((d) => ({ id: d.id, folders: d.folders.join(', ') })),
+    sandbox: summary.unsandboxed.length > 0 ? { students: summary.unsandboxed.length, notes: summary.sandboxNotes } : undefined,
   };
 }
 

@@ -12,18 +12,21 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
 import { BackendError } from '../backends/backends.js';
 import { wasmThreads } from '../backends/wasm-threads.js';
-import { gradeSubmission } from '../engine/grade-submission.js';
-import type { GradeLabOptions } from '../engine/grade-lab.js';
+import { gradeSubmission, openSubmission, type SubmissionOptions } from '../engine/grade-submission.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
+import type { LabTimeouts } from '../engine/grade-lab.js';
+import { calibrateLimits } from '../engine/calibration.js';
 import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeReports, writeStudentOutputs } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';
-import { hashSubmission } from '../submission/content-hash.js';
+import { manifestStillHolds, type SubmissionFiles, type SubmissionManifest } from '../submission/submission-files.js';
 import type { Lang } from '../report/report-view.js';
 
 export const STUDENTS_DIR = 'students';
 export const UNGRADABLE_FILE = 'ungradable.json';
+/** The options a student was graded with, beside result.json: a rerun with others grades again. */
+const GRADING_KEY_FILE = 'grading-key.json';
 
 export interface Shard {
   /** 1-based index of this shard. */
@@ -31,7 +34,7 @@ export interface Shard {
   n: number;
 }
 
-export interface ClassOptions extends GradeLabOptions {
+export interface ClassOptions extends SubmissionOptions {
   labs: readonly LabDefinition[];
   /** Language of the reports. */
   lang?: Lang;
@@ -39,6 +42,9 @@ export interface ClassOptions extends GradeLabOptions {
   shard?: Shard;
   /** Regrade even students whose submission is unchanged. */
   force?: boolean;
+  /** Derive the time limits from the reference's own time here, once per run (calibration.ts). */
+  calibrate?: boolean;
+  onCalibrated?: (lab: LabDefinition, limits: LabTimeouts, referenceMs: number) => void;
   onProgress?: (event: StudentOutcome, done: number, total: number) => void;
 }
 
@@ -58,7 +64,8 @@ export interface StudentOutcome {
 export interface UngradableRecord {
   folder: string;
   reason: string;
-  contentHash: string;
+  /** What was read before grading stopped (student.json, say): the same submission is not tried again. */
+  manifest: SubmissionManifest;
   labgradeVersion: string;
   checks: 'all' | 'public';
   labs: string[];
@@ -104,13 +111,22 @@ function readPreviousResult(file: string): GradeResult | null {
   }
 }
 
-/** This student's earlier outcome, if it came from the same submission, labgrade and options. */
-async function keptOutcome(folder: string, outDir: string, contentHash: string, options: ClassOptions): Promise<StudentOutcome | null> {
+/** Whatever decides a grade besides the submission: the same options give the same grade. */
+function gradingKey(options: ClassOptions): string {
+  return JSON.stringify([options.labs.map((l) => l.id), options.checks, options.sandbox, options.holdoutDir ?? null, options.roster ? [...options.roster].sort() : null]);
+}
+
+/**
+ * This student's earlier outcome, if it came from the same submission (every file grading read
+ * still the same, nothing it looked for appeared), labgrade and options.
+ */
+async function keptOutcome(folder: string, dir: string, outDir: string, options: ClassOptions): Promise<StudentOutcome | null> {
   const labIds = options.labs.map((l) => l.id).join();
   const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
   if (
     previous?.labgradeVersion === labgradeVersion &&
-    previous.submission.contentHash === contentHash &&
+    readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key === gradingKey(options) &&
+    manifestStillHolds(dir, previous.submission) &&
     previous.checks === options.checks &&
     previous.labs.map((l) => l.id).join() === labIds &&
     // Checks skipped last time (training skipped, data missing) may run this time.
@@ -124,7 +140,8 @@ async function keptOutcome(folder: string, outDir: string, contentHash: string, 
   if (
     ungradable &&
     !ungradable.retry &&
-    ungradable.contentHash === contentHash &&
+    ungradable.manifest &&
+    manifestStillHolds(dir, ungradable.manifest) &&
     ungradable.labgradeVersion === labgradeVersion &&
     ungradable.checks === options.checks &&
     ungradable.labs?.join() === labIds
@@ -145,14 +162,14 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   const dir = path.join(submissionsDir, folder);
   const outDir = path.join(outRoot, STUDENTS_DIR, folder);
   removeStaleTemporaries(outDir);
-  let contentHash = '';
+  const kept = options.force ? null : await keptOutcome(folder, dir, outDir, options);
+  if (kept) return kept;
+  let files: SubmissionFiles | null = null;
   try {
-    // Hashed once, before grading: a folder that changes while it is graded is graded again next time.
-    contentHash = hashSubmission(dir);
-    const kept = options.force ? null : await keptOutcome(folder, outDir, contentHash, options);
-    if (kept) return kept;
-    const result = await gradeSubmission(dir, options.labs, options, contentHash);
+    files = openSubmission(dir);
+    const result = await gradeSubmission(files, options.labs, options);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
+    writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key: gradingKey(options) })}\n`);
     await writeStudentOutputs(outDir, result, options.lang);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
@@ -160,10 +177,12 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     if (err instanceof BackendError) throw err;
     // A student that cannot be graded is recorded with the reason; the class run goes on.
     const reason = err instanceof UsageError ? err.message : `labgrade failed on this submission: ${err instanceof Error ? err.message : String(err)}`;
+    // What the failed attempt read: the same folder is not tried again until it changes.
+    const manifest: SubmissionManifest = files?.manifest() ?? { files: [], absent: [] };
     const record: UngradableRecord = {
       folder,
       reason,
-      contentHash,
+      manifest,
       labgradeVersion,
       checks: options.checks,
       labs: options.labs.map((l) => l.id),
@@ -182,6 +201,23 @@ function pruneDeparted(outRoot: string, everyone: readonly string[]): void {
   for (const folder of readdirSync(root)) if (!present.has(folder)) rmSync(path.join(root, folder), { recursive: true, force: true });
 }
 
+/**
+ * Each lab some student submitted, with the limits its reference's time here gives (calibration.ts);
+ * `onCalibrated` hears of each.
+ */
+async function calibrate(submissionsDir: string, students: readonly string[], options: ClassOptions): Promise<Record<string, LabTimeouts>> {
+  const limits: Record<string, LabTimeouts> = {};
+  for (const lab of options.labs) {
+    if (!students.some((folder) => existsSync(path.join(submissionsDir, folder, lab.file)))) continue;
+    const started = performance.now();
+    const calibrated = await calibrateLimits(lab, options);
+    if (!calibrated) continue;
+    limits[lab.id] = calibrated;
+    options.onCalibrated?.(lab, calibrated, performance.now() - started);
+  }
+  return limits;
+}
+
 export async function gradeClass(submissionsDir: string, outRoot: string, options: ClassOptions): Promise<StudentOutcome[]> {
   const everyone = listStudents(submissionsDir);
   // Always there, even for an empty shard, so that `merge` can take every shard's folder.
@@ -189,7 +225,8 @@ export async function gradeClass(submissionsDir: string, outRoot: string, option
   pruneDeparted(outRoot, everyone);
   const students = options.shard ? everyone.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k) : everyone;
   // Jobs side by side share the cores: each submission's wasm backend gets its share of threads.
-  const shared = { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) };
+  const threads = { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) };
+  const shared = { ...threads, ...(options.calibrate ? { calibratedTimeouts: await calibrate(submissionsDir, students, threads) } : {}) };
   const outcomes: StudentOutcome[] = new Array(students.length);
   let next = 0;
   let done = 0;

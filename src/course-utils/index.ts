@@ -5,7 +5,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../tfjs.js';
-import { convertToOneHot as oneHotRows, miniBatchIndices } from '../data/signs.js';
+import { convertToOneHot as oneHotRows, miniBatchIndices } from '../data/signs-arrays.js';
 
 /**
  * random_mini_batches(X, Y, size, seed): shuffles the examples with numpy's permutation for

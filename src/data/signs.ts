@@ -12,11 +12,8 @@ import path from 'node:path';
 import * as hdf5 from 'jsfive';
 import jpeg from 'jpeg-js';
 import { UsageError } from '../errors.js';
-import { RandomState } from '../rng/random-state.js';
+import { SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE } from './signs-arrays.js';
 
-export const SIGNS_SIDE = 64;
-export const SIGNS_CHANNELS = 3;
-export const SIGNS_CLASSES = 6;
 const IMAGE_BYTES = SIGNS_SIDE * SIGNS_SIDE * SIGNS_CHANNELS;
 
 /** A set of m images, NHWC uint8, with integer labels. */
@@ -42,9 +39,12 @@ function h5Dataset(file: hdf5.File, key: string, where: string): { shape: number
   return { shape: dataset.shape, value: dataset.value };
 }
 
-/** Reads `<split>_set_x` (m, 64, 64, 3) uint8 and `<split>_set_y` (m,) from a course HDF5 file. */
-export function readSignsH5(file: string, split: 'train' | 'test'): ImageSet {
-  if (!existsSync(file)) throw new DatasetError(`${file} does not exist (expected the course's ${split}_signs.h5)`);
+/**
+ * Reads `<split>_set_x` (m, 64, 64, 3) uint8 and `<split>_set_y` (m,) from a course HDF5 file; with
+ * no split given, from the one `<name>_set_x` the file holds (a held-out set).
+ */
+export function readSignsH5(file: string, split?: 'train' | 'test'): ImageSet {
+  if (!existsSync(file)) throw new DatasetError(`${file} does not exist (expected the course's ${split ?? 'test'}_signs.h5)`);
   const bytes = readFileSync(file);
   let h5: hdf5.File;
   try {
@@ -52,13 +52,15 @@ export function readSignsH5(file: string, split: 'train' | 'test'): ImageSet {
   } catch (err) {
     throw new DatasetError(`${file} is not a readable HDF5 file (${(err as Error)?.message ?? String(err)})`);
   }
-  const x = h5Dataset(h5, `${split}_set_x`, file);
-  const y = h5Dataset(h5, `${split}_set_y`, file);
+  const prefix = split ?? h5.keys.find((k) => k.endsWith('_set_x'))?.slice(0, -'_set_x'.length);
+  if (prefix === undefined) throw new DatasetError(`${file} has no <name>_set_x dataset (it has ${h5.keys.join(', ') || 'none'}); a SIGNS file holds <name>_set_x and <name>_set_y`);
+  const x = h5Dataset(h5, `${prefix}_set_x`, file);
+  const y = h5Dataset(h5, `${prefix}_set_y`, file);
   const m = x.shape[0];
   if (x.shape.length !== 4 || x.shape[1] !== SIGNS_SIDE || x.shape[2] !== SIGNS_SIDE || x.shape[3] !== SIGNS_CHANNELS) {
-    throw new DatasetError(`${file}: ${split}_set_x has shape (${x.shape.join(', ')}), expected (m, 64, 64, 3)`);
+    throw new DatasetError(`${file}: ${prefix}_set_x has shape (${x.shape.join(', ')}), expected (m, 64, 64, 3)`);
   }
-  if (y.shape.length !== 1 || y.shape[0] !== m) throw new DatasetError(`${file}: ${split}_set_y has shape (${y.shape.join(', ')}), expected (${m},)`);
+  if (y.shape.length !== 1 || y.shape[0] !== m) throw new DatasetError(`${file}: ${prefix}_set_y has shape (${y.shape.join(', ')}), expected (${m},)`);
   const labels = Int32Array.from(y.value);
   const bad = labels.findIndex((l) => !(l >= 0 && l < SIGNS_CLASSES));
   if (bad >= 0) throw new DatasetError(`${file}: label ${labels[bad]} at index ${bad} is not a digit 0-5`);
@@ -114,34 +116,28 @@ export function loadSigns(root: string): SignsData {
   return { train, test: readSignsH5(path.join(signs, 'test_signs.h5'), 'test') };
 }
 
-const signsCache = new Map<string, SignsData>();
-
-/** loadSigns, read once per folder per process (a class run grades many submissions). */
-export function cachedSigns(root: string): SignsData {
-  const key = path.resolve(root);
-  let data = signsCache.get(key);
-  if (!data) {
-    data = loadSigns(key);
-    signsCache.set(key, data);
-  }
-  return data;
-}
-
-/** The course's convert_to_one_hot(Y, C).T: one row of C per label. */
-export function convertToOneHot(labels: ArrayLike<number>, classes: number): Float32Array {
-  const out = new Float32Array(labels.length * classes);
-  for (let i = 0; i < labels.length; i++) out[i * classes + labels[i]] = 1;
-  return out;
-}
-
 /**
- * The example indices of the course's random_mini_batches(X, Y, size, seed): np.random.seed(seed),
- * a permutation of the m examples, complete batches of `size`, then the smaller rest.
+ * An instructor's held-out images (--holdout): a folder of 64x64 JPEGs named <label>_*.jpg, or
+ * holding one HDF5 file with <name>_set_x and <name>_set_y, as the course's files do.
  */
-export function miniBatchIndices(m: number, size: number, seed: number): number[][] {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`mini-batch size must be a positive integer, got ${size}`);
-  const order = new RandomState(seed).permutation(m);
-  const batches: number[][] = [];
-  for (let start = 0; start < m; start += size) batches.push(order.slice(start, start + size));
-  return batches;
+export function readHoldout(dir: string): ImageSet {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DatasetError(`${dir} is not a folder (expected held-out SIGNS images: <label>_*.jpg files, or one .h5 file)`);
+  const names = readdirSync(dir);
+  if (names.some((f) => f.toLowerCase().endsWith('.jpg'))) return readSignsJpegs([dir]);
+  const h5 = names.filter((f) => f.toLowerCase().endsWith('.h5'));
+  if (h5.length !== 1) throw new DatasetError(`${dir} holds ${h5.length === 0 ? 'no .jpg or .h5 files' : 'several .h5 files'}: expected 64x64 SIGNS JPEGs named <label>_*.jpg, or one .h5 file with <name>_set_x and <name>_set_y`);
+  return readSignsH5(path.join(dir, h5[0]));
 }
+
+/** `read(folder)`, read once per folder per process (a class run grades many submissions). */
+function cachedPerFolder<T>(read: (folder: string) => T): (folder: string) => T {
+  const cache = new Map<string, T>();
+  return (folder) => {
+    const key = path.resolve(folder);
+    if (!cache.has(key)) cache.set(key, read(key));
+    return cache.get(key)!;
+  };
+}
+
+export const cachedSigns = cachedPerFolder(loadSigns);
+export const cachedHoldout = cachedPerFolder(readHoldout);

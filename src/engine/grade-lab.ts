@@ -1,53 +1,69 @@
 /**
- * Grades one lab file of a submission: bundles it, runs every fixture case in the submission's own
- * process, compares in this process, names typical mistakes, and scores. Whatever goes wrong in
- * the submission becomes a per-check status and message; the rest of the lab is still graded.
+ * Grades one lab file of a submission, in phases over one context: load the cases, read and bundle
+ * the file, start its sandboxed process, grade each exercise (calls compared in this process, file
+ * exercises judged in an evaluator), assemble the result. Whatever goes wrong in the submission
+ * becomes a per-check status and message; the rest of the lab is still graded.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { compareValues, summarizeValue } from './compare.js';
+import { compareValues, summarizeValue, type Mismatch } from './compare.js';
 import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
 import type { CheckResult, Diagnosis, ExerciseResult, LabResult, TrainingMetrics, Visibility } from './model.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from './values.js';
+import { boundLab } from './bounds.js';
 import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
-import { BundleError, bundleSubmission } from '../sandbox/bundle.js';
+import { BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
-import type { ThrownError } from '../sandbox/protocol.js';
+import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
+import type { SandboxKind } from '../sandbox/os-sandbox.js';
 import { extractStudentCode } from '../submission/student-code.js';
+import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import type { BackendChoice } from '../backends/backends.js';
-import { datasetRefsIn } from '../data/dataset-tensors.js';
-import { cachedSigns } from '../data/signs.js';
+import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec } from '../data/dataset-tensors.js';
+import { cachedHoldout, cachedSigns } from '../data/signs.js';
+
+/** A lab's time limits; `perExercise` overrides an exercise's own (a calibration, or a test). */
+export interface LabTimeouts {
+  exerciseMs: number;
+  labMs: number;
+  perExercise?: Record<string, number>;
+}
 
 export interface GradeLabOptions {
   /** 'public' runs only the course's public cases (students' self-check). */
   checks: 'all' | 'public';
+  /** How submitted code is isolated: bubblewrap under Node's permission model, or the permission model alone. */
+  sandbox: SandboxKind;
   limits?: SandboxLimits;
-  /** Overrides the lab's own time limits (tests use short ones). */
-  timeouts?: Partial<LabDefinition['timeouts']>;
+  /** Overrides the lab's own time limits (a calibration; tests use short ones). */
+  timeouts?: Partial<LabTimeouts>;
+  /** Whether `timeouts` come from the reference's own time on this machine. */
+  calibrated?: boolean;
   /** The tfjs backend for submissions' processes (default auto). */
   backend?: BackendChoice;
   /** The datasets folder (holding signs/), for checks that train or evaluate on real data. */
   dataDir?: string;
+  /** An instructor's held-out images, which decide a trained model's points where given. */
+  holdoutDir?: string;
   /** Skips training checks (they are reported as skipped and score nothing). */
   skipTraining?: boolean;
   /** Threads for the wasm backend in submissions' processes (default: this machine's cores). */
   wasmThreads?: number;
 }
 
-interface LoadedCase {
+export interface LoadedCase {
   fixture: FixtureCase;
   /** Absent where the reference is not run ahead (the exercise's judge decides). */
   expected?: ExpectedCase;
   /** Datasets its arguments name. */
-  datasets: string[];
+  datasets: DatasetSpec[];
   /** The id results show: the recipe's for public cases; an opaque "<exercise>/hidden-<n>" for hidden ones. */
   checkId: string;
 }
 
-/** Recipes and expected outputs, joined; a recipe without expected output is a harness error. */
+/** Recipes and expected outputs, joined; a recipe without expected output is a harness error. Self-check cases run only in public-only runs. */
 export function loadCases(lab: LabDefinition, checks: 'all' | 'public'): LoadedCase[] {
   const visibilities: Visibility[] = checks === 'all' ? ['public', 'hidden'] : ['public'];
   return visibilities.flatMap((visibility) => {
@@ -56,36 +72,187 @@ export function loadCases(lab: LabDefinition, checks: 'all' | 'public'): LoadedC
     }
     const expected = loadExpected(lab.id, visibility);
     const seen = new Map<string, number>();
-    return loadRecipes(lab.id, visibility).map((fixture) => {
-      const e = expected.cases[fixture.key];
-      if (!e && fixture.runReference !== false) throw new Error(`no expected output for ${lab.id} ${visibility} case ${fixture.key}: run \`labgrade fixtures generate\``);
-      const n = (seen.get(fixture.exercise) ?? 0) + 1;
-      seen.set(fixture.exercise, n);
-      const checkId = visibility === 'public' ? fixture.key : `${fixture.exercise}/hidden-${n}`;
-      return { fixture, expected: e, datasets: datasetRefsIn(fixture.args), checkId };
-    });
+    return loadRecipes(lab.id, visibility)
+      .filter((fixture) => !(checks === 'all' && fixture.selfCheckOnly))
+      .map((fixture) => {
+        const e = expected.cases[fixture.key];
+        if (!e && fixture.runReference !== false) throw new Error(`no expected output for ${lab.id} ${visibility} case ${fixture.key}: run \`labgrade fixtures generate\``);
+        const n = (seen.get(fixture.exercise) ?? 0) + 1;
+        seen.set(fixture.exercise, n);
+        const checkId = visibility === 'public' ? fixture.key : `${fixture.exercise}/hidden-${n}`;
+        return { fixture, expected: e, datasets: datasetRefsIn(fixture.args), checkId };
+      });
   });
 }
 
+/** Everything grading one lab file works with, made once. */
+interface LabContext {
+  lab: LabDefinition;
+  files: SubmissionFiles;
+  options: GradeLabOptions;
+  cases: LoadedCase[];
+  timeouts: LabTimeouts;
+  started: number;
+  labDeadline: number;
+  /** The student's code between the markers, by function (from the file as read). */
+  code: Map<string, string>;
+  /** Why the datasets cannot be used (null when they can); read only when something needs them. */
+  dataProblem(): string | null;
+}
+
+/** What every check result says about its case; hidden cases do not describe their inputs. */
+function checkBase(loaded: LoadedCase, durationMs = 0) {
+  const isPublic = loaded.fixture.visibility === 'public';
+  return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs) };
+}
+
 /** Checks that were not run (the function is missing, the file does not compile...), each with the reason. */
-function notRun(def: ExerciseDefinition, cases: LoadedCase[], message: string): CheckResult[] {
+function notRun(def: ExerciseDefinition, ctx: LabContext, status: CheckResult['status'], message: string): CheckResult[] {
   return scoreChecks(
     def.points,
-    cases.filter((c) => c.fixture.exercise === def.id).map((c) => ({ ...checkBase(c), status: 'skipped', passed: false, message })),
+    ctx.cases.filter((c) => c.fixture.exercise === def.id).map((c) => ({ ...checkBase(c), status, passed: false, message })),
   );
 }
 
-function ungradedExercise(def: ExerciseDefinition, cases: LoadedCase[], status: ExerciseResult['status'], message: string, code?: string): ExerciseResult {
-  return { id: def.id, title: def.title, graded: def.graded, status, message, points: 0, maxPoints: def.points, checks: notRun(def, cases, `not run: ${message}`), code };
+function exerciseResult(def: ExerciseDefinition, checks: CheckResult[], extra: Partial<ExerciseResult> = {}): ExerciseResult {
+  // The exercise's points are the lab's to give, whether or not any check ran.
+  return { id: def.id, title: def.title, graded: def.graded, status: exerciseStatus(checks), points: sumPoints(checks).points, maxPoints: def.points, checks, ...extra };
 }
 
-function ungradedLab(lab: LabDefinition, cases: LoadedCase[], status: LabResult['status'], message: string, started: number, source?: string): LabResult {
-  const code = source ? extractStudentCode(source) : undefined;
-  // The lab's message has the details (e.g. the compiler's output); each exercise gets its first line.
+function ungradedExercise(def: ExerciseDefinition, ctx: LabContext, status: ExerciseResult['status'], message: string, code?: string): ExerciseResult {
+  const checks = notRun(def, ctx, 'skipped', `not run: ${message}`);
+  return { ...exerciseResult(def, checks, { message, ...(code !== undefined ? { code } : {}) }), status, points: 0 };
+}
+
+function labResult(ctx: LabContext, status: LabResult['status'], exercises: ExerciseResult[], extra: Partial<LabResult> = {}): LabResult {
+  const { lab, options, timeouts } = ctx;
+  const incomplete = extra.incomplete || (status === 'graded' && options.skipTraining && lab.exercises.some((e) => e.trains)) || (status !== 'missing' && ctx.cases.length > 0 && needsData(ctx) && ctx.dataProblem() !== null);
+  return boundLab({
+    id: lab.id,
+    title: lab.title,
+    file: lab.file,
+    status,
+    ...sumPoints(exercises),
+    exercises,
+    durationMs: Math.round(performance.now() - ctx.started),
+    ...extra,
+    ...(lab.optional ? { optional: true } : {}),
+    ...(incomplete ? { incomplete: true } : {}),
+    ...(status !== 'missing' ? { limits: { exerciseMs: timeouts.exerciseMs, labMs: timeouts.labMs, ...(timeouts.perExercise?.model ? { trainingMs: timeouts.perExercise.model } : {}), calibrated: options.calibrated ?? false } } : {}),
+  });
+}
+
+function needsData(ctx: LabContext): boolean {
+  return ctx.cases.some((c) => c.datasets.length > 0) || ctx.lab.exercises.some((e) => e.assessFiles);
+}
+
+/**
+ * Why the datasets cannot be used, in words (null when they can): a missing folder or a corrupt
+ * file. Reading them here first means a bad dataset is reported as such, not as the student's error.
+ */
+function datasetProblem(dataDir: string | undefined, holdoutDir: string | undefined): string | null {
+  if (!dataDir) return 'no datasets folder was given (pass --data <dir> or set LABGRADE_DATA)';
+  try {
+    cachedSigns(dataDir);
+    if (holdoutDir) cachedHoldout(holdoutDir);
+    return null;
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+}
+
+function exerciseLimit(def: ExerciseDefinition, timeouts: LabTimeouts): number {
+  return timeouts.perExercise?.[def.id] ?? def.timeoutMs ?? timeouts.exerciseMs;
+}
+
+/** A lab whose code cannot run (it does not compile, its file cannot be read, its process does not start): file exercises are still judged. */
+async function unrunnableLab(ctx: LabContext, message: string, source?: string): Promise<LabResult> {
+  const code = source ? extractStudentCode(source) : new Map<string, string>();
   const short = message.split('\n')[0];
-  const exerciseStatus = status === 'missing' ? 'missing' : 'error';
-  const exercises = lab.exercises.map((def) => ungradedExercise(def, cases, exerciseStatus, short, code?.get(def.id)));
-  return { id: lab.id, title: lab.title, file: lab.file, status, message, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
+  const exercises: ExerciseResult[] = [];
+  let incomplete = false;
+  for (const def of ctx.lab.exercises) {
+    if (def.assessFiles) {
+      const judged = await gradeFiles(def, ctx);
+      incomplete ||= judged.incomplete;
+      exercises.push(judged.result);
+    } else exercises.push(ungradedExercise(def, ctx, 'error', short, code.get(def.id)));
+  }
+  return labResult(ctx, 'error', exercises, { message, ...(incomplete ? { incomplete } : {}) });
+}
+
+export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, options: GradeLabOptions): Promise<LabResult> {
+  const started = performance.now();
+  const timeouts: LabTimeouts = { ...lab.timeouts, ...options.timeouts };
+  let checkedData: { problem: string | null } | undefined;
+  const ctx: LabContext = {
+    lab,
+    files,
+    options,
+    cases: loadCases(lab, options.checks),
+    timeouts,
+    started,
+    labDeadline: started + timeouts.labMs,
+    code: new Map(),
+    dataProblem: () => (checkedData ??= { problem: datasetProblem(options.dataDir, options.holdoutDir) }).problem,
+  };
+  // A lab file that is not there costs nothing: no data is read, no process started.
+  if (!files.has(lab.file)) {
+    return labResult(ctx, 'missing', lab.exercises.map((def) => ungradedExercise(def, ctx, 'missing', `${lab.file} was not submitted`)), { message: `${lab.file} was not submitted` });
+  }
+  let source: string;
+  try {
+    source = files.readText(lab.file, MAX_SOURCE_BYTES);
+  } catch (err) {
+    // Nothing of a file that could not be read is shown: it may not be the student's (a link to someone else's).
+    if (err instanceof SubmissionFileError) return unrunnableLab(ctx, `${lab.file} could not be graded: ${err.message}`);
+    throw err;
+  }
+  ctx.code = extractStudentCode(source);
+  let bundle: SubmissionBundle;
+  try {
+    bundle = await bundleSubmission(files, lab.file);
+  } catch (err) {
+    if (!(err instanceof BundleError)) throw err;
+    return unrunnableLab(ctx, `${lab.file} could not be compiled:\n${err.message}`, source);
+  }
+  const holder = new SessionHolder(bundle, options.limits ?? DEFAULT_LIMITS, sessionOptions(ctx));
+  try {
+    const first = await holder.ensure(ctx.labDeadline - performance.now());
+    if ('failure' in first) return await unrunnableLab(ctx, first.failure, source);
+    const exercises: ExerciseResult[] = [];
+    let incomplete = false;
+    for (const def of lab.exercises) {
+      if (def.assessFiles) {
+        const judged = await gradeFiles(def, ctx);
+        incomplete ||= judged.incomplete;
+        exercises.push(judged.result);
+      } else if (holder.exports[def.id] !== 'function') {
+        const found = holder.exports[def.id];
+        const message = found === undefined ? `${lab.file} does not export a function named ${def.id}` : `${def.id} is exported but is ${found === 'undefined' ? 'undefined' : `a ${found}`}, not a function`;
+        exercises.push(ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id)));
+      } else exercises.push(await gradeExercise(def, ctx, holder));
+    }
+    return labResult(ctx, 'graded', exercises, { backend: holder.backend, device: holder.device, tfjsVersion: holder.tfjsVersion, ...(incomplete ? { incomplete } : {}) });
+  } finally {
+    holder.close();
+  }
+}
+
+/** How the lab's process starts: the datasets its calls name are read here and sent to it (it reads no files). */
+function sessionOptions(ctx: LabContext): SessionOptions {
+  const { options } = ctx;
+  const specs = new Map(ctx.cases.filter((c) => !skipReason(c, ctx)).flatMap((c) => c.datasets.map((s) => [datasetKey(s), s] as const)));
+  const datasets = specs.size > 0 ? Object.fromEntries([...specs].map(([key, spec]): [string, DatasetTensor] => [key, datasetValue(spec, options.dataDir!)])) : undefined;
+  return {
+    sandbox: options.sandbox,
+    backend: options.backend ?? 'auto',
+    datasets,
+    // Threads pay off for calls on real data (training); starting the threaded wasm build's pool
+    // costs about 0.25 s, more than a lab of function checks gains from it.
+    wasmThreads: datasets ? options.wasmThreads : 1,
+  };
 }
 
 /** A lazily (re)started process: after a timeout or a crash, the next call gets a fresh one. */
@@ -98,7 +265,6 @@ class SessionHolder {
 
   constructor(
     private readonly bundle: SubmissionBundle,
-    private readonly submissionDir: string,
     private readonly limits: SandboxLimits,
     private readonly sessionOptions: SessionOptions,
   ) {}
@@ -107,7 +273,7 @@ class SessionHolder {
   async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: string }> {
     if (this.session?.alive) return { session: this.session };
     const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
-    const started = await SandboxSession.start(this.bundle, this.submissionDir, this.sessionOptions, limits);
+    const started = await SandboxSession.start(this.bundle, this.sessionOptions, limits);
     if (started.kind === 'load-failed') return { failure: `the file failed while loading: ${describeThrown(started.error)}` };
     // Loading runs no fixture, so what the process printed may be shown.
     if (started.kind === 'crashed') return { failure: started.detail ? `${started.reason}: ${started.detail}` : started.reason };
@@ -129,24 +295,39 @@ function describeThrown(error: ThrownError): string {
 }
 
 /**
- * What went wrong in a call, in words. A hidden check shows no text the submission controls (an
- * error's message, what it printed): that text could carry the hidden inputs out.
+ * What went wrong in a call, in words. A hidden check speaks in fixed words only: any text, number,
+ * name or shape the submission produced (an error's message or name, an exit code, what changed)
+ * could carry the hidden inputs out.
  */
 export function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string {
   switch (outcome.kind) {
     case 'threw':
-      if (reveal) return `threw ${describeThrown(outcome.error)}`;
-      return `threw ${outcome.error.name} (messages are not shown for hidden checks)${outcome.error.stack ? `\n${outcome.error.stack}` : ''}`;
+      return reveal ? `threw ${describeThrown(outcome.error)}` : 'threw an error (hidden checks do not show what a submission reports)';
     case 'timeout':
       return `did not finish within ${(outcome.limitMs / 1000).toFixed(1)} s (is there an infinite loop?)`;
     case 'crashed':
-      return reveal && outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
+      if (reveal) return outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
+      return /memory/.test(outcome.reason) ? 'ran out of memory' : 'stopped the process (it crashed, exited or sent something malformed)';
     case 'stale':
-      return `could not run: the submission keeps changing ${outcome.tampered.join(', ')} between calls`;
-    case 'trained':
-      return 'answered a function call with a trained model';
+      return reveal ? `could not run: the submission keeps changing ${outcome.tampered.join(', ')} between calls` : 'could not run: the submission keeps changing JavaScript built-ins or tfjs between calls';
+    default:
+      return `answered a function call with ${outcome.kind === 'trained' ? 'a trained model' : 'something else'}`;
   }
 }
+
+/** A hidden check's words for a mismatch: its kind only. */
+const HIDDEN_MISMATCH: Record<Mismatch['kind'], string> = {
+  type: 'The output is not of the expected type.',
+  unsupported: 'The output cannot be compared (it is not a tensor, number or plain data).',
+  dtype: "The output's dtype is not the expected one.",
+  rank: "The output's rank is not the expected one.",
+  shape: "The output's shape is not the expected one.",
+  length: 'The output does not have the expected number of items.',
+  keys: 'The output lacks an expected key.',
+  nonfinite: 'The output holds values that are not finite (NaN or infinity).',
+  values: 'Some values are not the expected ones.',
+  model: "The model's layers differ from the expected ones.",
+};
 
 function diagnose(actual: Value, expected: ExpectedCase, def: ExerciseDefinition, lab: LabDefinition): Diagnosis | undefined {
   const tolerance = def.tolerance ?? lab.tolerance;
@@ -158,12 +339,6 @@ function diagnose(actual: Value, expected: ExpectedCase, def: ExerciseDefinition
     }
   }
   return undefined;
-}
-
-/** What every check result says about its case; hidden cases do not describe their inputs. */
-function checkBase(loaded: LoadedCase, durationMs = 0) {
-  const isPublic = loaded.fixture.visibility === 'public';
-  return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs) };
 }
 
 /** A check that compares the call's output with the reference's. */
@@ -181,167 +356,68 @@ function compareOutcome(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseD
     outputNames: def.outputNames,
     reveal: isPublic,
   });
-  const summaries = { actual: summarizeValue(outcome.value), ...(isPublic ? { expected: summarizeValue(expected.expected) } : {}) };
+  // Summaries of the output are the submission's numbers: public checks only.
+  const summaries = isPublic ? { actual: summarizeValue(outcome.value), expected: summarizeValue(expected.expected) } : {};
   // Changing built-ins cannot fool the comparison (it happens here), but the student should know.
-  const tamperNote = outcome.tampered ? ` (${def.id} changed ${outcome.tampered.join(', ')}; later checks ran in a fresh process.)` : '';
+  const tamperNote = outcome.tampered ? (isPublic ? ` (${def.id} changed ${outcome.tampered.join(', ')}; later checks ran in a fresh process.)` : ` (${def.id} changed JavaScript built-ins or tfjs; later checks ran in a fresh process.)`) : '';
   if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: `The result is correct.${tamperNote}` };
   const diagnosis = diagnose(outcome.value, expected, def, lab);
+  if (!isPublic) return { ...base, status: 'failed', passed: false, message: `${HIDDEN_MISMATCH[mismatch.kind]}${tamperNote}`, ...(diagnosis ? { diagnosis } : {}) };
   // A diagnosis says more than the general hint; an unfilled function (null) needs neither.
   const hint = !diagnosis && def.hint && !mismatch.message.includes('got null') ? ` Hint: ${def.hint}` : '';
   const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.message : `${mismatch.message}.`;
   return { ...base, ...summaries, status: 'failed', passed: false, message: `${sentence}${hint}${tamperNote}`, ...(diagnosis ? { diagnosis } : {}) };
 }
 
-export async function gradeLab(lab: LabDefinition, file: string, options: GradeLabOptions): Promise<LabResult> {
+/** A file exercise (a trained model): judged as data in an evaluator; its checks are the verdicts. `incomplete`: labgrade could not judge it this time. */
+async function gradeFiles(def: ExerciseDefinition, ctx: LabContext): Promise<{ result: ExerciseResult; incomplete: boolean }> {
   const started = performance.now();
-  const cases = loadCases(lab, options.checks);
-  const needsData = cases.some((c) => c.datasets.length > 0) || lab.exercises.some((e) => e.assessFiles);
-  // Read (and checked) only when something needs the data: a lab file that is not there needs none.
-  let checkedData: { problem: string | null } | undefined;
-  const dataProblem = () => (checkedData ??= { problem: needsData ? datasetProblem(options.dataDir) : null }).problem;
-  // File exercises (a trained model) do not depend on the code: they are judged even when it cannot run.
-  const ungraded = async (status: LabResult['status'], message: string, source?: string): Promise<LabResult> => {
-    const result = ungradedLab(lab, cases, status, message, started, source);
-    const exercises = await Promise.all(
-      lab.exercises.map((def, i) => (def.assessFiles ? gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem(), options.dataDir) : result.exercises[i])),
-    );
-    return { ...result, ...sumPoints(exercises), exercises, durationMs: Math.round(performance.now() - started) };
-  };
-  if (!existsSync(file)) return ungraded('missing', `${lab.file} was not submitted`);
-  const source = readFileSync(file, 'utf8');
-  let bundle: SubmissionBundle;
-  try {
-    bundle = await bundleSubmission(file);
-  } catch (err) {
-    if (!(err instanceof BundleError)) throw err;
-    return ungraded('error', `${lab.file} could not be compiled:\n${err.message}`, source);
-  }
-  const timeouts = { ...lab.timeouts, ...options.timeouts };
-  // Only calls with dataset arguments need the child to read the data; file exercises are judged here.
-  const callsNeedData = cases.some((c) => c.datasets.length > 0);
-  // Threads pay off for calls on real data (training, evaluating); starting the threaded wasm
-  // build's pool costs about 0.25 s, more than a lab of function checks gains from it.
-  const sessionOptions: SessionOptions = {
-    backend: options.backend ?? 'auto',
-    dataDir: callsNeedData && !dataProblem() ? options.dataDir : undefined,
-    wasmThreads: callsNeedData ? options.wasmThreads : 1,
-  };
-  const holder = new SessionHolder(bundle, path.dirname(file), options.limits ?? DEFAULT_LIMITS, sessionOptions);
-  const studentCode = extractStudentCode(source);
-  try {
-    const labDeadline = started + timeouts.labMs;
-    const first = await holder.ensure(labDeadline - performance.now());
-    if ('failure' in first) return await ungraded('error', first.failure, source);
-    const exercises: ExerciseResult[] = [];
-    for (const def of lab.exercises) {
-      if (def.assessFiles) {
-        exercises.push(await gradeFiles(def, def.assessFiles, path.dirname(file), dataProblem(), options.dataDir));
-        continue;
-      }
-      const exerciseCases = cases.filter((c) => c.fixture.exercise === def.id);
-      const code = studentCode.get(def.id);
-      if (holder.exports[def.id] !== 'function') {
-        const found = holder.exports[def.id];
-        const message = found === undefined ? `${lab.file} does not export a function named ${def.id}` : `${def.id} is exported but is ${found === 'undefined' ? 'undefined' : `a ${found}`}, not a function`;
-        exercises.push(ungradedExercise(def, cases, 'missing', message, code));
-        continue;
-      }
-      const context: ExerciseContext = { holder, lab, exerciseMs: def.timeoutMs ?? timeouts.exerciseMs, labDeadline, dataProblem: dataProblem(), options };
-      exercises.push(await gradeExercise(def, exerciseCases, context, code));
-    }
-    return {
-      id: lab.id,
-      title: lab.title,
-      file: lab.file,
-      status: 'graded',
-      ...sumPoints(exercises),
-      exercises,
-      durationMs: Math.round(performance.now() - started),
-      backend: holder.backend,
-      device: holder.device,
-      tfjsVersion: holder.tfjsVersion,
-      ...(lab.optional ? { optional: true } : {}),
-      ...((options.skipTraining && lab.exercises.some((e) => e.trains)) || dataProblem() ? { incomplete: true } : {}),
-    };
-  } finally {
-    holder.close();
-  }
-}
-
-/**
- * Why the datasets cannot be used, in words (null when they can): a missing folder or a corrupt
- * file. Reading them here first means a bad dataset is reported as such, not as the student's error.
- */
-function datasetProblem(dataDir: string | undefined): string | null {
-  if (!dataDir) return 'no datasets folder was given (pass --data <dir> or set LABGRADE_DATA)';
-  try {
-    cachedSigns(dataDir);
-    return null;
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-}
-
-/** A file exercise (a trained model): judged here, as data; its checks are the verdicts. */
-async function gradeFiles(
-  def: ExerciseDefinition,
-  assess: NonNullable<ExerciseDefinition['assessFiles']>,
-  submissionDir: string,
-  dataProblem: string | null,
-  dataDir: string | undefined,
-): Promise<ExerciseResult> {
-  const started = performance.now();
-  const base = { id: def.id, title: def.title, graded: def.graded, maxPoints: def.points };
-  if (dataProblem || !dataDir) {
+  const dataProblem = ctx.dataProblem();
+  const single = (status: CheckResult['status'], message: string) => scoreChecks(def.points, [{ id: `${def.id}/${status === 'skipped' ? 'data' : 'evaluation'}`, public: true, description: def.title, status, passed: false, message, durationMs: 0 }]);
+  if (dataProblem || !ctx.options.dataDir) {
     const message = `not run: the dataset is not available: ${dataProblem ?? 'no datasets folder was given'}`;
-    const checks = scoreChecks(def.points, [{ id: `${def.id}/data`, public: true, description: def.title, status: 'skipped', passed: false, message, durationMs: 0 }]);
-    return { ...base, status: 'skipped', message, points: 0, checks };
+    return { result: { ...exerciseResult(def, single('skipped', message)), status: 'skipped', message }, incomplete: false };
   }
-  const assessment = await assess(submissionDir, dataDir);
-  if ('missing' in assessment) return { ...base, status: 'missing', message: assessment.missing, points: 0, checks: [] };
+  const assessment = await def.assessFiles!({
+    files: ctx.files,
+    dataDir: ctx.options.dataDir,
+    holdoutDir: ctx.options.holdoutDir,
+    run: { sandbox: ctx.options.sandbox, backend: ctx.options.backend ?? 'auto', wasmThreads: ctx.options.wasmThreads },
+    timeoutMs: Math.max(1, Math.min(exerciseLimit(def, ctx.timeouts), ctx.labDeadline - performance.now())),
+  });
+  if ('missing' in assessment) return { result: { ...exerciseResult(def, []), status: 'missing', message: assessment.missing, points: 0 }, incomplete: false };
+  if ('incomplete' in assessment) {
+    const message = `${assessment.incomplete}; it is graded again on the next run, and counts nothing against the student`;
+    return { result: { ...exerciseResult(def, single('error', message)), message }, incomplete: true };
+  }
   const durationMs = Math.round(performance.now() - started);
   const checks = scoreChecks(
     def.points,
     assessment.verdicts.map((v) => ({ id: `${def.id}/${v.idSuffix}`, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs })),
   );
   const metrics = assessment.verdicts.find((v) => v.metrics)?.metrics;
-  return { ...base, status: exerciseStatus(checks), ...sumPoints(checks), checks, ...(metrics ? { metrics } : {}) };
-}
-
-interface ExerciseContext {
-  holder: SessionHolder;
-  lab: LabDefinition;
-  exerciseMs: number;
-  labDeadline: number;
-  dataProblem: string | null;
-  options: GradeLabOptions;
+  return { result: exerciseResult(def, checks, { ...(metrics ? { metrics } : {}), ...(assessment.scores ? { scores: assessment.scores } : {}) }), incomplete: false };
 }
 
 /** Why a case is not run at all, before any call: training skipped, or its data unusable. */
-function skipReason(def: ExerciseDefinition, loaded: LoadedCase, ctx: ExerciseContext): string | null {
-  if (def.trains && ctx.options.skipTraining) return 'not run: training checks were skipped (--skip-training); they score nothing';
-  if (loaded.datasets.length > 0 && ctx.dataProblem) return `not run: the dataset is not available: ${ctx.dataProblem}`;
+function skipReason(loaded: LoadedCase, ctx: LabContext): string | null {
+  const def = ctx.lab.exercises.find((e) => e.id === loaded.fixture.exercise);
+  if (def?.trains && ctx.options.skipTraining) return 'not run: training checks were skipped (--skip-training); they score nothing';
+  if (loaded.datasets.length > 0 && ctx.dataProblem()) return `not run: the dataset is not available: ${ctx.dataProblem()}`;
   return null;
 }
 
 /** Checks of one call that its exercise judges itself; a failed call is one failed check. */
-async function judgeCustom(
-  judge: NonNullable<ExerciseDefinition['judge']>,
-  def: ExerciseDefinition,
-  outcome: CallOutcome,
-  args: readonly unknown[],
-  loaded: LoadedCase,
-  ctx: ExerciseContext,
-): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
+async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: readonly unknown[], loaded: LoadedCase, ctx: LabContext, backend: string | undefined): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
   const base = checkBase(loaded, outcome.durationMs);
   if (outcome.kind !== 'value') return { checks: [compareOutcome(outcome, loaded, def, ctx.lab)] };
-  const verdicts = await judge(outcome.value, {
+  const verdicts = await def.judge!(outcome.value, {
     args,
     expected: loaded.expected?.expected,
-    dataDir: ctx.dataProblem ? undefined : ctx.options.dataDir,
-    backend: ctx.holder.backend,
+    dataDir: ctx.dataProblem() ? undefined : ctx.options.dataDir,
+    backend,
     durationMs: outcome.durationMs,
+    reveal: base.public,
   });
   const metrics = verdicts.find((v) => v.metrics)?.metrics;
   const checks = verdicts.map((v) => ({
@@ -351,24 +427,25 @@ async function judgeCustom(
     status: v.passed ? ('passed' as const) : ('failed' as const),
     passed: v.passed,
     // A judge's words may describe the hidden case's inputs or expected values.
-    message: base.public ? v.message : v.passed ? 'The result is right.' : 'The result is not right (details are not shown for hidden checks).',
-    actual: summarizeValue(outcome.value),
+    message: base.public ? v.message : (v.hiddenMessage ?? (v.passed ? 'The result is right.' : 'The result is not right (details are not shown for hidden checks).')),
+    ...(base.public ? { actual: summarizeValue(outcome.value) } : {}),
     ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
   }));
   return { checks, metrics };
 }
 
-async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: ExerciseContext, code: string | undefined): Promise<ExerciseResult> {
-  const { holder, lab, exerciseMs, labDeadline } = ctx;
+async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holder: SessionHolder): Promise<ExerciseResult> {
+  const { lab, labDeadline } = ctx;
+  const exerciseMs = exerciseLimit(def, ctx.timeouts);
   const exerciseDeadline = performance.now() + exerciseMs;
   const checks: UnscoredCheck[] = [];
   let metrics: TrainingMetrics | undefined;
   let timedOut = false;
   const deadline = Math.min(exerciseDeadline, labDeadline);
   const outOfTime = () => `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
-  for (const loaded of cases) {
+  for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
     const base = { ...checkBase(loaded), passed: false };
-    const skipped = skipReason(def, loaded, ctx);
+    const skipped = skipReason(loaded, ctx);
     if (skipped) {
       checks.push({ ...base, status: 'skipped', message: skipped });
       continue;
@@ -381,7 +458,7 @@ async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: 
     const ready = await holder.ensure(deadline - performance.now());
     if ('failure' in ready) {
       const status = deadline <= performance.now() ? 'timeout' : 'error';
-      checks.push({ ...base, status, message: `could not restart the submission's process: ${ready.failure}` });
+      checks.push({ ...base, status, message: loaded.fixture.visibility === 'public' ? `could not restart the submission's process: ${ready.failure}` : "could not restart the submission's process" });
       continue;
     }
     const remaining = deadline - performance.now();
@@ -391,24 +468,25 @@ async function gradeExercise(def: ExerciseDefinition, cases: LoadedCase[], ctx: 
     }
     const bindings = buildInputs(loaded.fixture);
     for (const [name, value] of Object.entries(loaded.expected?.derived ?? {})) bindings.set(name, value);
-    // Dataset references pass through as they are: the child fills them in.
+    // Dataset references pass through: the child fills them in from the datasets it was sent.
     const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
-    let outcome = await ready.session.call(def.id, args, Math.max(1, Math.round(remaining)));
+    const sent = withDatasetKeys(args) as Value[];
+    let outcome = await ready.session.call(def.id, sent, Math.max(1, Math.round(remaining)));
     if (outcome.kind === 'stale') {
       // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
       const fresh = await holder.ensure(deadline - performance.now());
-      outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, args, Math.max(1, Math.round(deadline - performance.now())));
+      outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())));
     }
     if (outcome.kind === 'timeout') timedOut = true;
     if (loaded.fixture.judge) {
       if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
-      const judged = await judgeCustom(def.judge, def, outcome, args, loaded, ctx);
+      const judged = await judgeCustom(def, outcome, args, loaded, ctx, holder.backend);
       checks.push(...judged.checks);
       metrics ??= judged.metrics;
     } else {
       checks.push(compareOutcome(outcome, loaded, def, lab));
     }
   }
-  const scored: CheckResult[] = scoreChecks(def.points, checks);
-  return { id: def.id, title: def.title, graded: def.graded, status: exerciseStatus(scored), ...sumPoints(scored), checks: scored, code, ...(metrics ? { metrics } : {}) };
+  const code = ctx.code.get(def.id);
+  return exerciseResult(def, scoreChecks(def.points, checks), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
 }

@@ -1,29 +1,49 @@
 /** Grades a submission folder: every lab file it holds (or the chosen labs), plus who it belongs to. */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labgradeVersion } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { readStudent } from '../submission/student.js';
-import { hashSubmission } from '../submission/content-hash.js';
-import { gradeLab, type GradeLabOptions } from './grade-lab.js';
+import type { Roster } from '../submission/roster.js';
+import { manifestHash, SubmissionFiles } from '../submission/submission-files.js';
+import { gradeLab, type GradeLabOptions, type LabTimeouts } from './grade-lab.js';
 import type { LabDefinition } from './lab-definition.js';
-import type { GradeResult, LabResult } from './model.js';
+import type { GradeResult, LabResult, SandboxRecord } from './model.js';
 import { sumPoints } from './scoring.js';
 
-/** `contentHash` may be given when the caller hashed the folder already (before grading). */
-export async function gradeSubmission(dir: string, labs: readonly LabDefinition[], options: GradeLabOptions, contentHash?: string): Promise<GradeResult> {
+export interface SubmissionOptions extends GradeLabOptions {
+  /** The instructor's roster: where it names this folder, it says who the student is. */
+  roster?: Roster;
+  /** What result.json records of the sandbox (a note where the OS sandbox did not run). */
+  sandboxNote?: string;
+  /** Time limits per lab from the reference's own time on this machine (calibration.ts). */
+  calibratedTimeouts?: Readonly<Record<string, LabTimeouts>>;
+}
+
+/** The folder as the instructor's files name it: its base name (a class run's sub-folder). */
+const folderName = (root: string) => path.basename(root);
+
+/** Opens a submission folder for grading; a missing folder is bad usage. */
+export function openSubmission(dir: string): SubmissionFiles {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
+  return new SubmissionFiles(dir);
+}
+
+/** Grades the folder `files` reads; what it read, even when grading stops early, is in `files.manifest()`. */
+export async function gradeSubmission(files: SubmissionFiles, labs: readonly LabDefinition[], options: SubmissionOptions): Promise<GradeResult> {
   const started = performance.now();
-  const root = path.resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  const student = readStudent(root);
-  const present = labs.filter((lab) => existsSync(path.join(root, lab.file)));
-  if (present.length === 0) {
-    throw new UsageError(`${dir} holds no lab file; expected ${labs.map((l) => l.file).join(' or ')}`);
+  const student = options.roster?.get(folderName(files.root)) ?? readStudent(files);
+  if (!labs.some((lab) => files.has(lab.file))) {
+    throw new UsageError(`${files.root} holds no lab file; expected ${labs.map((l) => l.file).join(' or ')}`);
   }
   const results: LabResult[] = [];
-  for (const lab of labs) results.push(await gradeLab(lab, path.join(root, lab.file), options));
+  for (const lab of labs) {
+    const calibrated = options.calibratedTimeouts?.[lab.id];
+    results.push(await gradeLab(lab, files, calibrated ? { ...options, timeouts: calibrated, calibrated: true } : options));
+  }
+  const manifest = files.manifest();
+  const sandbox: SandboxRecord = { kind: options.sandbox, ...(options.sandboxNote ? { note: options.sandboxNote } : {}) };
   return {
     schemaVersion: 1,
     labgradeVersion,
@@ -31,11 +51,8 @@ export async function gradeSubmission(dir: string, labs: readonly LabDefinition[
     durationMs: Math.round(performance.now() - started),
     checks: options.checks,
     student,
-    submission: {
-      path: root,
-      contentHash: contentHash ?? hashSubmission(root),
-      files: present.map((lab) => ({ name: lab.file, sha256: createHash('sha256').update(readFileSync(path.join(root, lab.file))).digest('hex') })),
-    },
+    submission: { path: files.root, contentHash: manifestHash(manifest), ...manifest },
+    sandbox,
     environment: { node: process.version, platform: process.platform, arch: os.arch() },
     labs: results,
     total: sumPoints(results),

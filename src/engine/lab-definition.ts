@@ -1,8 +1,10 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tolerance } from './compare.js';
-import type { Diagnosis, TrainingMetrics } from './model.js';
+import type { Diagnosis, ModelScores, TrainingMetrics } from './model.js';
 import type { Value } from './values.js';
+import type { SubmissionFiles } from '../submission/submission-files.js';
+import type { SessionOptions } from '../sandbox/session.js';
 
 export interface MistakeContext {
   tf: typeof tfType;
@@ -32,6 +34,12 @@ export interface JudgeContext {
   /** The backend and device the submission ran on, for metrics. */
   backend?: string;
   durationMs: number;
+  /**
+   * Whether the case is public. A hidden case's verdicts reach the student in fixed words only
+   * (hiddenMessage), and its metrics must carry no number the submission could steer to carry a
+   * hidden input out (a measured accuracy of crafted parameters, say).
+   */
+  reveal: boolean;
 }
 
 /** One check's outcome, from a judge: a call's output may be judged on several counts. */
@@ -41,6 +49,8 @@ export interface Verdict {
   description: string;
   passed: boolean;
   message: string;
+  /** What a hidden case says instead of `message`: fixed words, no numbers (default: right / not right). */
+  hiddenMessage?: string;
   /** A typical mistake the output shows. */
   diagnosis?: Diagnosis;
   metrics?: TrainingMetrics;
@@ -70,13 +80,27 @@ export interface ExerciseDefinition {
   timeoutMs?: number;
   /**
    * An exercise that is a file of the submission rather than a function (a trained model): judged
-   * in the grading process, as data, with the datasets folder. No function is called.
+   * as data, in a sandboxed process of its own, with the datasets. No function is called.
    */
-  assessFiles?: (submissionDir: string, dataDir: string) => Promise<FilesAssessment>;
+  assessFiles?: (ctx: FilesContext) => Promise<FilesAssessment>;
 }
 
-/** What a file exercise found: its checks, or that the file is not there (and what was looked for). */
-export type FilesAssessment = { verdicts: Verdict[] } | { missing: string };
+/** What a file exercise works with: the submission's files, the data, and how labgrade starts sandboxed processes. */
+export interface FilesContext {
+  files: SubmissionFiles;
+  dataDir: string;
+  /** An instructor's held-out images: where given, they decide the points. */
+  holdoutDir?: string;
+  run: Pick<SessionOptions, 'sandbox' | 'backend' | 'wasmThreads'>;
+  timeoutMs: number;
+}
+
+/**
+ * What a file exercise found: its checks (and the scores behind them), that the file is not there
+ * (and what was looked for), or that labgrade itself could not judge it this time (graded again on
+ * the next run, never counted against the student).
+ */
+export type FilesAssessment = { verdicts: Verdict[]; scores?: ModelScores } | { missing: string } | { incomplete: string };
 
 export interface LabDefinition {
   /** The lab file's base name, e.g. "conv-step-by-step". */
@@ -92,4 +116,10 @@ export interface LabDefinition {
   solution: string;
   /** Shown as optional in reports (the course's optional lab), though still scored. */
   optional?: boolean;
+  /**
+   * The exercise whose reference output is the course's model: `labgrade fixtures generate` keeps
+   * its topology (fixtures/<lab>/architecture.json, instructors' side only), which model
+   * evaluators load trained weights into.
+   */
+  architectureFrom?: string;
 }

@@ -85,6 +85,18 @@ export function summarizeModel(model: tfType.LayersModel): ModelSummary {
   };
 }
 
+/** The summary with every kernel-initializer cell blanked: for comparing models whose weights are set or trained afresh. */
+export function withoutInitializers(summary: ModelSummary): ModelSummary {
+  const cell = (className: string) => EXTRAS[className]?.findIndex(([field]) => field === 'kernel initializer') ?? -1;
+  return {
+    ...summary,
+    rows: summary.rows.map((row) => {
+      const at = cell(String(row[0]));
+      return at < 0 ? row : row.map((c, i) => (i === at + 3 ? '' : c));
+    }),
+  };
+}
+
 /** A row's cells: short strings, numbers, null, or small nested lists of them (shapes, paddings). */
 function isSummaryCell(v: unknown, depth: number): boolean {
   if (v === null || typeof v === 'number') return true;
@@ -124,13 +136,55 @@ function formatCount(n: number): string {
 
 export interface SummaryComparison {
   passed: boolean;
-  /** Every difference found, most important first; empty when the summaries match. */
+  /** Every difference found, the structural cause first; empty when the summaries match. */
   differences: string[];
 }
 
+/** "a Conv2D", "an InputLayer". */
+export function withArticle(word: string): string {
+  return `${/^[AEIOU]/i.test(word) ? 'an' : 'a'} ${word}`;
+}
+
+type Step = { op: 'match' | 'substitute'; e: number; a: number } | { op: 'missing'; e: number; a: number } | { op: 'extra'; e: number; a: number };
+
 /**
- * Compares summaries row by row, then the row count and the parameter totals. `describeRow` may
- * say where a row sits (e.g. "stage 5, identity block b") for a long model.
+ * The cheapest alignment of two layer-class sequences (an edit distance: a layer missing, extra or
+ * of another class costs 1, the same class nothing), as steps in order. `a`/`e` on a missing or
+ * extra step is where it falls in the other sequence.
+ */
+function alignClasses(expected: readonly string[], actual: readonly string[]): Step[] {
+  const n = expected.length;
+  const m = actual.length;
+  const cost = Array.from({ length: n + 1 }, (_, i) => Array.from({ length: m + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= n; i++) {
+    for (let j = 1; j <= m; j++) {
+      cost[i][j] = Math.min(cost[i - 1][j - 1] + (expected[i - 1] === actual[j - 1] ? 0 : 1), cost[i - 1][j] + 1, cost[i][j - 1] + 1);
+    }
+  }
+  const steps: Step[] = [];
+  // Walking back from the end, a layer too many or too few is placed as late as it can be: an extra
+  // layer appended at the end is that one, not the first of two equal ones.
+  for (let i = n, j = m; i > 0 || j > 0; ) {
+    if (j > 0 && cost[i][j] === cost[i][j - 1] + 1) {
+      steps.push({ op: 'extra', e: i, a: j - 1 });
+      j--;
+    } else if (i > 0 && cost[i][j] === cost[i - 1][j] + 1) {
+      steps.push({ op: 'missing', e: i - 1, a: j });
+      i--;
+    } else {
+      steps.push({ op: expected[i - 1] === actual[j - 1] ? 'match' : 'substitute', e: i - 1, a: j - 1 });
+      i--;
+      j--;
+    }
+  }
+  return steps.reverse();
+}
+
+/**
+ * Compares summaries: the rows are aligned by layer class first (an edit distance), so that one
+ * missing or extra layer is said once, as the cause, instead of shifting every row after it; then
+ * the aligned rows field by field; then the parameter totals. `describeRow` may say where a row of
+ * the expected model sits (e.g. "stage 5, identity block b") for a long model.
  */
 export function compareSummaries(expected: ModelSummary, actual: ModelSummary, describeRow: (index: number) => string = () => ''): SummaryComparison {
   const differences: string[] = [];
@@ -138,15 +192,31 @@ export function compareSummaries(expected: ModelSummary, actual: ModelSummary, d
     const where = describeRow(i);
     return `row ${i + 1}${where ? ` (${where})` : ''}${name ? `, layer "${name}"` : ''}`;
   };
-  const common = Math.min(expected.rows.length, actual.rows.length);
-  for (let i = 0; i < common && differences.length < 5; i++) {
-    const e = expected.rows[i];
-    const a = actual.rows[i];
-    const className = String(e[0]);
-    if (e[0] !== a[0]) {
-      differences.push(`${rowLabel(i, actual.names[i])}: expected a ${className} layer, found ${String(a[0])}`);
-      continue;
+  const classOf = (row: SummaryRow) => String(row[0]);
+  const steps = alignClasses(expected.rows.map(classOf), actual.rows.map(classOf));
+  const structural = steps.filter((s) => s.op !== 'match');
+  // The course builds its models with the functional API; tf.sequential has no InputLayer row.
+  const onlyInputMissing = structural.length === 1 && structural[0].op === 'missing' && structural[0].e === 0 && classOf(expected.rows[0]) === 'InputLayer';
+  if (onlyInputMissing) {
+    differences.push(
+      "the model has no InputLayer row: the course builds this model with the functional API (tf.input, then tf.model({inputs, outputs})), whose summary starts with an InputLayer; a tf.sequential model has none (its layers are otherwise in the course's order)",
+    );
+  } else {
+    for (const step of structural.slice(0, 5)) {
+      const before = step.a > 0 ? `after row ${step.a} (${classOf(actual.rows[step.a - 1])})` : 'at the start';
+      if (step.op === 'missing') differences.push(`${withArticle(classOf(expected.rows[step.e]))} layer is missing ${before}: the course's ${rowLabel(step.e)}`);
+      else if (step.op === 'extra') differences.push(`row ${step.a + 1} of the model, ${withArticle(classOf(actual.rows[step.a]))} layer${actual.names[step.a] ? ` "${actual.names[step.a]}"` : ''}, is not in the course's model`);
+      else differences.push(`${rowLabel(step.e, actual.names[step.a])}: ${withArticle(classOf(actual.rows[step.a]))} layer where the course has ${withArticle(classOf(expected.rows[step.e]))}`);
     }
+    if (structural.length > 5) differences.push(`and ${structural.length - 5} more layers differ in kind`);
+  }
+  if (expected.rows.length !== actual.rows.length) differences.push(`the model has ${actual.rows.length} layers, expected ${expected.rows.length}`);
+  let fieldDifferences = 0;
+  for (const step of steps) {
+    if (step.op !== 'match') continue;
+    const e = expected.rows[step.e];
+    const a = actual.rows[step.a];
+    const className = classOf(e);
     const fields: string[] = [];
     for (let f = 1; f < Math.max(e.length, a.length); f++) {
       if (show(e[f]) === show(a[f])) continue;
@@ -155,14 +225,9 @@ export function compareSummaries(expected: ModelSummary, actual: ModelSummary, d
       const why = e[f] === 'GlorotUniform' && a[f] === 'GlorotNormal' ? " (tfjs's Conv2D default; Keras's is glorot_uniform: pass kernelInitializer: 'glorotUniform')" : '';
       fields.push(`${fieldName(className, f)} ${isCount ? formatCount(e[f] as number) : show(e[f])} expected, ${isCount ? formatCount(a[f] as number) : show(a[f])} found${why}`);
     }
-    if (fields.length) differences.push(`${rowLabel(i, actual.names[i])} ${className}: ${fields.join('; ')}`);
-  }
-  if (expected.rows.length !== actual.rows.length) {
-    const missing = expected.rows.length > actual.rows.length;
-    const extra = (missing ? expected.rows : actual.rows).slice(common).map((r) => String(r[0]));
-    differences.push(
-      `the model has ${actual.rows.length} layers, expected ${expected.rows.length}: ${missing ? 'missing' : 'extra'} ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''} at the end`,
-    );
+    if (fields.length === 0) continue;
+    if (++fieldDifferences > 5) break;
+    differences.push(`${rowLabel(step.e, actual.names[step.a])} ${className}: ${fields.join('; ')}`);
   }
   const totals = (s: ModelSummary) => [s.trainableParams + s.nonTrainableParams, s.trainableParams, s.nonTrainableParams];
   const [et, etr, en] = totals(expected);

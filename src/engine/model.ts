@@ -25,16 +25,42 @@ export interface CheckResult {
   diagnosis?: Diagnosis;
   points: number;
   maxPoints: number;
+  /** Why a check that passed earned no points (a public check whose exercise passed no hidden check). */
+  withheld?: string;
   durationMs: number;
+}
+
+/** A set of images a trained model was scored on: how many it got right. */
+export interface ImageSetScore {
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+/** A trained model's scores, measured by labgrade, and which of them decided the points. */
+export interface ModelScores {
+  /** The model file scored, as the submission names it. */
+  file: string;
+  /** The public SIGNS test set: every student has it, so a model trained on it would score 100%. */
+  test: ImageSetScore;
+  /** An instructor's held-out images, where given. */
+  holdout?: ImageSetScore;
+  decidedBy: 'test' | 'holdout';
 }
 
 /** What a training exercise measured; accuracies are the grader's own, from the returned parameters. */
 export interface TrainingMetrics {
+  /** Measured on a hidden case: kept for the instructor (result.json), never shown in a student's report. */
+  hiddenCase?: boolean;
   trainAccuracy?: number;
   testAccuracy?: number;
   /** What the submission itself reported, when it did. */
   reportedTrainAccuracy?: number;
   reportedTestAccuracy?: number;
+  /** The grader's own mean cross-entropy cost of the returned parameters on the training set. */
+  trainCost?: number;
+  /** How the returned weights correlate with the initial parameters the grader passed (training keeps them correlated). */
+  startCorrelations?: { W1: number; W2: number; W3: number };
   /** The cost after each epoch (null where it was not a finite number). */
   costs: (number | null)[];
   epochs: number;
@@ -55,6 +81,7 @@ export interface ExerciseResult {
   /** The student's code between the START/END markers of this function, for the report. */
   code?: string;
   metrics?: TrainingMetrics;
+  scores?: ModelScores;
 }
 
 export interface LabResult {
@@ -72,8 +99,10 @@ export interface LabResult {
   device?: string;
   tfjsVersion?: string;
   optional?: boolean;
-  /** Some checks were not run for reasons outside the submission (training skipped, dataset missing): a rerun may grade more. */
+  /** Some checks were not run for reasons outside the submission (training skipped, dataset missing, labgrade could not evaluate a model): a rerun may grade more. */
   incomplete?: boolean;
+  /** The time limits it was graded under (derived from the reference's own time where measured). */
+  limits?: { exerciseMs: number; labMs: number; trainingMs?: number; calibrated: boolean };
 }
 
 export interface StudentInfo {
@@ -81,6 +110,14 @@ export interface StudentInfo {
   name?: string;
   class?: string;
   email?: string;
+  /** Where these came from: the instructor's roster wins over the submission's own student.json. */
+  source?: 'roster' | 'student.json';
+}
+
+/** How the submission's code was isolated: bubblewrap under Node's permission model, or the permission model alone (and why). */
+export interface SandboxRecord {
+  kind: 'bwrap' | 'node';
+  note?: string;
 }
 
 export interface GradeResult {
@@ -91,8 +128,13 @@ export interface GradeResult {
   /** Which checks ran: all of them (instructor grading) or the public ones (student self-check). */
   checks: 'all' | 'public';
   student: StudentInfo | null;
-  /** `contentHash` covers every file of the folder: an unchanged submission need not be regraded. */
-  submission: { path: string; contentHash: string; files: { name: string; sha256: string }[] };
+  /**
+   * What grading read of the folder (`files`: every file, each import of a lab file, student.json,
+   * model files) and looked for in vain (`absent`); `contentHash` covers exactly that, so an
+   * unchanged submission need not be regraded.
+   */
+  submission: { path: string; contentHash: string; files: { name: string; sha256: string }[]; absent: string[] };
+  sandbox: SandboxRecord;
   environment: { node: string; platform: string; arch: string };
   labs: LabResult[];
   total: { points: number; maxPoints: number };

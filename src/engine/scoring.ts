@@ -1,6 +1,9 @@
 /**
  * Points are resolved here and nowhere else: an exercise's points are split evenly over its checks,
- * a check earns its share when it passes, and totals add up exercises and labs.
+ * a check earns its share when it passes, and totals add up exercises and labs. A public check pays
+ * only when at least one hidden check of its exercise passes too: the public cases' answers ship in
+ * the student kit, and answers looked up there must earn nothing. Partial work that really computes
+ * passes hidden checks as well and keeps its public points.
  */
 import type { CheckResult, ExerciseStatus } from './model.js';
 
@@ -19,9 +22,16 @@ export function splitPoints(total: number, count: number): number[] {
 
 export type UnscoredCheck = Omit<CheckResult, 'points' | 'maxPoints'>;
 
+export const PUBLIC_WITHHELD = 'No points: a public check counts only when at least one hidden check of the same function passes too (the public answers are in the student kit).';
+
 export function scoreChecks(exercisePoints: number, checks: UnscoredCheck[]): CheckResult[] {
   const shares = splitPoints(exercisePoints, checks.length);
-  return checks.map((check, i) => ({ ...check, maxPoints: shares[i], points: check.passed ? shares[i] : 0 }));
+  const hidden = checks.filter((c) => !c.public);
+  const publicPays = hidden.length === 0 || hidden.some((c) => c.passed);
+  return checks.map((check, i) => {
+    const withheld = check.passed && check.public && !publicPays;
+    return { ...check, maxPoints: shares[i], points: check.passed && !withheld ? shares[i] : 0, ...(withheld ? { withheld: PUBLIC_WITHHELD } : {}) };
+  });
 }
 
 /**

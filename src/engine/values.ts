@@ -34,15 +34,17 @@ export type Value =
   | { [key: string]: Value };
 
 export interface EncodeLimits {
-  /** Total tensor elements, array items and string characters in one value; more is refused rather than copied. */
+  /** Total tensor elements, array items and string and key characters in one value; more is refused rather than copied. */
   maxElements: number;
   maxDepth: number;
   maxKeys: number;
   /** Longest string; a result has no business being a novel. */
   maxStringLength: number;
+  /** Longest object key: keys are counted like strings, and reports show them. */
+  maxKeyLength: number;
 }
 
-export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 16, maxKeys: 1000, maxStringLength: 10_000 };
+export const DEFAULT_LIMITS: EncodeLimits = { maxElements: 5_000_000, maxDepth: 16, maxKeys: 1000, maxStringLength: 10_000, maxKeyLength: 100 };
 
 export function isEncodedTensor(v: unknown): v is EncodedTensor {
   return typeof v === 'object' && v !== null && '$tensor' in v;
@@ -81,7 +83,7 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
       const size = tensorSize(v.shape);
       if (size > budget) return { $unsupported: `a tensor of ${size} elements (limit ${limits.maxElements})` };
       budget -= size;
-      if (!DTYPES.has(v.dtype)) return { $unsupported: `a ${v.dtype} tensor` };
+      if (!DTYPES.has(v.dtype)) return { $unsupported: `a ${String(v.dtype).slice(0, 20)} tensor` };
       return { $tensor: { dtype: v.dtype as TensorDtype, shape: [...v.shape], data: Array.from(v.dataSync() as ArrayLike<number>) } };
     }
     if (v instanceof tf.LayersModel) {
@@ -97,11 +99,16 @@ export function encodeValue(tf: typeof tfType, value: unknown, limits: EncodeLim
         budget -= v.length;
         return v.map((item) => walk(item, depth + 1));
       }
-      if (ArrayBuffer.isView(v)) return { $unsupported: `a ${v.constructor.name} (return a tensor instead)` };
+      if (ArrayBuffer.isView(v)) return { $unsupported: `a ${String(v.constructor?.name).slice(0, 40)} (return a tensor instead)` };
       const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) return { $unsupported: `an instance of ${proto?.constructor?.name ?? 'a class'}` };
+      if (proto !== Object.prototype && proto !== null) return { $unsupported: `an instance of ${String(proto?.constructor?.name ?? 'a class').slice(0, 40)}` };
       const keys = Object.keys(v);
       if (keys.length > limits.maxKeys) return { $unsupported: `an object with ${keys.length} keys` };
+      const long = keys.find((k) => k.length > limits.maxKeyLength);
+      if (long !== undefined) return { $unsupported: `an object with a key of ${long.length} characters` };
+      const keyChars = keys.reduce((n, k) => n + k.length, 0);
+      if (keyChars > budget) return { $unsupported: `an object whose keys exceed the size limit` };
+      budget -= keyChars;
       // "$" keys mark encoded tensors and models: a plain object may not pass itself off as one.
       const reserved = keys.find((k) => k.startsWith('$'));
       if (reserved !== undefined) return { $unsupported: `an object with the reserved key "${reserved.slice(0, 40)}"` };
@@ -130,45 +137,53 @@ export function decodeToTf(tf: typeof tfType, value: Value): unknown {
 
 /**
  * Checks that untrusted data is a well-formed Value (the child's reply), returning a reason if not.
- * Tensor data must be numbers, and as many as the shape says.
+ * Tensor data must be numbers, and as many as the shape says. Every tensor element, array item,
+ * string character and key character counts against one budget (limits.maxElements) for the whole
+ * value, so nothing a submission returns is larger than that, however it is built.
  */
-export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS, depth = 0): string | null {
-  if (v === null || typeof v === 'boolean' || typeof v === 'number') return null;
-  if (typeof v === 'string') return v.length > limits.maxStringLength ? 'string too long' : null;
-  if (depth > limits.maxDepth + 1) return 'value nested too deeply';
-  if (Array.isArray(v)) {
-    if (v.length > limits.maxElements) return 'array too long';
-    for (const item of v) {
-      const r = validateValue(item, limits, depth + 1);
+export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS): string | null {
+  let budget = limits.maxElements;
+  const spend = (n: number) => (budget -= n) < 0;
+  const walk = (v: unknown, depth: number): string | null => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'number') return null;
+    if (typeof v === 'string') return v.length > limits.maxStringLength ? 'string too long' : spend(v.length) ? 'value too large' : null;
+    if (depth > limits.maxDepth + 1) return 'value nested too deeply';
+    if (Array.isArray(v)) {
+      if (v.length > limits.maxElements || spend(v.length)) return 'array too long';
+      for (const item of v) {
+        const r = walk(item, depth + 1);
+        if (r) return r;
+      }
+      return null;
+    }
+    if (typeof v !== 'object') return `unexpected ${typeof v}`;
+    if (isUnsupported(v)) return typeof v.$unsupported === 'string' && v.$unsupported.length <= 200 && Object.keys(v).length === 1 ? null : 'malformed unsupported marker';
+    // Validated before it is measured: the cells' nesting is bounded once validateSummary passes.
+    if (isEncodedModel(v)) return validateSummary(v.$model) ?? (spend(JSON.stringify(v.$model).length) ? 'model summary too large' : null);
+    if (isEncodedTensor(v)) {
+      const t = v.$tensor as unknown as Record<string, unknown>;
+      if (typeof t !== 'object' || t === null) return 'malformed tensor';
+      const { dtype, shape, data } = t;
+      if (typeof dtype !== 'string' || !DTYPES.has(dtype)) return 'unknown tensor dtype';
+      if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return 'malformed tensor shape';
+      if (!Array.isArray(data) && !ArrayBuffer.isView(data)) return 'malformed tensor data';
+      const size = tensorSize(shape as number[]);
+      if (size > limits.maxElements || spend(size)) return 'tensor exceeds the size limit';
+      const arr = data as ArrayLike<unknown>;
+      if (arr.length !== size) return `tensor data has ${arr.length} values for shape [${(shape as number[]).join(', ')}]`;
+      for (let i = 0; i < arr.length; i++) if (typeof arr[i] !== 'number') return 'tensor data holds a non-number';
+      return null;
+    }
+    const keys = Object.keys(v);
+    if (keys.length > limits.maxKeys) return 'object with too many keys';
+    for (const key of keys) if (key.length > limits.maxKeyLength || spend(key.length)) return 'object key too long';
+    for (const key of keys) {
+      const r = walk((v as Record<string, unknown>)[key], depth + 1);
       if (r) return r;
     }
     return null;
-  }
-  if (typeof v !== 'object') return `unexpected ${typeof v}`;
-  if (isUnsupported(v)) return typeof v.$unsupported === 'string' ? null : 'malformed unsupported marker';
-  // Validated before it is measured: the cells' nesting is bounded once validateSummary passes.
-  if (isEncodedModel(v)) return validateSummary(v.$model) ?? (JSON.stringify(v.$model).length > limits.maxElements ? 'model summary too large' : null);
-  if (isEncodedTensor(v)) {
-    const t = v.$tensor as unknown as Record<string, unknown>;
-    if (typeof t !== 'object' || t === null) return 'malformed tensor';
-    const { dtype, shape, data } = t;
-    if (typeof dtype !== 'string' || !DTYPES.has(dtype)) return `unknown tensor dtype ${String(dtype)}`;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return 'malformed tensor shape';
-    if (!Array.isArray(data) && !ArrayBuffer.isView(data)) return 'malformed tensor data';
-    const size = tensorSize(shape as number[]);
-    if (size > limits.maxElements) return `tensor of ${size} elements exceeds the limit`;
-    const arr = data as ArrayLike<unknown>;
-    if (arr.length !== size) return `tensor data has ${arr.length} values for shape [${(shape as number[]).join(', ')}]`;
-    for (let i = 0; i < arr.length; i++) if (typeof arr[i] !== 'number') return 'tensor data holds a non-number';
-    return null;
-  }
-  const entries = Object.entries(v);
-  if (entries.length > limits.maxKeys) return 'object with too many keys';
-  for (const [, item] of entries) {
-    const r = validateValue(item, limits, depth + 1);
-    if (r) return r;
-  }
-  return null;
+  };
+  return walk(v, 0);
 }
 
 /** A short human description of a value, used in feedback ("a float32 tensor of shape [2, 3]"). */
@@ -181,7 +196,8 @@ export function describeValue(v: Value): string {
   if (isEncodedTensor(v)) return `a ${v.$tensor.dtype} tensor of shape [${v.$tensor.shape.join(', ')}]`;
   if (isUnsupported(v)) return v.$unsupported;
   if (isEncodedModel(v)) return `a model of ${v.$model.rows.length} layers`;
-  return `an object with keys {${Object.keys(v).join(', ')}}`;
+  const keys = Object.keys(v);
+  return `an object with keys {${keys.slice(0, 8).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k)).join(', ')}${keys.length > 8 ? ', …' : ''}}`;
 }
 
 export function formatNumber(x: number): string {

@@ -1,34 +1,15 @@
 /**
  * Keras 2 HDF5 weights files (what `model.save_weights('x.h5')` and the course's `ResNet50.h5`
- * hold), read with jsfive and loaded into a tfjs model by layer name: one group per layer, holding
- * datasets named in its `weight_names` attribute (`conv1/kernel:0`, `bn_conv1/moving_mean:0`, ...).
- * A full-model file keeps the same layout under `model_weights/`.
+ * hold), read with jsfive in a model evaluator: one group per layer, holding datasets named in its
+ * `weight_names` attribute (`conv1/kernel:0`, `bn_conv1/moving_mean:0`, ...). A full-model file
+ * keeps the same layout under `model_weights/`.
+ *
+ * Only what the course architecture expects is read, and each dataset is checked before its values
+ * are: float32, the expected shape, stored contiguously (as Keras writes weights; chunked or
+ * compressed storage is refused, so no chunk or gzip bomb is ever expanded), and read once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import * as hdf5 from 'jsfive';
-import type * as tfType from '@tensorflow/tfjs';
-import { UsageError } from '../errors.js';
-
-export class ModelFileError extends UsageError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelFileError';
-  }
-}
-
-export interface StoredWeight {
-  /** The weight's own name within its layer: kernel, bias, gamma, beta, moving_mean, moving_variance. */
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
-
-/** Every layer's weights, by layer name. */
-export type LayerWeights = Map<string, StoredWeight[]>;
-
-/** ResNet50's Keras weights are 95 MB; anything far larger is not a lab model. */
-const MAX_WEIGHTS_FILE_BYTES = 256 << 20;
+import { ModelFileError, describeNames, sameShape, type ExpectedWeights, type LayerWeights } from './trained-weights.js';
 
 /** HDF5 fixed-length strings arrive padded with NULs. */
 const clean = (s: unknown) => String(s).replace(/\0+$/, '');
@@ -39,65 +20,72 @@ interface H5Group {
   get(path: string): unknown;
 }
 
-export function readKerasWeights(file: string): LayerWeights {
-  if (!existsSync(file)) throw new ModelFileError(`${file} does not exist`);
-  if (statSync(file).size > MAX_WEIGHTS_FILE_BYTES) throw new ModelFileError(`${file} is larger than ${MAX_WEIGHTS_FILE_BYTES >> 20} MB: not a lab model's weights`);
-  const bytes = readFileSync(file);
-  let root: H5Group;
+interface H5Dataset {
+  name: string;
+  shape: number[];
+  dtype: unknown;
+  value: ArrayLike<number>;
+  _dataobjects: { chunks: unknown; filter_pipeline: unknown };
+}
+
+function open(bytes: Uint8Array, source: string): H5Group {
   try {
-    root = new hdf5.File(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path.basename(file)) as unknown as H5Group;
-  } catch (err) {
-    throw new ModelFileError(`${file} is not a readable HDF5 file (${(err as Error)?.message ?? String(err)})`);
+    return new hdf5.File(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, source) as unknown as H5Group;
+  } catch {
+    throw new ModelFileError(`${source} is not a readable HDF5 file`);
   }
-  const base = root.keys.includes('model_weights') ? (root.get('model_weights') as H5Group) : root;
-  const layerNames = Array.isArray(base.attrs.layer_names) ? (base.attrs.layer_names as unknown[]).map(clean) : base.keys;
+}
+
+/** jsfive reports some malformed structures by throwing strings; any of them is the file's fault. */
+function inFile<T>(source: string, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(`${source}: ${what} could not be read (the file is damaged or not a Keras weights file)`);
+  }
+}
+
+/** Reads the weights `expected` names from a Keras weights file's bytes. */
+export function readKerasWeights(bytes: Uint8Array, source: string, expected: ExpectedWeights): LayerWeights {
+  const root = open(bytes, source);
+  const base = inFile(source, 'its root group', () => (root.keys.includes('model_weights') ? (root.get('model_weights') as H5Group) : root));
+  const layerNames = inFile(source, 'its layer names', () => new Set(Array.isArray(base.attrs.layer_names) ? (base.attrs.layer_names as unknown[]).map(clean) : base.keys));
+  const read = new Set<string>();
   const layers: LayerWeights = new Map();
-  for (const layerName of layerNames) {
-    const group = base.get(layerName) as H5Group | null;
-    if (!group) throw new ModelFileError(`${file} lists layer ${layerName} but has no group for it`);
-    const names = Array.isArray(group.attrs.weight_names) ? (group.attrs.weight_names as unknown[]).map(clean) : [];
+  for (const [layerName, wanted] of expected) {
+    if (!layerNames.has(layerName)) {
+      throw new ModelFileError(`${source} does not fit the model: it has no weights for layer "${layerName}" (${wanted.className}); its layers are named like ${describeNames([...layerNames])}`);
+    }
+    const group = inFile(source, `layer ${layerName}`, () => base.get(layerName) as H5Group | null);
+    if (!group) throw new ModelFileError(`${source} lists layer "${layerName}" but has no group for it`);
+    const names = inFile(source, `layer ${layerName}'s weight names`, () => (Array.isArray(group.attrs.weight_names) ? (group.attrs.weight_names as unknown[]).map(clean) : []));
+    const byOwnName = new Map<string, string>();
+    for (const full of names.slice(0, 64)) {
+      const own = full.split('/').pop()!.replace(/:\d+$/, '');
+      if (byOwnName.has(own)) throw new ModelFileError(`${source}: layer "${layerName}" names its weight "${own.slice(0, 40)}" twice`);
+      byOwnName.set(own, full);
+    }
     layers.set(
       layerName,
-      names.map((full) => {
-        const dataset = group.get(full) as { shape: number[]; value: ArrayLike<number> } | null;
-        if (!dataset?.shape) throw new ModelFileError(`${file}: layer ${layerName} names weight ${full}, which it does not hold`);
-        return { name: full.split('/').pop()!.replace(/:\d+$/, ''), shape: dataset.shape, values: Float32Array.from(dataset.value) };
+      wanted.weights.map((w) => {
+        const full = byOwnName.get(w.name);
+        if (!full) throw new ModelFileError(`${source} does not fit the model: layer "${layerName}" has no weight "${w.name}" in the file (it has ${describeNames([...byOwnName.keys()])})`);
+        const dataset = inFile(source, `weight ${layerName}/${w.name}`, () => group.get(full) as H5Dataset | null);
+        if (!dataset?.shape) throw new ModelFileError(`${source}: layer "${layerName}" names weight "${w.name}", which it does not hold`);
+        const shape = inFile(source, `weight ${layerName}/${w.name}`, () => [...dataset.shape]);
+        if (!sameShape(w.shape, shape)) {
+          throw new ModelFileError(`${source} does not fit the model: layer "${layerName}" ${w.name} is [${shape.slice(0, 8).join(', ')}] in the file, but [${w.shape.join(', ')}] in the model`);
+        }
+        const storage = inFile(source, `weight ${layerName}/${w.name}`, () => ({ dtype: dataset.dtype, chunks: dataset._dataobjects.chunks, filters: dataset._dataobjects.filter_pipeline, name: dataset.name }));
+        if (storage.dtype !== '<f4') throw new ModelFileError(`${source}: layer "${layerName}" ${w.name} is not stored as float32`);
+        if (storage.chunks != null || storage.filters != null) throw new ModelFileError(`${source}: layer "${layerName}" ${w.name} is stored chunked or compressed; labgrade reads weights stored as Keras writes them (contiguous, uncompressed)`);
+        if (read.has(storage.name)) throw new ModelFileError(`${source}: two weights point at one dataset (${layerName}/${w.name})`);
+        read.add(storage.name);
+        const values = inFile(source, `weight ${layerName}/${w.name}`, () => Float32Array.from(dataset.value));
+        return { name: w.name, shape, values };
       }),
     );
   }
-  if (![...layers.values()].some((w) => w.length > 0)) throw new ModelFileError(`${file} holds no layer weights (expected a Keras weights file: one group per layer with a weight_names attribute)`);
   return layers;
-}
-
-const sameShape = (a: readonly (number | null)[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/**
- * Sets every weight of `model` from `stored`, matching layers by name and weights by their own
- * name. The first layer that does not fit (missing from the file, a weight missing, another
- * shape) is named in the error, with what the model expects and what the file has.
- */
-export function loadWeightsByName(tf: typeof tfType, model: tfType.LayersModel, stored: LayerWeights, source: string): { layers: number; weights: number } {
-  let count = 0;
-  let layerCount = 0;
-  for (const layer of model.layers) {
-    if (layer.weights.length === 0) continue;
-    const fromFile = stored.get(layer.name);
-    if (!fromFile) {
-      throw new ModelFileError(`${source} does not fit the model: it has no weights for layer "${layer.name}" (${layer.getClassName()}); its layers are named like ${[...stored.keys()].slice(0, 3).join(', ')}, …`);
-    }
-    const values = layer.weights.map((w) => {
-      const own = w.originalName.split('/').pop()!;
-      const match = fromFile.find((s) => s.name === own);
-      if (!match) throw new ModelFileError(`${source} does not fit the model: layer "${layer.name}" has no weight "${own}" in the file (it has ${fromFile.map((s) => s.name).join(', ')})`);
-      if (!sameShape(w.shape, match.shape)) {
-        throw new ModelFileError(`${source} does not fit the model: layer "${layer.name}" ${own} is [${match.shape.join(', ')}] in the file, but [${w.shape.join(', ')}] in the model`);
-      }
-      return tf.tensor(match.values, match.shape);
-    });
-    layer.setWeights(values);
-    tf.dispose(values);
-    count += values.length;
-    layerCount++;
-  }
-  return { layers: layerCount, weights: count };
 }

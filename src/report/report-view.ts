@@ -39,8 +39,9 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 const accuracy = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(4));
 
-/** What training measured, in one sentence, plus the cost per epoch for the learning curve. */
+/** What training measured, in one sentence, plus the cost per epoch for the learning curve (none for a hidden case: its numbers stay with the instructor). */
 function trainingView(m: TrainingMetrics, t: Labels) {
+  if (m.hiddenCase) return { line: format(t.trainingHidden, { epochs: m.epochs, seconds: seconds(m.durationMs) }), costs: [] };
   const finite = m.costs.filter((c): c is number => c !== null);
   return {
     line: format(t.trainingLine, {
@@ -96,6 +97,7 @@ export function reportView(result: GradeResult, lang: Lang) {
         status: c.status,
         statusLabel: status(c.status),
         message: c.message,
+        withheld: c.withheld ? t.withheldLabel : undefined,
         diagnosis: c.diagnosis?.message,
         points: c.points,
         maxPoints: c.maxPoints,
@@ -119,7 +121,10 @@ export function reportView(result: GradeResult, lang: Lang) {
     date: result.gradedAt.slice(0, 10),
     total: result.total,
     publicOnly: result.checks === 'public',
+    /** The scoring rule that withholds public points, said where any check's points were withheld. */
+    publicPolicy: result.labs.some((l) => l.exercises.some((e) => e.checks.some((c) => c.withheld))) ? t.publicPolicy : undefined,
     environment: {
+      sandbox: format(t.sandboxLine, { sandbox: result.sandbox.kind === 'bwrap' ? t.sandboxBwrap : (result.sandbox.note ?? 'Node.js permission model') }),
       gpu: gpuLine(result, t),
       labgrade: format(t.labgrade, {
         version: result.labgradeVersion,

@@ -4,19 +4,15 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { projectRoot } from '../paths.js';
 import type { GradeResult } from '../engine/model.js';
-import { cell, escapeHtml } from './markdown-text.js';
+import { cell, fence, quote } from './markdown-text.js';
 import { costCurveSpec, pointsPerExerciseSpec, renderSvg } from './charts.js';
 import { reportView, type Lang } from './report-view.js';
 
 const handlebars = Handlebars.create();
 // Markdown templates use triple braces and these helpers for their own escaping.
 handlebars.registerHelper('cell', (text: unknown) => cell(text === undefined || text === null ? '' : String(text)));
-handlebars.registerHelper('quote', (text: string) => `> ${escapeHtml(text).replace(/\n/g, '\n> ')}`);
-handlebars.registerHelper('fence', (code: string) => {
-  const longest = Math.max(2, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return `${ticks}ts\n${code}\n${ticks}`;
-});
+handlebars.registerHelper('quote', (text: string) => quote(text));
+handlebars.registerHelper('fence', (code: string) => fence(code));
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 

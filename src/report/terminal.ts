@@ -1,6 +1,15 @@
 /** Plain-text feedback for `labgrade check`: one line per check, with what to fix. */
 import type { LabResult, TrainingMetrics } from '../engine/model.js';
 
+/**
+ * Text for a terminal: control characters (escape sequences that clear the screen or retitle the
+ * window, carriage returns that overwrite a line) become visible `\xNN` escapes; tabs stay, and
+ * newlines where `keepNewlines` says so (multi-line feedback), else they are escaped too.
+ */
+export function terminalText(text: string, keepNewlines = false): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => (keepNewlines && c === '\n' ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 /** One line on what training measured, e.g. "train accuracy 0.9120, test accuracy 0.7833, 100 epochs in 152.3 s (wasm)". */
 export function describeMetrics(m: TrainingMetrics): string {
   const parts = [
@@ -35,5 +44,5 @@ export function renderCheckFeedback(lab: LabResult): string {
     }
   }
   lines.push('', `${passed} of ${total} public checks passed. Hidden checks run when your instructor grades the lab.`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((line) => terminalText(line, true)).join('\n')}\n`;
 }

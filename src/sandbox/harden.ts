@@ -1,13 +1,15 @@
 /**
- * Takes away from a submission's process what the permission model leaves open: signalling other
+ * Takes away from a sandboxed process what the permission model leaves open: signalling other
  * processes (process.kill can reach the grader, or with -1 every process of the user), loading
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
- * debugger of another process, diagnostic reports written to disk, the IPC channel (forged or
- * flooding messages), the list of open handles (which includes that channel), and network access
- * through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and
- * before the submission's code. (One of them loads on demand: course-utils' random generator,
- * which processes for labs with data load before hardening, and a Lab 1 process at first use.)
+ * debugger of another process, diagnostic reports written to disk, the list of open handles (which
+ * includes the channel to the grader), and network access through fetch; and caps what it may
+ * print. It runs after labgrade's own modules have loaded and before the submission's code. (One
+ * of them loads on demand: course-utils' random generator, which processes for labs with data load
+ * before hardening, and a Lab 1 process at first use.) Bubblewrap, where it runs, takes the network
+ * and the rest of the file system away underneath.
  */
+import type * as tfType from '@tensorflow/tfjs';
 
 const DENIED_PROCESS_MEMBERS = [
   'kill',
@@ -40,8 +42,6 @@ const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Respons
  */
 const DENIED_EVEN_IF_ABSENT = ['Worker'] as const;
 
-export type SendMessage = (message: unknown, callback: (error: Error | null) => void) => void;
-
 function refuse(name: string): never {
   throw new Error(`${name} is not available to submissions`);
 }
@@ -54,7 +54,7 @@ function deny(target: object, name: string, shown: string): void {
 const OUTPUT_CAP_BYTES = 1 << 20;
 
 function capOutput(stream: NodeJS.WriteStream): void {
-  // stdout/stderr are sockets to the parent: a flood would queue in memory, then fail with ENOBUFS.
+  // stdout/stderr are pipes to the parent: a flood would queue in memory, then fail with ENOBUFS.
   stream.on('error', () => {});
   const write = stream.write.bind(stream) as (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
   let written = 0;
@@ -70,18 +70,43 @@ function capOutput(stream: NodeJS.WriteStream): void {
   Object.defineProperty(stream, 'write', { value: capped, writable: false, configurable: false });
 }
 
-/** Denies the members above, caps printed output, and returns the only way left to talk to the parent. */
-export function hardenProcess(): SendMessage {
-  const proc = process as unknown as Record<string, unknown>;
-  const send = proc.send as (...args: unknown[]) => boolean;
-  // Node's send() calls this._send(); a private object inheriting from process keeps the real one.
-  const sender = Object.create(process, { _send: { value: proc._send } });
+type Tf = typeof tfType;
+
+/** Denies the members above, tfjs's own network access, and caps printed output. */
+export function hardenProcess(tf: Tf): void {
   for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
   for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
   for (const name of DENIED_EVEN_IF_ABSENT) deny(globalThis, name, name);
+  // tf.util.fetch and the http model loader reach the network through the platform (node-fetch where no global fetch is left).
+  Object.defineProperty(tf.env().platform, 'fetch', { value: () => refuse('fetch'), writable: false, configurable: false });
   capOutput(process.stdout);
   capOutput(process.stderr);
-  return (message, callback) => {
-    send.call(sender, message, undefined, {}, callback);
-  };
+}
+
+const refuser = (name: string) => () => refuse(name);
+
+/** A model loader that takes in-memory handlers only, never a URL or a path. */
+function inMemoryOnly<F extends (...args: never[]) => unknown>(load: F, name: string): F {
+  return ((...args: Parameters<F>) => (typeof args[0] === 'string' || Array.isArray(args[0]) ? refuse(`${name} with a URL or path`) : load(...args))) as F;
+}
+
+/**
+ * The tfjs a submission imports: labgrade's instance (one backend, one engine), without what reads
+ * files or the network: tf.data's file, URL, webcam and microphone sources, tf.util.fetch, the io
+ * handlers for http and browser storage, and model loading from a URL or path. Frozen, like the
+ * namespace an import gives.
+ */
+export function submissionTf(tf: Tf): Tf {
+  const data = { ...tf.data } as Record<string, unknown>;
+  for (const name of ['csv', 'FileDataSource', 'URLDataSource', 'webcam', 'microphone']) data[name] = refuser(`tf.data.${name}`);
+  const io = { ...tf.io } as Record<string, unknown>;
+  for (const name of ['http', 'browserHTTPRequest', 'browserFiles', 'browserDownloads', 'copyModel', 'moveModel', 'listModels', 'removeModel']) io[name] = refuser(`tf.io.${name}`);
+  return Object.freeze({
+    ...tf,
+    data: Object.freeze(data),
+    io: Object.freeze(io),
+    util: Object.freeze({ ...tf.util, fetch: refuser('tf.util.fetch') }),
+    loadLayersModel: inMemoryOnly(tf.loadLayersModel, 'tf.loadLayersModel'),
+    loadGraphModel: inMemoryOnly(tf.loadGraphModel, 'tf.loadGraphModel'),
+  }) as unknown as Tf;
 }

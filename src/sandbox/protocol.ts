@@ -1,17 +1,38 @@
-/** Messages between the grading process (parent) and a submission's process (child). */
+/** Messages between the grading process (parent) and a sandboxed process (child), sent as frames (channel.ts). */
 import type { Value } from '../engine/values.js';
+import type { ModelSummary } from '../engine/model-summary.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
-/** An argument the child fills in from a dataset it reads itself (e.g. "signs/train/x"): too big to send. */
+/** An argument the child fills in from the datasets the parent sent it once (e.g. "signs/train/x"): too big to send with every call. */
 export interface DatasetRef {
   $dataset: string;
 }
 
+/** A dataset's tensor as it travels: its values in a typed array. */
+export interface DatasetTensor {
+  dtype: 'float32';
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A model file's bytes as the parent read them from the submission (never a path: the child reads no files of the submission). */
+export type ModelFileBytes =
+  | { format: 'keras-h5'; name: string; bytes: Uint8Array }
+  | { format: 'tfjs'; name: string; modelJson: Uint8Array; weights: Record<string, Uint8Array> };
+
+export type { LabelledImages } from '../data/signs-arrays.js';
+import type { LabelledImages } from '../data/signs-arrays.js';
+
 export type ParentMessage =
   | { type: 'load'; code: string; filename: string }
+  | { type: 'datasets'; tensors: Record<string, DatasetTensor> }
   | { type: 'call'; id: number; fn: string; args: (Value | DatasetRef)[] }
-  /** Builds a model with the exported function `fn` and trains it on SIGNS with labgrade's recipe. */
-  | { type: 'train'; id: number; fn: string; args: Value[]; options: TrainOptions };
+  /** Calls `fn` and returns the model it builds as its topology (model.toJSON()): `labgrade train` trains it elsewhere. */
+  | { type: 'topology'; id: number; fn: string }
+  /** Trainer: rebuilds the model from `topology`, checks it against `expected`, trains it on the datasets sent. */
+  | { type: 'train'; id: number; topology: string; expected: ModelSummary; options: TrainOptions }
+  /** Evaluator: loads the trained weights into `architecture` (the course model's topology, labgrade's own) and scores it on each set. */
+  | { type: 'evaluate'; id: number; model: ModelFileBytes; architecture: string; sets: Record<string, LabelledImages> };
 
 export interface ThrownError {
   name: string;
@@ -20,9 +41,13 @@ export interface ThrownError {
   stack?: string;
 }
 
+/** An evaluator's scores: how many of each set's images the model got right. */
+export type Scores = Record<string, { correct: number; total: number }>;
+
 export type ChildMessage =
-  | { type: 'ready' }
-  | { type: 'loaded'; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
+  /** The backend runs (before any submitted code could): what it is, for reports. */
+  | { type: 'ready'; backend: string; device: string; tfjsVersion: string }
+  | { type: 'loaded'; exports: Record<string, string> }
   | { type: 'load-failed'; error: ThrownError }
   /** The backend asked for could not start (before any submitted code ran). */
   | { type: 'backend-failed'; reason: string }
@@ -30,5 +55,9 @@ export type ChildMessage =
   | { type: 'threw'; id: number; error: ThrownError; durationMs: number; tampered?: string[] }
   /** Built-ins or tfjs changed between calls (e.g. in a timer): the call was not run. */
   | { type: 'stale'; id: number; tampered: string[] }
+  | { type: 'topology'; id: number; topology: string; durationMs: number }
   | ({ type: 'progress'; id: number } & EpochProgress)
-  | ({ type: 'trained'; id: number; durationMs: number } & TrainedModel);
+  | ({ type: 'trained'; id: number; durationMs: number } & TrainedModel)
+  | { type: 'evaluated'; id: number; scores: Scores; durationMs: number }
+  /** The model file is not the course's trained ResNet50 (a bound passed, a layer that does not fit): the student's, with labgrade's words. */
+  | { type: 'rejected'; id: number; reason: string; durationMs: number };

@@ -1,30 +1,37 @@
 /**
- * The grading process's side of a submission's process: starts it under Node's permission model,
- * loads the bundled submission, runs calls with a timeout, and watches its memory. A call that
- * times out or kills the process ends the session; the caller starts a new one for the rest.
+ * The grading process's side of a sandboxed process: starts it (spawn-child.ts), loads a bundled
+ * submission or gives it a job that runs no submitted code (a model evaluator, a trainer), sends
+ * requests with a time limit, and watches its memory. A request that times out, a malformed
+ * message, or a process that dies ends the session; the caller starts a new one for the rest.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
-import { execaNode } from 'execa';
-import { distDir, projectRoot } from '../paths.js';
 import { validateValue, type Value } from '../engine/values.js';
-import { BackendError, candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
-import { wasmThreads, WASM_THREADS_VARIABLE } from '../backends/wasm-threads.js';
-import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
+import type { ModelSummary } from '../engine/model-summary.js';
+import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { wasmThreads } from '../backends/wasm-threads.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
+import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js';
+import type { SandboxKind } from './os-sandbox.js';
+import type { ChildRole } from './permissions.js';
+import type { ChildMessage, DatasetRef, DatasetTensor, LabelledImages, ModelFileBytes, ParentMessage, Scores, ThrownError } from './protocol.js';
+import { isChildMessage, sanitizeError, tamperedNames } from './protocol-checks.js';
+import { descendants, killChild, spawnChild, type SpawnedChild } from './spawn-child.js';
 
 export interface SandboxLimits {
   /** V8 old-space cap for the child (--max-old-space-size). */
   heapMb: number;
-  /** Resident memory cap (tensor data lives outside the V8 heap); checked every `pollMs`. */
+  /** Memory cap of the process and everything under it (tensor data lives outside the V8 heap): a cgroup's limit where there is one, else checked every poll. */
   rssMb: number;
   startupTimeoutMs: number;
   /** How much of the child's stdout/stderr is kept for diagnosis. */
   outputCapBytes: number;
+  /** The largest message read from the child; a larger one ends it. */
+  messageCapBytes: number;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { heapMb: 768, rssMb: 2048, startupTimeoutMs: 30_000, outputCapBytes: 64 * 1024 };
+export const DEFAULT_LIMITS: SandboxLimits = { heapMb: 768, rssMb: 2048, startupTimeoutMs: 30_000, outputCapBytes: 64 * 1024, messageCapBytes: 96 << 20 };
 
 export type CallOutcome =
   /** `tampered`: built-ins or tfjs members the call replaced; the session is then ended. */
@@ -35,11 +42,20 @@ export type CallOutcome =
   | { kind: 'stale'; tampered: string[]; durationMs: number }
   /** `detail` quotes what the process printed (student-controlled), kept apart so hidden checks can omit it. */
   | { kind: 'crashed'; reason: string; detail?: string; durationMs: number }
-  /** A training request's model (see SandboxSession.train). */
-  | { kind: 'trained'; trained: TrainedModel; durationMs: number };
+  | { kind: 'topology'; topology: string; durationMs: number }
+  | { kind: 'trained'; trained: TrainedModel; durationMs: number }
+  | { kind: 'evaluated'; scores: Scores; durationMs: number }
+  /** An evaluator refused a model file (not the course's model, a bound passed), in labgrade's words. */
+  | { kind: 'rejected'; reason: string; durationMs: number };
+
+export interface BackendInfo {
+  backend: string;
+  device: string;
+  tfjsVersion: string;
+}
 
 export type StartOutcome =
-  | { kind: 'loaded'; session: SandboxSession; exports: Record<string, string>; backend: string; device: string; tfjsVersion: string }
+  | ({ kind: 'loaded'; session: SandboxSession; exports: Record<string, string> } & BackendInfo)
   | { kind: 'load-failed'; error: ThrownError }
   | { kind: 'crashed'; reason: string; detail?: string };
 
@@ -51,118 +67,34 @@ export interface SubmissionBundle {
   sourceMap: SourceMapPayload;
 }
 
-const CHILD_ENTRY = path.join(distDir, 'src', 'sandbox', 'child.js');
-const POLL_MS = 100;
-
-/**
- * The folders of a package and of everything it depends on, found the way Node resolves them
- * (node_modules folders upwards), so that labgrade's dependencies are readable whether they sit in
- * its own node_modules or are hoisted into the project that installed it.
- */
-function dependencyClosure(name: string, fromDir: string, found = new Set<string>()): Set<string> {
-  for (let dir = fromDir; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'node_modules', name);
-    if (existsSync(path.join(candidate, 'package.json'))) {
-      const real = realpathSync(candidate);
-      if (found.has(real)) return found;
-      found.add(real);
-      const manifest = JSON.parse(readFileSync(path.join(real, 'package.json'), 'utf8'));
-      for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) dependencyClosure(dep, real, found);
-      return found;
-    }
-    if (path.dirname(dir) === dir) return found; // not installed (an optional dependency)
-  }
-}
-
-let readablePaths: string[] | undefined;
-
-/** Packages the child loads: tfjs, the backends it may be asked to start (optional ones only where installed), the dataset readers and the mini-batch shuffler. */
-const CHILD_PACKAGES = [
-  '@tensorflow/tfjs',
-  '@tensorflow/tfjs-backend-wasm',
-  '@tensorflow/tfjs-backend-webgpu',
-  'webgpu',
-  '@tensorflow/tfjs-node',
-  '@tensorflow/tfjs-node-gpu',
-  'jsfive',
-  'jpeg-js',
-  '@stdlib/random-base-mt19937',
-];
-
-/**
- * What the child may read: labgrade's runtime code and those packages with their dependencies.
- * Not the submission (its code arrives over IPC), not fixtures/ or solutions/.
- */
-function childReadablePaths(): string[] {
-  readablePaths ??= [
-    path.join(distDir, 'src'),
-    path.join(projectRoot, 'package.json'),
-    ...new Set(CHILD_PACKAGES.flatMap((name) => [...dependencyClosure(name, projectRoot)])),
-  ];
-  return readablePaths;
-}
-
-/**
- * Node's permission model for the child: it may read only childReadablePaths() (and the datasets
- * folder, when a lab's calls need data), and not write or spawn; it starts workers only for the
- * threaded wasm backend (spawnChild).
- */
-export function childPermissionFlags(dataDir?: string): string[] {
-  const readable = dataDir ? [...childReadablePaths(), path.resolve(dataDir)] : childReadablePaths();
-  return ['--experimental-permission', ...readable.map((p) => `--allow-fs-read=${p}`)];
-}
-
-/** Whether a child starting `choice` may need to load a native addon (dawn.node) that is installed. */
-function needsNativeAddons(choice: BackendChoice, purpose: BackendPurpose): boolean {
-  const installed = (pkg: string) => dependencyClosure(pkg, projectRoot).size > 0;
-  return candidates(choice, purpose, true).some((name) => name === 'webgpu' && installed('webgpu'));
-}
-
 export interface SessionOptions {
+  /** bubblewrap around Node's permission model, or the permission model alone. */
+  sandbox: SandboxKind;
   backend: BackendChoice;
   /** 'train' lets `auto` take a hardware WebGPU adapter (training reads tensors asynchronously). */
   purpose?: BackendPurpose;
-  /** The datasets folder, for labs whose calls take dataset arguments. */
-  dataDir?: string;
+  /** The datasets the calls refer to ({$dataset: name}), sent to the process once. */
+  datasets?: Record<string, DatasetTensor>;
   /** Threads for the wasm backend (default: this machine's cores; a class run shares them out between jobs). */
   wasmThreads?: number;
 }
 
-/** What a GPU backend's driver needs to be found (the Vulkan loader and ICD, CUDA): the rest of the environment stays out. */
-const DRIVER_VARIABLES = ['LD_LIBRARY_PATH', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_LAYER_PATH', 'CUDA_VISIBLE_DEVICES'];
+const POLL_MS = 100;
 
-function driverEnvironment(): Record<string, string> {
-  return Object.fromEntries(DRIVER_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]));
-}
+const PROCESS_NAMES: Record<ChildRole, string> = { submission: "the submission's process", evaluator: 'the model evaluator', trainer: 'the trainer' };
 
-function spawnChild(submissionDir: string, limits: SandboxLimits, options: SessionOptions) {
-  const purpose = options.purpose ?? 'grade';
-  const threads = options.wasmThreads ?? wasmThreads();
-  const threadedWasm = threads > 1 && candidates(options.backend, purpose, true).includes('wasm');
-  return execaNode(CHILD_ENTRY, [options.backend, purpose, options.dataDir ?? ''], {
-    nodeOptions: [
-      ...childPermissionFlags(options.dataDir),
-      // dawn.node (WebGPU) is an addon; the child loads it before hardening takes process.dlopen
-      // away, so submitted code still cannot load any.
-      ...(needsNativeAddons(options.backend, purpose) ? ['--allow-addons'] : []),
-      // The threaded wasm build starts its pool of workers with the backend, before the submission
-      // loads; after that no Worker constructor is left within its reach (wasm-threads.ts).
-      ...(threadedWasm ? ['--allow-worker'] : []),
-      `--max-old-space-size=${limits.heapMb}`,
-      '--disable-warning=ExperimentalWarning',
-    ],
-    ipc: true,
-    serialization: 'advanced',
-    buffer: false,
-    stdin: 'ignore',
-    reject: false,
-    cleanup: true,
-    env: { NODE_ENV: 'production', ...driverEnvironment(), [WASM_THREADS_VARIABLE]: String(threadedWasm ? threads : 1) },
-    extendEnv: false,
-    cwd: submissionDir,
-  });
+/** Resident memory of a process and all its descendants, in kB (0 where /proc cannot tell). */
+function treeRssKb(pid: number): number {
+  let total = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile, or not Linux
+    }
+  }
+  return total;
 }
-type ChildProcessPromise = ReturnType<typeof spawnChild>;
 
 export class SandboxSession {
   private pending = new Map<number, (outcome: CallOutcome) => void>();
@@ -177,57 +109,88 @@ export class SandboxSession {
   private readonly exitWaiters = new Set<() => void>();
 
   private constructor(
-    private readonly child: ChildProcessPromise,
+    private readonly child: SpawnedChild,
+    private readonly role: ChildRole,
     private readonly limits: SandboxLimits,
-    private readonly bundle: SubmissionBundle,
+    private readonly bundle: SubmissionBundle | null,
   ) {
-    child.on('message', (message: ChildMessage) => this.onMessage(message));
+    const proc = child.process;
     const keep = (chunk: Buffer) => {
       if (this.outputBytes >= limits.outputCapBytes) return;
       const text = chunk.toString('utf8').slice(0, limits.outputCapBytes - this.outputBytes);
       this.outputBytes += text.length;
       this.output.push(text);
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.then(
-      (r) => this.onExit(r.exitCode, r.signal),
-      (err: { exitCode?: number; signal?: string }) => this.onExit(err.exitCode, err.signal),
-    );
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    const channel = proc.stdio[CHANNEL_FD] as unknown as NodeJS.ReadWriteStream;
+    const reader = new FrameReader(limits.messageCapBytes, (m) => this.onMessage(m), (reason) => this.kill(reason));
+    channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    channel.on('error', () => {
+      // The child is gone; the exit handler settles what is pending.
+    });
+    proc.on('error', (err) => this.kill(`could not be started (${err.message})`));
+    proc.on('close', (code, signal) => this.onExit(code ?? undefined, signal ?? undefined));
     this.watchdog = setInterval(() => this.checkMemory(), POLL_MS);
     this.watchdog.unref();
   }
 
-  /** Starts a child for one submission and loads its bundled code. */
-  static async start(bundle: SubmissionBundle, submissionDir: string, options: SessionOptions = { backend: 'cpu' }, limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
-    const child = spawnChild(submissionDir, limits, options);
-    const session = new SandboxSession(child, limits, bundle);
-    const ready = await session.waitFor((m) => m.type === 'ready', limits.startupTimeoutMs);
+  /** Starts a process of `role` and waits until its backend runs; a backend that cannot start is labgrade's problem (BackendError), not the submission's. */
+  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; detail?: string } }> {
+    const purpose = options.purpose ?? 'grade';
+    const child = spawnChild({
+      sandbox: options.sandbox,
+      role,
+      backend: options.backend,
+      purpose,
+      wasmThreads: options.wasmThreads ?? wasmThreads(),
+      preloadGenerator: options.datasets !== undefined,
+      heapMb: limits.heapMb,
+      memoryMb: limits.rssMb,
+    });
+    const session = new SandboxSession(child, role, limits, bundle);
+    const ready = await session.waitFor((m) => m.type === 'ready' || m.type === 'backend-failed', limits.startupTimeoutMs);
     if (!ready) {
       session.kill(`did not start within ${limits.startupTimeoutMs} ms`);
-      return { kind: 'crashed', ...session.describeExit('did not start') };
+      return { crashed: session.describeExit('did not start') };
     }
+    if (ready.type === 'backend-failed') {
+      session.close();
+      throw new BackendError(ready.reason.slice(0, 2000));
+    }
+    if (ready.type !== 'ready') throw new Error('unreachable');
+    if (options.datasets) session.post({ type: 'datasets', tensors: options.datasets });
+    return { session, info: { backend: ready.backend, device: ready.device, tfjsVersion: ready.tfjsVersion } };
+  }
+
+  /** Starts a process for one submission and loads its bundled code. */
+  static async start(bundle: SubmissionBundle, options: SessionOptions, limits: SandboxLimits = DEFAULT_LIMITS): Promise<StartOutcome> {
+    const started = await SandboxSession.spawn('submission', options, limits, bundle);
+    if ('crashed' in started) return { kind: 'crashed', ...started.crashed };
+    const { session, info } = started;
     session.post({ type: 'load', code: bundle.code, filename: bundle.filename });
-    const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed' || m.type === 'backend-failed', limits.startupTimeoutMs);
+    const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
     if (!loaded) {
       session.kill(`took more than ${limits.startupTimeoutMs} ms to load the submission`);
       return { kind: 'crashed', ...session.describeExit('stopped while loading the submission') };
-    }
-    if (loaded.type === 'backend-failed') {
-      session.close();
-      // Not the submission's doing: how labgrade was asked to run.
-      throw new BackendError(loaded.reason);
     }
     if (loaded.type === 'load-failed') {
       session.close();
       return { kind: 'load-failed', error: session.mapError(loaded.error) };
     }
     if (loaded.type !== 'loaded') throw new Error('unreachable');
-    return { kind: 'loaded', session, exports: loaded.exports, backend: loaded.backend, device: loaded.device, tfjsVersion: loaded.tfjsVersion };
+    return { kind: 'loaded', session, exports: loaded.exports, ...info };
   }
 
+  /** Starts a process that runs no submitted code: an evaluator of model files, or a trainer of a submitted model's topology. */
+  static async startWorker(role: 'evaluator' | 'trainer', options: SessionOptions, limits: SandboxLimits): Promise<({ session: SandboxSession } & BackendInfo) | { crashed: { reason: string; detail?: string } }> {
+    const started = await SandboxSession.spawn(role, options, limits, null);
+    return 'crashed' in started ? started : { session: started.session, ...started.info };
+  }
+
+  /** The started process (with bubblewrap, the shell that became bwrap: the sandboxed Node is below it). */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child.process.pid;
   }
 
   /** False as soon as the session is killed, before the process's exit is reported. */
@@ -240,12 +203,19 @@ export class SandboxSession {
     return this.request((id) => ({ type: 'call', id, fn, args }), timeoutMs);
   }
 
-  /**
-   * Builds a model with the exported function `fn` and trains it in the child (labgrade's recipe
-   * on SIGNS); `onProgress` hears of every batch. Resolves with the trained model's artifacts.
-   */
-  train(fn: string, args: Value[], options: TrainOptions, timeoutMs: number, onProgress: (p: EpochProgress) => void): Promise<CallOutcome> {
-    return this.request((id) => ({ type: 'train', id, fn, args, options }), timeoutMs, onProgress);
+  /** Calls `fn` and answers with the topology of the model it returns (labgrade train rebuilds it in a trainer). */
+  topology(fn: string, timeoutMs: number): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'topology', id, fn }), timeoutMs);
+  }
+
+  /** Trainer: rebuilds `topology`, checks it against `expected`, trains it on the datasets sent; `onProgress` hears of every batch. */
+  train(topology: string, expected: ModelSummary, options: TrainOptions, timeoutMs: number, onProgress: (p: EpochProgress) => void): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'train', id, topology, expected, options }), timeoutMs, onProgress);
+  }
+
+  /** Evaluator: loads a trained model file's weights into `architecture` (the course model's topology) and scores it on each set of images. */
+  evaluate(model: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>, timeoutMs: number): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'evaluate', id, model, architecture, sets }), timeoutMs);
   }
 
   private request(message: (id: number) => ParentMessage, timeoutMs: number, onProgress?: (p: EpochProgress) => void): Promise<CallOutcome> {
@@ -273,7 +243,7 @@ export class SandboxSession {
   /** Ends the child; safe to call more than once. */
   close(): void {
     clearInterval(this.watchdog);
-    if (this.exitReason === null) this.child.kill('SIGKILL');
+    if (this.exitReason === null) killChild(this.child);
   }
 
   /** What the child printed (capped), for diagnosing crashes. */
@@ -284,13 +254,13 @@ export class SandboxSession {
   /** Sanitizes an error from the child and points its stack at the student's lines. */
   private mapError(error: unknown): ThrownError {
     const clean = sanitizeError(error);
-    return clean.stack ? { ...clean, stack: mapStack(clean.stack, this.bundle) } : clean;
+    return clean.stack && this.bundle ? { ...clean, stack: mapStack(clean.stack, this.bundle) } : clean;
   }
 
   private post(message: ParentMessage): void {
-    this.child.sendMessage(message as never).catch(() => {
-      // The child died; onExit settles whatever is pending.
-    });
+    const channel = this.child.process.stdio[CHANNEL_FD] as NodeJS.WritableStream | null;
+    if (!channel || !this.alive) return;
+    channel.write(encodeFrame(message));
   }
 
   private kill(reason: string): void {
@@ -315,132 +285,74 @@ export class SandboxSession {
     });
   }
 
-
-  private onMessage(message: ChildMessage): void {
-    if (!isChildMessage(message)) {
+  private onMessage(raw: unknown): void {
+    if (!this.alive) return;
+    if (!isChildMessage(raw, this.role)) {
       this.kill('sent a malformed message to the grader');
       return;
     }
+    const message = raw;
     for (const listener of [...this.listeners]) listener(message);
     if (message.type === 'progress') {
       const { id, epoch, epochs, batch, batches, logs } = message;
       this.progressListeners.get(id)?.({ epoch, epochs, batch, batches, logs });
       return;
     }
-    if (message.type === 'trained') {
-      this.pending.get(message.id)?.({ kind: 'trained', trained: { artifacts: message.artifacts, history: message.history, reductions: message.reductions }, durationMs: message.durationMs });
-      return;
-    }
-    if (message.type !== 'result' && message.type !== 'threw' && message.type !== 'stale') return;
+    if (!('id' in message)) return;
     const settle = this.pending.get(message.id);
     if (!settle) return;
-    const durationMs = message.type === 'stale' ? 0 : Number(message.durationMs) || 0;
-    const tampered = Array.isArray(message.tampered) ? message.tampered.filter((t) => typeof t === 'string').slice(0, 10) : [];
-    const extra = tampered.length > 0 ? { tampered } : {};
-    if (message.type === 'stale') {
-      settle({ kind: 'stale', tampered, durationMs });
-    } else if (message.type === 'threw') {
-      settle({ kind: 'threw', error: this.mapError(message.error), durationMs, ...extra });
-    } else {
-      const problem = validateValue(message.value);
-      settle(problem ? { kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs } : { kind: 'value', value: message.value, durationMs, ...extra });
+    switch (message.type) {
+      case 'trained':
+        return settle({ kind: 'trained', trained: { artifacts: message.artifacts, history: message.history, reductions: message.reductions }, durationMs: message.durationMs });
+      case 'topology':
+        return settle({ kind: 'topology', topology: message.topology, durationMs: message.durationMs });
+      case 'evaluated':
+        return settle({ kind: 'evaluated', scores: message.scores, durationMs: message.durationMs });
+      case 'rejected':
+        return settle({ kind: 'rejected', reason: message.reason.slice(0, 2000), durationMs: message.durationMs });
+      case 'stale':
+        settle({ kind: 'stale', tampered: tamperedNames(message.tampered), durationMs: 0 });
+        return this.kill('changed JavaScript built-ins or tfjs between calls');
+      case 'threw':
+      case 'result': {
+        const durationMs = Number(message.durationMs) || 0;
+        const tampered = tamperedNames(message.tampered);
+        const extra = tampered.length > 0 ? { tampered } : {};
+        if (message.type === 'threw') settle({ kind: 'threw', error: this.mapError(message.error), durationMs, ...extra });
+        else {
+          const problem = validateValue(message.value);
+          settle(problem ? { kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs } : { kind: 'value', value: message.value, durationMs, ...extra });
+        }
+        // What one call changed must not reach the next: that one gets a fresh process.
+        if (tampered.length > 0) this.kill(`changed JavaScript built-ins or tfjs (${tampered.join(', ')})`);
+      }
     }
-    // What one call changed must not reach the next: that one gets a fresh process.
-    if (tampered.length > 0) this.kill(`changed JavaScript built-ins or tfjs (${tampered.join(', ')})`);
   }
 
   private onExit(exitCode: number | undefined, signal: string | undefined): void {
     clearInterval(this.watchdog);
-    this.exitReason = this.killedFor ?? (signal ? `was killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`);
-    if (!this.killedFor && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = `ran out of memory (V8 heap limit ${this.limits.heapMb} MB)`;
+    if (this.exitReason !== null) return;
+    const oom = this.child.cgroup?.oomKilled() ?? false;
+    this.exitReason = this.killedFor ?? (oom ? `used more than ${this.limits.rssMb} MB of memory` : signal ? `was killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`);
+    if (!this.killedFor && !oom && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = `ran out of memory (V8 heap limit ${this.limits.heapMb} MB)`;
+    this.child.cgroup?.remove();
     for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', ...this.describeExit('stopped during the call'), durationMs: 0 });
     this.pending.clear();
     for (const waiter of [...this.exitWaiters]) waiter();
   }
 
   private describeExit(fallback: string): { reason: string; detail?: string } {
-    const reason = `the submission's process ${this.exitReason ?? this.killedFor ?? fallback}`;
+    const reason = `${PROCESS_NAMES[this.role]} ${this.exitReason ?? this.killedFor ?? fallback}`;
     // An uncaught error (e.g. a rejected promise) prints its name and message; quote that line.
     const errorLine = this.killedFor ? undefined : /^\w*(?:Error|Exception)\b[^\n]*/m.exec(this.capturedOutput())?.[0];
     return errorLine ? { reason, detail: errorLine.slice(0, 300) } : { reason };
   }
 
   private checkMemory(): void {
-    const pid = this.child.pid;
+    const pid = this.child.process.pid;
     if (!pid || !this.alive) return;
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      return; // not Linux, or already gone
-    }
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    if (rssKb > this.limits.rssMb * 1024) this.kill(`used more than ${this.limits.rssMb} MB of memory`);
+    if (treeRssKb(pid) > this.limits.rssMb * 1024) this.kill(`used more than ${this.limits.rssMb} MB of memory`);
   }
-}
-
-const MESSAGE_TYPES = new Set(['ready', 'loaded', 'load-failed', 'backend-failed', 'result', 'threw', 'stale', 'progress', 'trained']);
-
-/** Training logs: a few metrics by plain names (they are printed), numbers (NaN allowed: a diverging run). */
-const isLogRecord = (v: unknown) =>
-  typeof v === 'object' && v !== null && Object.keys(v).length <= 20 && Object.entries(v).every(([k, x]) => /^[\w.-]{1,40}$/.test(k) && typeof x === 'number');
-const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-
-/** A trained model from the child: weight specs that add up to the weight data, history of numbers. */
-function isTrainedMessage(m: Record<string, unknown>): boolean {
-  const artifacts = m.artifacts as Record<string, unknown> | undefined;
-  if (!artifacts || typeof artifacts.modelTopology !== 'object' || artifacts.modelTopology === null || !(artifacts.weightData instanceof ArrayBuffer)) return false;
-  const specs = artifacts.weightSpecs;
-  if (!Array.isArray(specs) || specs.length > 10_000) return false;
-  let floats = 0;
-  for (const spec of specs as Record<string, unknown>[]) {
-    if (typeof spec?.name !== 'string' || spec.name.length > 200 || spec.dtype !== 'float32' || !Array.isArray(spec.shape) || !spec.shape.every(isCount)) return false;
-    floats += (spec.shape as number[]).reduce((a, b) => a * b, 1);
-  }
-  if (floats * 4 !== artifacts.weightData.byteLength) return false;
-  const history = m.history as Record<string, unknown>;
-  if (!isLogRecordOfArrays(history)) return false;
-  const reductions = m.reductions;
-  if (!Array.isArray(reductions) || reductions.length > 1000) return false;
-  if (!reductions.every((r: { epoch?: unknown; learningRate?: unknown }) => isCount(r?.epoch) && Number.isFinite(r?.learningRate))) return false;
-  return typeof m.durationMs === 'number';
-}
-
-/** Per-epoch histories: plain names, arrays of numbers, all of one length. */
-function isLogRecordOfArrays(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  const entries = Object.entries(v);
-  if (entries.length > 20 || !entries.every(([k, a]) => /^[\w.-]{1,40}$/.test(k) && Array.isArray(a) && a.length <= 100_000 && a.every((x) => typeof x === 'number'))) return false;
-  return new Set(entries.map(([, a]) => (a as unknown[]).length)).size <= 1;
-}
-
-/** The child is untrusted: only messages of the protocol's shape are looked at. */
-export function isChildMessage(m: unknown): m is ChildMessage {
-  if (typeof m !== 'object' || m === null) return false;
-  const { type, id, exports } = m as Record<string, unknown>;
-  if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) return false;
-  if ((type === 'result' || type === 'threw' || type === 'stale' || type === 'progress' || type === 'trained') && !Number.isSafeInteger(id)) return false;
-  if (type === 'progress') {
-    const p = m as Record<string, unknown>;
-    if (![p.epoch, p.epochs, p.batch, p.batches].every(isCount) || !isLogRecord(p.logs)) return false;
-  }
-  if (type === 'trained' && !isTrainedMessage(m as Record<string, unknown>)) return false;
-  if (type === 'backend-failed' && typeof (m as { reason?: unknown }).reason !== 'string') return false;
-  if (type === 'loaded') {
-    if (typeof exports !== 'object' || exports === null || !Object.values(exports).every((v) => typeof v === 'string')) return false;
-    // These end up in reports: plain version-like words only.
-    const { backend, tfjsVersion, device } = m as Record<string, unknown>;
-    if (![backend, tfjsVersion].every((s) => typeof s === 'string' && /^[\w.-]{1,32}$/.test(s))) return false;
-    if (typeof device !== 'string' || !/^[\w .,()+-]{1,80}$/.test(device)) return false;
-  }
-  return true;
-}
-
-/** Keeps only the expected shape and bounded lengths of an error reported by the child. */
-function sanitizeError(error: unknown): ThrownError {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
-  return { name: text(e.name, 100) ?? 'Error', message: text(e.message, 2000) ?? 'unknown error', stack: text(e.stack, 4000) };
 }
 
 /** Rewrites "file:line:col" positions in the bundle into positions in the student's own files. */

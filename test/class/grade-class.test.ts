@@ -16,8 +16,8 @@ import { validateResult } from '../../src/report/result-json.js';
 import { makeClass, VARIANTS } from './synthetic-class.js';
 
 const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
-// The synthetic class submitted Lab 1 only.
-const run = (...args: string[]) => execaNode(BIN, args[0] === 'grade-class' ? [...args, '--lab', 'conv-step-by-step'] : args, { reject: false, all: true, env: { CI: 'true' } });
+// The synthetic class submitted Lab 1 only; the limits' calibration is tested with the hostile class (test/adversarial/class-run.test.ts).
+const run = (...args: string[]) => execaNode(BIN, args[0] === 'grade-class' ? [...args, '--lab', 'conv-step-by-step', '--fixed-limits'] : args, { reject: false, all: true, env: { CI: 'true' } });
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'labgrade-class-out-'));
 const klass = makeClass(30);
 const UNGRADABLE = klass.students.filter((s) => s.ungradable).length;
@@ -33,7 +33,7 @@ describe('grade-class', () => {
   const unsharded = tmp();
 
   test('killed mid-run and resumed: every student graded once, nothing lost or half-written', async () => {
-    const first = execaNode(BIN, ['grade-class', klass.dir, '--out', unsharded, '--jobs', '2', '--lab', 'conv-step-by-step'], { reject: false, all: true });
+    const first = execaNode(BIN, ['grade-class', klass.dir, '--out', unsharded, '--jobs', '2', '--lab', 'conv-step-by-step', '--fixed-limits'], { reject: false, all: true });
     await waitFor(() => resultFiles(unsharded).length >= 6, 60_000);
     first.kill('SIGKILL');
     await first;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../src/backends/backends.js';
 import { convertToOneHot, randomMiniBatches } from '../../src/course-utils/index.js';
-import { miniBatchIndices } from '../../src/data/signs.js';
+import { miniBatchIndices } from '../../src/data/signs-arrays.js';
 
 describe('randomMiniBatches', () => {
   for (const backend of ['cpu', 'wasm'] as const) {

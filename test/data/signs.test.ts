@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { datasetsDir } from '../../src/data/datasets-dir.js';
-import { convertToOneHot, DatasetError, loadSigns, miniBatchIndices, readSignsH5, readSignsJpegs } from '../../src/data/signs.js';
+import { DatasetError, loadSigns, readSignsH5, readSignsJpegs } from '../../src/data/signs.js';
+import { convertToOneHot, miniBatchIndices } from '../../src/data/signs-arrays.js';
 import { sharedFile } from '../shared-data.js';
 
 const perClass = (labels: Int32Array) => Array.from({ length: 6 }, (_, c) => labels.filter((l) => l === c).length);

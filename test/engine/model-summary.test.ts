@@ -4,7 +4,7 @@
  * layer at the end that the course's zip-based comparator lets through).
  */
 import * as tf from '@tensorflow/tfjs';
-import { compareSummaries, summarizeModel, type ModelSummary } from '../../src/engine/model-summary.js';
+import { compareSummaries, summarizeModel, withArticle, type ModelSummary } from '../../src/engine/model-summary.js';
 import { convolutionalModel, happyModel } from '../../solutions/conv-application.js';
 
 // The 2021 notebook's expected comparator output (course-tests.md, Lab 2), tuples as lists.
@@ -70,16 +70,48 @@ describe('model summaries', () => {
     expect(differences.some((d) => d.startsWith('total params 2,462 (trainable 2,462, non-trainable 0), expected 1,310'))).toBe(true);
   });
 
-  test('a missing Flatten is found where the rows part', () => {
+  test('a missing Flatten is named once, where it is missing, and the rows after it are compared as rows, not shifted', () => {
     const { differences } = compareSummaries(reference, summarizeModel(variant('no-flatten')));
-    expect(differences[0]).toMatch(/^row 8: expected a Flatten layer, found Dense$/);
-    expect(differences).toContain('the model has 8 layers, expected 9: missing Dense at the end');
+    expect(differences[0]).toBe("a Flatten layer is missing after row 7 (MaxPooling2D): the course's row 8");
+    expect(differences[1]).toBe('the model has 8 layers, expected 9');
+    // The Dense row is compared with the course's Dense row, not with its Flatten.
+    expect(differences[2]).toMatch(/^row 9 Dense: output shape \[None, 6\] expected, \[None, 2, 2, 6\] found; parameter count 390 expected, 102 found$/);
+    expect(differences.some((d) => /expected an? \w+ layer, found/.test(d))).toBe(false);
   });
 
   test('an extra layer at the end fails (the course\'s zip-based comparator would pass it)', () => {
     const { passed, differences } = compareSummaries(reference, summarizeModel(variant('extra-dense')));
     expect(passed).toBe(false);
-    expect(differences[0]).toBe('the model has 10 layers, expected 9: extra Dense at the end');
+    expect(differences[0]).toBe("row 10 of the model, a Dense layer, is not in the course's model");
+    expect(differences[1]).toBe('the model has 10 layers, expected 9');
+  });
+
+  test('a tf.sequential model of the same layers gets one sentence naming the cause: no InputLayer row', () => {
+    const sequential = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 8, kernelSize: 4, padding: 'same', kernelInitializer: 'glorotUniform', inputShape: [64, 64, 3] }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 8, strides: 8, padding: 'same' }),
+        tf.layers.conv2d({ filters: 16, kernelSize: 2, padding: 'same', kernelInitializer: 'glorotUniform' }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 4, strides: 4, padding: 'same' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 6, activation: 'softmax' }),
+      ],
+    });
+    const { differences } = compareSummaries(reference, summarizeModel(sequential));
+    expect(differences).toEqual([
+      "the model has no InputLayer row: the course builds this model with the functional API (tf.input, then tf.model({inputs, outputs})), whose summary starts with an InputLayer; a tf.sequential model has none (its layers are otherwise in the course's order)",
+      'the model has 8 layers, expected 9',
+    ]);
+  });
+
+  test('a layer of another kind is named with its row, and articles read right', () => {
+    expect(withArticle('InputLayer')).toBe('an InputLayer');
+    expect(withArticle('Conv2D')).toBe('a Conv2D');
+    const averaged = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [4, 4, 1] }), tf.layers.averagePooling2d({ poolSize: 2 })] });
+    const maxed = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [4, 4, 1] }), tf.layers.maxPooling2d({ poolSize: 2 })] });
+    expect(compareSummaries(summarizeModel(maxed), summarizeModel(averaged)).differences[0]).toBe('row 2: an AveragePooling2D layer where the course has a MaxPooling2D');
   });
 
   test('tfjs\'s default Conv2D initializer is named: the course expects GlorotUniform', () => {

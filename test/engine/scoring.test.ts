@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { exerciseStatus, scoreChecks, splitPoints, sumPoints, type UnscoredCheck } from '../../src/engine/scoring.js';
+import { exerciseStatus, PUBLIC_WITHHELD, scoreChecks, splitPoints, sumPoints, type UnscoredCheck } from '../../src/engine/scoring.js';
 
-const check = (status: UnscoredCheck['status']): UnscoredCheck => ({ id: 'x', status, passed: status === 'passed', public: true, description: '', message: '', durationMs: 0 });
+const check = (status: UnscoredCheck['status'], isPublic = true): UnscoredCheck => ({ id: 'x', status, passed: status === 'passed', public: isPublic, description: '', message: '', durationMs: 0 });
+const hidden = (status: UnscoredCheck['status']) => check(status, false);
 
 describe('scoring', () => {
   test('splitPoints gives hundredths that add up exactly', () => {
@@ -24,5 +25,18 @@ describe('scoring', () => {
     expect(exerciseStatus(scoreChecks(1, [check('passed'), check('timeout'), check('error')]))).toBe('timeout');
     expect(exerciseStatus(scoreChecks(1, [check('skipped'), check('skipped')]))).toBe('skipped');
     expect(exerciseStatus([])).toBe('skipped');
+  });
+
+  test('public checks pay only when a hidden check of the exercise passes', () => {
+    // Answers looked up from the public cases: every public check passes, no hidden one does.
+    const lookedUp = scoreChecks(6, [check('passed'), check('passed'), hidden('failed'), hidden('failed')]);
+    expect(lookedUp.map((c) => c.points)).toEqual([0, 0, 0, 0]);
+    expect(lookedUp.filter((c) => c.public).map((c) => c.withheld)).toEqual([PUBLIC_WITHHELD, PUBLIC_WITHHELD]);
+    // Honest partial work: one hidden check passes, so the public ones keep their points.
+    const partial = scoreChecks(6, [check('passed'), check('failed'), hidden('passed'), hidden('failed')]);
+    expect(partial.map((c) => c.points)).toEqual([1.5, 0, 1.5, 0]);
+    expect(partial.some((c) => c.withheld)).toBe(false);
+    // An exercise without hidden checks (a student's own public run) pays as before.
+    expect(scoreChecks(6, [check('passed'), check('passed')]).map((c) => c.points)).toEqual([3, 3]);
   });
 });

@@ -5,8 +5,9 @@
 import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
-import { gradeLab } from '../../src/engine/grade-lab.js';
-import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import { gradeLab, type LabTimeouts } from '../../src/engine/grade-lab.js';
+import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
+import { SANDBOX } from '../sandbox-kind.js';
 import type { ExerciseResult, LabResult } from '../../src/engine/model.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { projectRoot } from '../../src/paths.js';
@@ -16,7 +17,7 @@ import { makeSubmission, referenceWith } from './submissions.js';
 
 const LAB_FILE = 'conv-step-by-step.ts';
 const EXERCISES = convStepByStep.exercises.map((e) => e.id);
-const grade = (dir: string, timeouts?: { exerciseMs?: number; labMs?: number }) => gradeLab(convStepByStep, path.join(dir, LAB_FILE), { checks: 'all', timeouts });
+const grade = (dir: string, timeouts?: Partial<LabTimeouts>) => gradeLab(convStepByStep, openSubmission(dir), { checks: 'all', sandbox: SANDBOX, timeouts });
 const byId = (lab: LabResult) => Object.fromEntries(lab.exercises.map((e) => [e.id, e])) as Record<string, ExerciseResult>;
 const pointsOf = (lab: LabResult) => Object.fromEntries(lab.exercises.map((e) => [e.id, e.points]));
 
@@ -65,7 +66,7 @@ describe('example submissions', () => {
       expect(c.description).toBe('hidden check');
       expect(c.id).toMatch(/^convSingleStep\/hidden-\d+$/);
       expect(c.expected).toBeUndefined();
-      expect(c.message).toContain('which is not the expected value');
+      expect(c.message).toBe('Some values are not the expected ones.');
     }
     // No hidden expected value, nor its rounded form, appears in any message.
     const messages = JSON.stringify(lab);
@@ -95,7 +96,8 @@ describe('typical mistakes are named', () => {
 describe('containment', () => {
   test('an infinite loop times out that exercise only', async () => {
     const dir = makeSubmission({ [LAB_FILE]: referenceWith([['  const { stride, f } = hparameters;\n  const nH', '  while (Date.now() > 0) {}\n  const { stride, f } = hparameters;\n  const nH']]) });
-    const lab = await grade(dir, { exerciseMs: 2000 });
+    // Only the looping exercise gets a short limit: the others keep theirs, so a busy machine cannot push them over.
+    const lab = await grade(dir, { perExercise: { poolForward: 2000 } });
     expectOnlyAffected(lab, ['poolForward']);
     const pool = byId(lab).poolForward;
     expect(pool.status).toBe('timeout');
@@ -159,12 +161,13 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
     expect(message('convForward')).toContain('Cannot import "node:fs": a submission may import only @tensorflow/tfjs');
     expect(message('poolForward')).toContain('process.kill is not available to submissions');
     expect(message('convBackward')).toContain('fetch is not available to submissions');
-    expect(message('createMaskFromWindow')).toContain('process.send is not available to submissions');
+    // There is no IPC channel at all: the protocol runs on a pipe of labgrade's own.
+    expect(message('createMaskFromWindow')).toContain('process.send is not a function');
     expect(message('distributeValue')).toContain('process._getActiveHandles is not available to submissions');
     expect(lab.points).toBe(0);
   });
 
-  test('a hidden check does not show an error message the submission wrote (it could carry the inputs)', async () => {
+  test('a hidden check does not show an error message, name or stack the submission wrote (they could carry the inputs)', async () => {
     const leaky = referenceWith([['  const [nH, nW] = shape;', '  const [nH, nW] = shape;\n  throw new Error(`inputs were ${dz} and ${shape}`);']]);
     const lab = await grade(makeSubmission({ [LAB_FILE]: leaky }));
     const [publicCheck, ...rest] = byId(lab).distributeValue.checks;
@@ -172,7 +175,7 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
     const hidden = rest.filter((c) => !c.public);
     expect(hidden.length).toBe(3);
     for (const c of hidden) {
-      expect(c.message).toMatch(/^distributeValue threw Error \(messages are not shown for hidden checks\)\n\s+at distributeValue \(conv-step-by-step\.ts:\d+:\d+\)$/);
+      expect(c.message).toBe('distributeValue threw an error (hidden checks do not show what a submission reports)');
     }
   });
 
@@ -187,8 +190,8 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
 describe('result contract', () => {
   test('result.json validates against the schema and grading is deterministic', async () => {
     const dir = path.join(projectRoot, 'examples/submissions/sample-report-mistakes');
-    const first = await gradeSubmission(dir, [convStepByStep], { checks: 'all' });
-    const second = await gradeSubmission(dir, [convStepByStep], { checks: 'all' });
+    const first = await gradeSubmission(openSubmission(dir), [convStepByStep], { checks: 'all', sandbox: SANDBOX });
+    const second = await gradeSubmission(openSubmission(dir), [convStepByStep], { checks: 'all', sandbox: SANDBOX });
     expect(() => validateResult(first, 'result')).not.toThrow();
     const stable = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'durationMs' || k === 'gradedAt' ? undefined : v)));
     expect(stable(second)).toEqual(stable(first));

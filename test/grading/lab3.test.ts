@@ -17,11 +17,13 @@ import type { ModelSummary } from '../../src/engine/model-summary.js';
 import { projectRoot } from '../../src/paths.js';
 import { readSharedJson, sharedFile } from '../shared-data.js';
 import { makeSubmission, referenceWith } from './submissions.js';
+import { SANDBOX } from '../sandbox-kind.js';
+import { openSubmission } from '../../src/engine/grade-submission.js';
 
 const LAB_FILE = 'residual-networks.ts';
 const testSet = sharedFile('datasets/signs/test_signs.h5');
 const dataDir = testSet ? path.resolve(testSet, '..', '..') : undefined;
-const grade = (dir: string, options: Partial<GradeLabOptions> = {}) => gradeLab(residualNetworks, path.join(dir, LAB_FILE), { checks: 'all', backend: 'wasm', dataDir, ...options });
+const grade = (dir: string, options: Partial<GradeLabOptions> = {}) => gradeLab(residualNetworks, openSubmission(dir), { checks: 'all', sandbox: SANDBOX, backend: 'wasm', dataDir, ...options });
 const byId = (lab: LabResult) => Object.fromEntries(lab.exercises.map((e) => [e.id, e])) as Record<string, ExerciseResult>;
 const withReference = (replacements: [string, string][]) => makeSubmission({ [LAB_FILE]: referenceWith(replacements, LAB_FILE) });
 
@@ -103,7 +105,8 @@ describe('Lab 3 grading', () => {
       ['trainedModel/accuracy-0.9', true],
       ['trainedModel/accuracy-0.95', true],
     ]);
-    expect(trained.checks[0].message).toMatch(/^Test accuracy 0\.9833: 118 of 120 test images right \(ResNet50\.h5/);
+    expect(trained.checks[0].message).toMatch(/^Test accuracy 0\.9833 \(118 of 120\) on the public SIGNS test set \(ResNet50\.h5\)\. Every student has those images/);
+    expect(trained.scores).toEqual({ file: 'ResNet50.h5', test: { correct: 118, total: 120, accuracy: 118 / 120 }, decidedBy: 'test' });
     expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
   });
 });
@@ -122,7 +125,7 @@ describe('Lab 3 trained-model files that cannot be scored', () => {
     const dir = referenceWithModel((d) => symlinkSync(path.join(outside, 'secret.h5'), path.join(d, 'resnet50.h5')));
     const trained = byId(await grade(dir)).trainedModel;
     expect(trained.points).toBe(0);
-    expect(trained.checks[0].message).toBe('resnet50.h5 leads out of the submission folder (a link): put the model file itself in the submission.');
+    expect(trained.checks[0].message).toBe('resnet50.h5 is a link that leads out of the submission folder: submit the file itself, not a link to another file.');
   });
 
   withData('a malformed model.json (not JSON, a broken manifest) scores 0 with the reason; grading goes on', async () => {
@@ -131,12 +134,12 @@ describe('Lab 3 trained-model files that cannot be scored', () => {
       writeFileSync(path.join(d, 'resnet50', 'model.json'), 'root:x:0:0:root:/root:/bin/bash');
     });
     const first = byId(await grade(notJson)).trainedModel;
-    expect(first.checks[0].message).toBe('model.json is not valid JSON');
+    expect(first.checks[0].message).toBe('resnet50/model.json is not valid JSON');
     const badManifest = referenceWithModel((d) => {
       mkdirSync(path.join(d, 'resnet50'));
       writeFileSync(path.join(d, 'resnet50', 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [null] }));
     });
-    expect(byId(await grade(badManifest)).trainedModel.checks[0].message).toMatch(/is not a tfjs layers model/);
+    expect(byId(await grade(badManifest)).trainedModel.checks[0].message).toMatch(/is not a tfjs layers model's model\.json/);
   });
 
   withData('a lab file that does not compile still has its trained model scored', async () => {

@@ -6,7 +6,8 @@ export interface LayerToWrite {
   weights: { name: string; shape: number[]; values?: Float32Array }[];
 }
 
-export async function writeKerasWeights(file: string, layers: LayerToWrite[]): Promise<void> {
+/** `storage` 'chunked-gzip' writes every dataset chunked and compressed, as Keras never does. */
+export async function writeKerasWeights(file: string, layers: LayerToWrite[], storage: 'contiguous' | 'chunked-gzip' = 'contiguous'): Promise<void> {
   await h5wasm.ready;
   const h5 = new h5wasm.File(file, 'w');
   try {
@@ -19,7 +20,8 @@ export async function writeKerasWeights(file: string, layers: LayerToWrite[]): P
       const inner = group.create_group(layer.name);
       for (const w of layer.weights) {
         const size = w.shape.reduce((a, b) => a * b, 1);
-        inner.create_dataset({ name: `${w.name}:0`, data: w.values ?? new Float32Array(size).fill(0.5), shape: w.shape, dtype: '<f' });
+        const layout = storage === 'chunked-gzip' ? { chunks: w.shape.map((d) => Math.max(1, d)), compression: 9 } : {};
+        inner.create_dataset({ name: `${w.name}:0`, data: w.values ?? new Float32Array(size).fill(0.5), shape: w.shape, dtype: '<f', ...layout });
       }
     }
   } finally {

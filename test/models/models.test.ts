@@ -1,18 +1,21 @@
 /**
  * Trained-model files: the course-format Keras weights (the real shared file, and files written
- * here) mapped by layer name, tfjs model.json round trips, and `labgrade evaluate`.
+ * here) read for the layers the course architecture expects, tfjs model.json weights, and
+ * `labgrade evaluate`, which scores a file in a sandboxed evaluator as grading does.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
-import { loadWeightsByName, ModelFileError, readKerasWeights } from '../../src/models/keras-h5.js';
-import { loadTfjsModelFiles, saveTfjsModelFiles } from '../../src/models/tfjs-files.js';
+import { readKerasWeights } from '../../src/models/keras-h5.js';
+import { expectedWeights, ModelFileError, readTfjsWeights, setTrainedWeights } from '../../src/models/trained-weights.js';
+import { writeTfjsModelFiles } from '../../src/models/tfjs-files.js';
 import { resNet50 } from '../../solutions/residual-networks.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 import { jsonOutput } from '../command-output.js';
+import { SANDBOX } from '../sandbox-kind.js';
 import { writeKerasWeights } from './keras-weights-file.js';
 
 const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
@@ -22,10 +25,34 @@ const testSet = sharedFile('datasets/signs/test_signs.h5');
 const dataDir = testSet ? path.resolve(testSet, '..', '..') : undefined;
 const withShared = shared && dataDir ? test : test.skip;
 
+/** The course ResNet50's expected weights, built once. */
+const course = (() => {
+  let built: ReturnType<typeof expectedWeights> | undefined;
+  return () => {
+    if (!built) {
+      const model = resNet50();
+      built = expectedWeights(model);
+      model.dispose();
+    }
+    return built;
+  };
+})();
+
+async function savedModelFiles(model: tf.LayersModel): Promise<{ modelJson: Uint8Array; weights: Record<string, Uint8Array> }> {
+  const dir = tmp();
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      writeTfjsModelFiles(dir, artifacts, 'test');
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return { modelJson: readFileSync(path.join(dir, 'model.json')), weights: { 'weights.bin': readFileSync(path.join(dir, 'weights.bin')) } };
+}
+
 describe('Keras weights files', () => {
   test('the shared ResNet50 file: 107 layers in the 2017 names, loaded by name into the course architecture', () => {
     if (!shared) return;
-    const weights = readKerasWeights(shared);
+    const weights = readKerasWeights(readFileSync(shared), 'shared.h5', course());
     expect(weights.size).toBe(107);
     expect(weights.get('res2a_branch2a')!.map((w) => [w.name, w.shape])).toEqual([
       ['kernel', [1, 1, 64, 64]],
@@ -33,7 +60,8 @@ describe('Keras weights files', () => {
     ]);
     expect(weights.get('bn_conv1')!.map((w) => w.name)).toEqual(['gamma', 'beta', 'moving_mean', 'moving_variance']);
     const model = resNet50();
-    expect(loadWeightsByName(tf, model, weights, 'shared')).toEqual({ layers: 107, weights: 320 });
+    setTrainedWeights(tf, model, weights);
+    expect(Array.from(model.getLayer('fc6').getWeights()[1].dataSync())).toEqual(Array.from(weights.get('fc6')![1].values));
     model.dispose();
   });
 
@@ -43,53 +71,68 @@ describe('Keras weights files', () => {
       { name: 'conv1', weights: [{ name: 'kernel', shape: [7, 7, 3, 64] }, { name: 'bias', shape: [64] }] },
       { name: 'bn_conv1', weights: ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((name) => ({ name, shape: [64] })) },
     ]);
-    const model = resNet50();
-    expect(() => loadWeightsByName(tf, model, readKerasWeights(file), 'partial.h5')).toThrow(/partial\.h5 does not fit the model: it has no weights for layer "res2a_branch2a" \(Conv2D\)/);
-    model.dispose();
+    expect(() => readKerasWeights(readFileSync(file), 'partial.h5', course())).toThrow(/partial\.h5 does not fit the model: it has no weights for layer "res2a_branch2a" \(Conv2D\)/);
   });
 
   test('a weight of another shape names the layer and both shapes', async () => {
     const file = path.join(tmp(), 'narrow.h5');
-    await writeKerasWeights(file, [
-      { name: 'conv1', weights: [{ name: 'kernel', shape: [7, 7, 3, 32] }, { name: 'bias', shape: [32] }] },
-    ]);
-    const model = resNet50();
-    expect(() => loadWeightsByName(tf, model, readKerasWeights(file), 'narrow.h5')).toThrow('narrow.h5 does not fit the model: layer "conv1" kernel is [7, 7, 3, 32] in the file, but [7, 7, 3, 64] in the model');
-    model.dispose();
+    await writeKerasWeights(file, [{ name: 'conv1', weights: [{ name: 'kernel', shape: [7, 7, 3, 32] }, { name: 'bias', shape: [32] }] }]);
+    expect(() => readKerasWeights(readFileSync(file), 'narrow.h5', course())).toThrow('narrow.h5 does not fit the model: layer "conv1" kernel is [7, 7, 3, 32] in the file, but [7, 7, 3, 64] in the model');
+  });
+
+  test('chunked or compressed weights are refused before any chunk is expanded', async () => {
+    const file = path.join(tmp(), 'gzip.h5');
+    await writeKerasWeights(file, [{ name: 'conv1', weights: [{ name: 'kernel', shape: [7, 7, 3, 64] }, { name: 'bias', shape: [64] }] }], 'chunked-gzip');
+    expect(() => readKerasWeights(readFileSync(file), 'gzip.h5', course())).toThrow('gzip.h5: layer "conv1" kernel is stored chunked or compressed');
   });
 
   test('files that are not Keras weights get clear errors', async () => {
-    const dir = tmp();
-    writeFileSync(path.join(dir, 'junk.h5'), 'not hdf5');
-    expect(() => readKerasWeights(path.join(dir, 'junk.h5'))).toThrow(ModelFileError);
-    expect(() => readKerasWeights(path.join(dir, 'junk.h5'))).toThrow(/is not a readable HDF5 file/);
-    expect(() => readKerasWeights(path.join(dir, 'missing.h5'))).toThrow(/does not exist/);
-    await writeKerasWeights(path.join(dir, 'empty.h5'), [{ name: 'conv1', weights: [] }]);
-    expect(() => readKerasWeights(path.join(dir, 'empty.h5'))).toThrow(/holds no layer weights/);
+    expect(() => readKerasWeights(Buffer.from('not hdf5'), 'junk.h5', course())).toThrow(ModelFileError);
+    expect(() => readKerasWeights(Buffer.from('not hdf5'), 'junk.h5', course())).toThrow('junk.h5 is not a readable HDF5 file');
+    const file = path.join(tmp(), 'empty.h5');
+    await writeKerasWeights(file, [{ name: 'conv1', weights: [] }]);
+    expect(() => readKerasWeights(readFileSync(file), 'empty.h5', course())).toThrow('empty.h5 does not fit the model: layer "conv1" has no weight "kernel" in the file (it has none)');
   });
 });
 
 describe('tfjs model files', () => {
-  test('a saved model loads back with the same predictions', async () => {
+  const dense = () => {
     const input = tf.input({ shape: [4] });
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: 'softmax' }).apply(input) as tf.SymbolicTensor });
-    const dir = tmp();
-    await saveTfjsModelFiles(model, dir, tf);
-    const loaded = await loadTfjsModelFiles(tf, dir);
-    const x = tf.tensor2d([[1, 2, 3, 4]]);
-    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+    return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc' }).apply(input) as tf.SymbolicTensor });
+  };
+
+  test('saved weights are read back exactly, for the layers expected', async () => {
+    const model = dense();
+    const files = await savedModelFiles(model);
+    const read = readTfjsWeights(files.modelJson, files.weights, 'model.json', expectedWeights(model));
+    expect(Array.from(read.get('fc')![0].values)).toEqual(Array.from(model.getLayer('fc').getWeights()[0].dataSync()));
   });
 
-  test('a model.json without topology is refused with the reason', async () => {
-    const dir = tmp();
-    writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ weightsManifest: [] }));
-    await expect(loadTfjsModelFiles(tf, dir)).rejects.toThrow(/is not a tfjs layers model/);
+  test('a manifest that does not add up, lists a file twice or names no such file is refused', async () => {
+    const model = dense();
+    const { modelJson, weights } = await savedModelFiles(model);
+    const manifest = JSON.parse(Buffer.from(modelJson).toString());
+    const edited = (change: (m: { weightsManifest: { paths: string[]; weights: { shape: number[] }[] }[] }) => void) => {
+      const copy = structuredClone(manifest);
+      change(copy);
+      return Buffer.from(JSON.stringify(copy));
+    };
+    const expected = expectedWeights(model);
+    expect(() => readTfjsWeights(edited((m) => (m.weightsManifest[0].weights[0].shape = [4000, 3])), weights, 'model.json', expected)).toThrow(/fewer than the manifest's weights need/);
+    expect(() => readTfjsWeights(edited((m) => m.weightsManifest[0].paths.push('weights.bin')), weights, 'model.json', expected)).toThrow(/lists the weights file "weights.bin" twice/);
+    expect(() => readTfjsWeights(edited((m) => (m.weightsManifest[0].paths = ['../../etc/passwd'])), weights, 'model.json', expected)).toThrow(/which is not a file in its folder/);
+    expect(() => readTfjsWeights(Buffer.from('{'), weights, 'model.json', expected)).toThrow('model.json is not valid JSON');
+  });
+
+  test('a model of another architecture does not fit the course ResNet50, whatever its own topology says', async () => {
+    const files = await savedModelFiles(dense());
+    expect(() => readTfjsWeights(files.modelJson, files.weights, 'resnet50/model.json', course())).toThrow(/resnet50\/model\.json does not fit the model: it has no weights for layer "conv1" \(Conv2D\)/);
   });
 });
 
 describe('labgrade evaluate', () => {
   withShared('the shared Keras file scores 0.9833 (118 of 120) and full marks', async () => {
-    const r = await execaNode(BIN, ['evaluate', shared!, '--data', dataDir!, '--json'], { reject: false });
+    const r = await execaNode(BIN, ['evaluate', shared!, '--data', dataDir!, '--sandbox', SANDBOX, '--json'], { reject: false });
     const result = jsonOutput(r);
     expect(r.exitCode).toBe(0);
     expect([result.correct, result.total, result.points, result.maxPoints]).toEqual([118, 120, 15, 15]);
@@ -98,18 +141,20 @@ describe('labgrade evaluate', () => {
 
   withShared('the same weights saved as a tfjs model score the same', async () => {
     const model = resNet50();
-    loadWeightsByName(tf, model, readKerasWeights(shared!), 'shared');
-    const dir = tmp();
-    await saveTfjsModelFiles(model, dir, tf);
+    setTrainedWeights(tf, model, readKerasWeights(readFileSync(shared!), 'shared.h5', course()));
+    const files = await savedModelFiles(model);
     model.dispose();
-    const r = await execaNode(BIN, ['evaluate', path.join(dir, 'model.json'), '--data', dataDir!, '--json'], { reject: false });
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'model.json'), files.modelJson);
+    writeFileSync(path.join(dir, 'weights.bin'), files.weights['weights.bin']);
+    const r = await execaNode(BIN, ['evaluate', path.join(dir, 'model.json'), '--data', dataDir!, '--sandbox', SANDBOX, '--json'], { reject: false });
     expect(jsonOutput(r).correct).toBe(118);
   });
 
   test('a file that does not fit is bad usage, with the first layer named', async () => {
     const file = path.join(tmp(), 'partial.h5');
     await writeKerasWeights(file, [{ name: 'conv1', weights: [{ name: 'kernel', shape: [7, 7, 3, 64] }, { name: 'bias', shape: [64] }] }]);
-    const r = await execaNode(BIN, ['evaluate', file, ...(dataDir ? ['--data', dataDir] : [])], { reject: false });
+    const r = await execaNode(BIN, ['evaluate', file, '--sandbox', SANDBOX, ...(dataDir ? ['--data', dataDir] : [])], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(dataDir ? /it has no weights for layer "bn_conv1"/ : /does not exist/);
   });

@@ -4,13 +4,14 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
-import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { projectRoot } from '../../src/paths.js';
 import { renderHtml } from '../../src/report/templates.js';
 import { findChromium, renderInChromium } from './browser.js';
+import { SANDBOX } from '../sandbox-kind.js';
 
 test('report.html renders in Chromium with the header, total, chart and checks, and loads nothing from outside', async () => {
-  const result = await gradeSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes'), [convStepByStep], { checks: 'all' });
+  const result = await gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes')), [convStepByStep], { checks: 'all', sandbox: SANDBOX });
   const html = await renderHtml(result, 'en');
   // Self-contained: no scripts, stylesheets, images or fonts fetched from anywhere.
   expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
@@ -32,7 +33,7 @@ test('report.html renders in Chromium with the header, total, chart and checks, 
 });
 
 test('the Chinese report uses the Chinese labels', async () => {
-  const result = await gradeSubmission(path.join(projectRoot, 'examples/submissions/correct-vectorized'), [convStepByStep], { checks: 'all' });
+  const result = await gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/correct-vectorized')), [convStepByStep], { checks: 'all', sandbox: SANDBOX });
   const html = await renderHtml(result, 'zh');
   expect(html).toContain('<html lang="zh">');
   expect(html).toContain('实验目的');

@@ -3,11 +3,12 @@ import { expect, test } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
-import { gradeSubmission } from '../../src/engine/grade-submission.js';
+import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import type { GradeResult } from '../../src/engine/model.js';
 import { projectRoot } from '../../src/paths.js';
-import { cell } from '../../src/report/markdown-text.js';
+import { cell, fence, quote } from '../../src/report/markdown-text.js';
 import { renderMarkdown } from '../../src/report/templates.js';
+import { SANDBOX } from '../sandbox-kind.js';
 
 const GOLDEN = path.join(projectRoot, 'test', 'report', 'golden', 'sample-report-mistakes.md');
 
@@ -19,19 +20,28 @@ function normalized(result: GradeResult): GradeResult {
     gradedAt: '2026-01-01T00:00:00.000Z',
     submission: { ...result.submission, path: '/submissions/sample' },
     environment: { node: 'v20', platform: 'linux', arch: 'x64' },
+    sandbox: { kind: 'bwrap' as const },
   };
   return JSON.parse(JSON.stringify(fixed, (k, v) => (k === 'durationMs' ? 0 : v)));
 }
 
 test.each(['en', 'zh'] as const)('report.md (%s) for the sample-report example matches the golden file', async (lang) => {
   // A fixed backend: the golden file records which one ran, and float32 sums differ in the last digit between backends.
-  const result = await gradeSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes'), [convStepByStep], { checks: 'all', backend: 'cpu' });
+  const result = await gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes')), [convStepByStep], { checks: 'all', sandbox: SANDBOX, backend: 'cpu' });
   const markdown = renderMarkdown(normalized(result), lang);
   const golden = GOLDEN.replace('.md', `.${lang}.md`);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, markdown);
   expect(markdown).toBe(readFileSync(golden, 'utf8'));
 });
 
-test('table cells escape pipes, newlines and HTML', () => {
+test('table cells escape pipes, every line break, HTML and Markdown syntax', () => {
   expect(cell('a | b\n<script>')).toBe('a \\| b<br>&lt;script&gt;');
+  // A lone CR is a line break to Markdown renderers: it must not start a heading of its own.
+  expect(cell('ok\r# Total: 50 / 50')).toBe('ok<br>\\# Total: 50 / 50');
+  expect(cell('![x](http://e.example/a.png) [y](http://e.example) *b* _i_ \\ `c`')).toBe('\\!\\[x\\]\\(http://e.example/a.png\\) \\[y\\]\\(http://e.example\\) \\*b\\* \\_i\\_ \\\\ \\`c\\`');
+});
+
+test('a quote and a code fence keep submitted text from breaking out', () => {
+  expect(quote('line one\r# heading\n![img](x)')).toBe('> line one\n> \\# heading\n> \\!\\[img\\]\\(x\\)');
+  expect(fence('a\r```\rb')).toBe('````ts\na\n```\nb\n````');
 });

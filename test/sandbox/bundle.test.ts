@@ -1,9 +1,20 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { BundleError, bundleSubmission } from '../../src/sandbox/bundle.js';
+import { openSubmission } from '../../src/engine/grade-submission.js';
 import { projectRoot } from '../../src/paths.js';
 import { makeSubmission } from '../grading/submissions.js';
+
+const bundle = (dir: string, file = 'lab.ts') => bundleSubmission(openSubmission(dir), file);
+
+/** Runs a bundle's exported function the way a submission's process loads it (require gives tfjs only). */
+function runExport(code: string, name: string): unknown {
+  const module = { exports: {} as Record<string, () => unknown> };
+  new Function('require', 'module', 'exports', code)(() => ({}), module, module.exports);
+  return module.exports[name]();
+}
 
 describe('bundleSubmission', () => {
   test('keeps @tensorflow/tfjs external and inlines the submission\'s own files', async () => {
@@ -11,44 +22,64 @@ describe('bundleSubmission', () => {
       'lab.ts': "import * as tf from '@tensorflow/tfjs';\nimport { twice } from './helper';\nexport const f = (x: number): number => twice(x) + tf.version_core.length;\n",
       'helper.ts': 'export const twice = (x: number) => 2 * x;\n',
     });
-    const bundle = await bundleSubmission(path.join(dir, 'lab.ts'));
-    expect(bundle.code).toContain('require("@tensorflow/tfjs")');
-    expect(bundle.code).toContain('2 * x');
-    expect(bundle.sourceMap.sources.some((s: string) => s.endsWith('helper.ts'))).toBe(true);
+    const bundled = await bundle(dir);
+    expect(bundled.code).toContain('require("@tensorflow/tfjs")');
+    expect(bundled.code).toContain('2 * x');
+    expect(bundled.sourceMap.sources.some((s: string) => s.endsWith('helper.ts'))).toBe(true);
   });
 
   test.each([
-    ["import x from 'node:fs';", 'imports "node:fs"'],
-    ["import x from 'lodash';", 'imports "lodash"'],
-    ["import { x } from '../outside';", 'Could not resolve'],
-  ])('refuses %s', async (line, message) => {
-    // TypeScript drops unused imports, so the import is used.
-    const dir = makeSubmission({ 'lab.ts': `${line}\nexport const y = x;\n` });
-    await expect(bundleSubmission(path.join(dir, 'lab.ts'))).rejects.toThrow(message);
+    ["import * as fs from 'node:fs';", 'fs.readFileSync("x")', 'node:fs'],
+    ["import { readFileSync } from 'fs';", 'readFileSync("x")', 'fs'],
+    ["import lodash from 'lodash';", 'lodash.sum([1])', 'lodash'],
+    ["import * as cp from 'child_process';", 'cp', 'child_process'],
+  ])('a forbidden import (%s) bundles, and fails only where it is used', async (line, use, name) => {
+    const dir = makeSubmission({ 'lab.ts': `${line}\nexport const uses = () => ${use};\nexport const fine = () => 42;\n` });
+    const { code } = await bundle(dir);
+    expect(runExport(code, 'fine')).toBe(42);
+    if (use === 'cp') return; // merely referenced, never touched: nothing fails
+    expect(() => runExport(code, 'uses')).toThrow(`Cannot use "${name}" (imported in lab.ts): a submission may import only @tensorflow/tfjs, labgrade/course-utils and its own files`);
+  });
+
+  test('a missing file of its own is an error', async () => {
+    const dir = makeSubmission({ 'lab.ts': "import { x } from '../outside';\nexport const y = x;\n" });
+    await expect(bundle(dir)).rejects.toThrow('Could not resolve');
   });
 
   test('refuses a symlink that leads out of the submission folder', async () => {
     const dir = makeSubmission({ 'lab.ts': "export * from './linked';\n" });
     symlinkSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), path.join(dir, 'linked.ts'));
-    await expect(bundleSubmission(path.join(dir, 'lab.ts'))).rejects.toThrow(/outside the submission folder/);
+    await expect(bundle(dir)).rejects.toThrow(/outside the submission folder/);
+  });
+
+  test('refuses a hard link to a file elsewhere, a FIFO and a device behind a symlink', async () => {
+    const elsewhere = makeSubmission({ 'secret.ts': 'export const s = 1;\n' });
+    const dir = makeSubmission({ 'lab.ts': "export * from './hard';\n" });
+    linkSync(path.join(elsewhere, 'secret.ts'), path.join(dir, 'hard.ts'));
+    await expect(bundle(dir)).rejects.toThrow(/hard\.ts is a hard link shared with another file/);
+    const fifo = makeSubmission({ 'lab.ts': "export * from './pipe';\n" });
+    execFileSync('mkfifo', [path.join(fifo, 'pipe.ts')]);
+    await expect(bundle(fifo)).rejects.toThrow(/pipe\.ts is a FIFO \(named pipe\), not a regular file/);
   });
 
   test('refuses an absolute import of labgrade\'s own files', async () => {
     const dir = makeSubmission({ 'lab.ts': `export * from ${JSON.stringify(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'))};\n` });
-    await expect(bundleSubmission(path.join(dir, 'lab.ts'))).rejects.toThrow(/outside the submission folder/);
+    await expect(bundle(dir)).rejects.toThrow(/outside the submission folder/);
   });
 
   test('a syntax error names file, line and column', async () => {
     const dir = makeSubmission({ 'lab.ts': 'export const a = 1;\nexport const b = (2;\n' });
-    const error = await bundleSubmission(path.join(dir, 'lab.ts')).catch((e: unknown) => e);
+    const error = await bundle(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BundleError);
     expect((error as Error).message).toMatch(/^lab\.ts:2:\d+: Expected "\)"/);
   });
 
-  test('files in sub-folders of the submission may be imported', async () => {
-    const dir = makeSubmission({ 'lab.ts': "export { z } from './lib/z';\n" });
+  test('files in sub-folders of the submission may be imported, and every file read is recorded', async () => {
+    const dir = makeSubmission({ 'lab.ts': "export { z } from './lib/z';\nexport { d } from './.dot';\n", '.dot.ts': 'export const d = 4;\n' });
     mkdirSync(path.join(dir, 'lib'));
     writeFileSync(path.join(dir, 'lib', 'z.ts'), 'export const z = 3;\n');
-    await expect(bundleSubmission(path.join(dir, 'lab.ts'))).resolves.toHaveProperty('code');
+    const files = openSubmission(dir);
+    await expect(bundleSubmission(files, 'lab.ts')).resolves.toHaveProperty('code');
+    expect(files.manifest().files.map((f) => f.name)).toEqual(['.dot.ts', 'lab.ts', 'lib/z.ts']);
   });
 });

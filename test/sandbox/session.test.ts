@@ -3,14 +3,18 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleSubmission } from '../../src/sandbox/bundle.js';
-import { childPermissionFlags, DEFAULT_LIMITS, isChildMessage, SandboxSession } from '../../src/sandbox/session.js';
+import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
+import { childPermissionFlags } from '../../src/sandbox/permissions.js';
+import { isChildMessage } from '../../src/sandbox/protocol-checks.js';
+import { openSubmission } from '../../src/engine/grade-submission.js';
+import { SANDBOX } from '../sandbox-kind.js';
 import { execa } from 'execa';
 import { projectRoot } from '../../src/paths.js';
 import { makeSubmission } from '../grading/submissions.js';
 
 async function start(source: string, limits = DEFAULT_LIMITS) {
   const dir = makeSubmission({ 'lab.ts': source });
-  const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, { backend: 'cpu' }, limits);
+  const started = await SandboxSession.start(await bundleSubmission(openSubmission(dir), 'lab.ts'), { sandbox: SANDBOX, backend: 'cpu' }, limits);
   if (started.kind !== 'loaded') throw new Error(`did not load: ${JSON.stringify(started)}`);
   return started.session;
 }
@@ -75,9 +79,9 @@ describe('SandboxSession', () => {
 
   test('a process that does not start in time is killed, not left behind', async () => {
     const dir = makeSubmission({ 'lab.ts': 'export const x = 1;' });
-    const bundle = await bundleSubmission(path.join(dir, 'lab.ts'));
+    const bundle = await bundleSubmission(openSubmission(dir), 'lab.ts');
     const before = new Set(childPids());
-    const started = await SandboxSession.start(bundle, dir, { backend: 'cpu' }, { ...DEFAULT_LIMITS, startupTimeoutMs: 20 });
+    const started = await SandboxSession.start(bundle, { sandbox: SANDBOX, backend: 'cpu' }, { ...DEFAULT_LIMITS, startupTimeoutMs: 20 });
     expect(started).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('did not start within 20 ms') });
     expect(await eventually(() => childPids().every((pid) => before.has(pid)))).toBe(true);
   });
@@ -113,12 +117,16 @@ describe('SandboxSession', () => {
     session.close();
   });
 
-  test('messages that do not follow the protocol are rejected', () => {
-    expect(isChildMessage(null)).toBe(false);
-    expect(isChildMessage({ type: 'result' })).toBe(false);
-    expect(isChildMessage({ type: 'loaded', exports: { f: 1 } })).toBe(false);
-    expect(isChildMessage({ type: 'nonsense' })).toBe(false);
-    expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 })).toBe(true);
+  test('messages that do not follow the protocol, or that the role may not send, are rejected', () => {
+    expect(isChildMessage(null, 'submission')).toBe(false);
+    expect(isChildMessage({ type: 'result' }, 'submission')).toBe(false);
+    expect(isChildMessage({ type: 'loaded', exports: { f: 1 } }, 'submission')).toBe(false);
+    expect(isChildMessage({ type: 'nonsense' }, 'submission')).toBe(false);
+    expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 }, 'submission')).toBe(true);
+    // A submission's process cannot pass a model evaluator's verdict off as its own.
+    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, durationMs: 1 }, 'submission')).toBe(false);
+    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, durationMs: 1 }, 'evaluator')).toBe(true);
+    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 121, total: 120 } }, durationMs: 1 }, 'evaluator')).toBe(false);
   });
 
   test('with the threaded wasm backend, a submission finds no way to start a worker of its own', async () => {
@@ -161,7 +169,7 @@ export function probe(): string[] {
   return found;
 }`;
     const dir = makeSubmission({ 'lab.ts': source });
-    const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir, { backend: 'wasm', wasmThreads: 2 });
+    const started = await SandboxSession.start(await bundleSubmission(openSubmission(dir), 'lab.ts'), { sandbox: SANDBOX, backend: 'wasm', wasmThreads: 2 });
     expect(started).toMatchObject({ kind: 'loaded', device: 'WebAssembly SIMD, 2 threads' });
     if (started.kind !== 'loaded') return;
     expect(await started.session.call('probe', [], 30_000)).toMatchObject({ kind: 'value', value: [] });
@@ -170,7 +178,7 @@ export function probe(): string[] {
 
   test('a module that throws while loading is a load failure with the student\'s line', async () => {
     const dir = makeSubmission({ 'lab.ts': "const x: number = 1;\nthrow new Error('top-level ' + x);\n" });
-    const started = await SandboxSession.start(await bundleSubmission(path.join(dir, 'lab.ts')), dir);
+    const started = await SandboxSession.start(await bundleSubmission(openSubmission(dir), 'lab.ts'), { sandbox: SANDBOX, backend: 'cpu' });
     expect(started.kind).toBe('load-failed');
     if (started.kind === 'load-failed') expect(started.error.stack).toContain('lab.ts:2:');
   });

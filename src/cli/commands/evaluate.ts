@@ -1,55 +1,65 @@
 /**
- * `labgrade evaluate <model>`: a trained ResNet50's accuracy on the 120 SIGNS test images, and the
- * points the Residual Networks lab gives it. The model is a tfjs model.json (or its folder), or a
- * Keras weights file (.h5) mapped by layer name onto the course architecture.
+ * `labgrade evaluate <model>`: a trained ResNet50's accuracy on the 120 SIGNS test images (and an
+ * instructor's held-out images, which then decide), and the points the Residual Networks lab gives
+ * it: scored exactly as grading scores it (score-model-file.ts, in a sandboxed evaluator; the
+ * bands' verdicts of the grader, resolved by the same scoring).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../../tfjs.js';
 import type { Command } from 'commander';
-import { ACCURACY_BANDS, loadTrainedResNet50, residualNetworks } from '../../../graders/residual-networks.js';
-import { activateBackend, parseBackendChoice } from '../../backends/backends.js';
+import { bandVerdicts, residualNetworks } from '../../../graders/residual-networks.js';
+import { parseBackendChoice } from '../../backends/backends.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
-import { readSignsH5 } from '../../data/signs.js';
-import { evaluateOnSignsTest } from '../../models/evaluate-signs.js';
+import { cachedHoldout, readSignsH5 } from '../../data/signs.js';
+import { NO_ARCHITECTURE, readModelAt, scoreModelFile } from '../../models/score-model-file.js';
+import { loadArchitecture } from '../../fixtures/expected.js';
 import { UsageError } from '../../errors.js';
-import { roundPoints, splitPoints } from '../../engine/scoring.js';
+import { scoreChecks, sumPoints } from '../../engine/scoring.js';
+import { chooseSandbox } from '../sandbox-choice.js';
 
 interface EvaluateOptions {
   data?: string;
+  holdout?: string;
   backend: string;
+  sandbox?: string;
   json?: boolean;
 }
+
+const EVALUATION_TIMEOUT_MS = 10 * 60_000;
 
 export function registerEvaluate(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('evaluate')
-    .description('score a trained ResNet50 (model.json, or Keras .h5 weights) on the SIGNS test set')
+    .description('score a trained ResNet50 (model.json, or Keras .h5 weights) on the SIGNS test set, as grading does')
     .argument('<model>', 'model.json, a folder holding one, or a Keras weights file (.h5)')
     .option('--data <dir>', "datasets folder holding signs/ (default: $LABGRADE_DATA, else the shared folder's datasets/)")
-    .option('--backend <name>', 'tfjs backend (auto, tensorflow, webgpu, wasm, cpu)', 'auto')
+    .option('--holdout <dir>', "an instructor's held-out SIGNS images (<label>_*.jpg, or one .h5): they decide the points")
+    .option('--backend <name>', 'tfjs backend (auto, webgpu, wasm, cpu)', 'auto')
+    .option('--sandbox <kind>', "bwrap (default) or node: where the model file is parsed and run")
     .option('--json', 'print the result as JSON')
     .action(async (model: string, options: EvaluateOptions) => {
       const started = performance.now();
       if (!existsSync(model)) throw new UsageError(`${model} does not exist`);
       const dataDir = datasetsDir(options.data);
-      // Only the test set, and before the model: a missing or corrupt one is reported first.
-      const testSet = readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test');
-      const active = await activateBackend(tf, parseBackendChoice(options.backend), 'train');
-      const loaded = await loadTrainedResNet50(path.resolve(model));
-      const evaluation = await evaluateOnSignsTest(tf, loaded, testSet);
+      // The data before the model: a missing or corrupt set is reported first.
+      const sets = { test: readSignsH5(path.join(dataDir, 'signs', 'test_signs.h5'), 'test'), ...(options.holdout ? { holdout: cachedHoldout(options.holdout) } : {}) };
+      const sandbox = chooseSandbox(options.sandbox, 'grade');
+      const read = readModelAt(model);
+      if ('problem' in read) throw new UsageError(read.problem);
+      const architecture = loadArchitecture(residualNetworks.id);
+      if (!architecture) throw new UsageError(NO_ARCHITECTURE);
+      const scoring = await scoreModelFile(read.model, architecture, sets, { sandbox: sandbox.kind, backend: parseBackendChoice(options.backend) }, EVALUATION_TIMEOUT_MS);
+      if ('rejected' in scoring) throw new UsageError(scoring.rejected);
+      if ('incomplete' in scoring) throw new Error(scoring.incomplete);
       const exercise = residualNetworks.exercises.find((e) => e.assessFiles)!;
-      // The bands' shares as grading gives them (one check per band).
-      const shares = splitPoints(exercise.points, ACCURACY_BANDS.length);
-      const points = roundPoints(ACCURACY_BANDS.reduce((sum, band, i) => sum + (evaluation.accuracy >= band ? shares[i] : 0), 0));
-      const result = { model: path.resolve(model), ...evaluation, points, maxPoints: exercise.points, bands: ACCURACY_BANDS, backend: active.name, device: active.device, totalMs: Math.round(performance.now() - started) };
+      // The points as grading gives them: the grader's verdicts, resolved by the grader's scoring.
+      const checks = scoreChecks(exercise.points, bandVerdicts(scoring.scores).map((v) => ({ id: v.idSuffix, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs: 0 })));
+      const { points, maxPoints } = sumPoints(checks);
+      const { scores } = scoring;
+      const decisive = scores.holdout ?? scores.test;
+      const result = { model: path.resolve(model), ...scores, accuracy: decisive.accuracy, correct: decisive.correct, total: decisive.total, points, maxPoints, sandbox: sandbox.kind, totalMs: Math.round(performance.now() - started) };
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        process.stdout.write(
-          `${path.basename(model)}: test accuracy ${evaluation.accuracy.toFixed(4)} (${evaluation.correct} of ${evaluation.total}); ${points} / ${exercise.points} points ` +
-            `(bands ${ACCURACY_BANDS.join(', ')}); ${active.name} (${active.device}), ${(result.totalMs / 1000).toFixed(1)} s\n`,
-        );
-      }
+      else process.stdout.write(`${path.basename(model)}: ${checks[0].message} ${points} / ${maxPoints} points; ${(result.totalMs / 1000).toFixed(1)} s\n`);
       setExitCode(0);
     });
 }

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectLabs } from '../../../graders/index.js';
-import { generateExpected } from '../../fixtures/generate.js';
-import { expectedFilePath, writeExpected } from '../../fixtures/expected.js';
+import { generateArchitecture, generateExpected } from '../../fixtures/generate.js';
+import { architectureFilePath, expectedFilePath, writeExpected } from '../../fixtures/expected.js';
+import { writeFileAtomic } from '../../atomic-write.js';
 
 import type { Visibility } from '../../engine/model.js';
 
@@ -14,7 +15,7 @@ export function registerFixtures(program: Command, setExitCode: (code: number) =
   const fixtures = program.command('fixtures').description('fixture maintenance (instructors, developers)');
   fixtures
     .command('generate')
-    .description('write fixtures/<lab>/{public,hidden}.expected.json from the reference solution')
+    .description('write fixtures/<lab>/{public,hidden}.expected.json (and the course model\'s architecture.json) from the reference solution')
     .option('--lab <id...>', 'only these labs')
     .option('--check', 'compare with the committed files instead of writing them')
     .action(async (options: { lab?: string[]; check?: boolean }) => {
@@ -35,6 +36,17 @@ export function registerFixtures(program: Command, setExitCode: (code: number) =
             writeExpected(file, generated);
             process.stdout.write(`wrote ${file} (${Object.keys(generated.cases).length} cases)\n`);
           }
+        }
+        const architecture = await generateArchitecture(lab);
+        if (architecture === null) continue;
+        const file = architectureFilePath(lab.id);
+        if (options.check) {
+          const same = readFileOr(file) === architecture;
+          if (!same) stale++;
+          process.stdout.write(`${same ? 'up to date' : 'STALE'}: ${file}\n`);
+        } else {
+          writeFileAtomic(file, architecture);
+          process.stdout.write(`wrote ${file}\n`);
         }
       }
       setExitCode(stale > 0 ? 1 : 0);

@@ -2,7 +2,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { gradeClass, parseShard, type StudentOutcome } from '../../class/grade-class.js';
+import { gradeClass, listStudents, parseShard, type StudentOutcome } from '../../class/grade-class.js';
+import { terminalText } from '../../report/terminal.js';
 import { writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
 import { gradingSettings, withGradingOptions, type GradingOptionValues } from '../grading-options.js';
@@ -13,12 +14,14 @@ interface ClassCommandOptions extends GradingOptionValues {
   jobs?: string;
   shard?: string;
   force?: boolean;
+  fixedLimits?: boolean;
 }
 
 function describe(o: StudentOutcome): string {
   const how = o.kept ? 'unchanged, kept' : `${(o.durationMs / 1000).toFixed(1)} s`;
-  if (o.status === 'ungradable') return `${o.folder}: could not be graded (${how}): ${o.reason?.split('\n')[0]}`;
-  return `${o.folder}: ${o.points} / ${o.maxPoints} (${how})`;
+  // Folder names and reasons come from submissions: no control characters reach the terminal.
+  if (o.status === 'ungradable') return terminalText(`${o.folder}: could not be graded (${how}): ${o.reason?.split('\n')[0]}`);
+  return terminalText(`${o.folder}: ${o.points} / ${o.maxPoints} (${how})`);
 }
 
 /** A progress bar on a terminal; plain lines elsewhere (CI logs). */
@@ -40,17 +43,21 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
     .requiredOption('--out <dir>', 'output folder: students/<folder>/..., class.json, gradebook.csv, junit.xml, summary.md')
     .option('--jobs <n>', 'students graded at once (default: the number of cores)')
     .option('--shard <k/n>', 'grade only shard k of n (for a CI job matrix; join with `labgrade merge`)')
-    .option('--force', 'regrade students whose submission is unchanged');
+    .option('--force', 'regrade students whose submission is unchanged')
+    .option('--fixed-limits', "keep the labs' fixed time limits instead of deriving them from the reference solution's own time here");
   withGradingOptions(command).action(async (dir: string, options: ClassCommandOptions) => {
     const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
     const out = path.resolve(options.out);
-    const settings = gradingSettings(options);
+    const settings = gradingSettings(options, listStudents(dir).map((folder) => path.join(dir, folder)));
     const outcomes = await gradeClass(path.resolve(dir), out, {
       ...settings,
       jobs,
       shard: options.shard ? parseShard(options.shard) : undefined,
       force: options.force,
+      calibrate: !options.fixedLimits,
+      onCalibrated: (lab, limits, referenceMs) =>
+        process.stdout.write(`${lab.id}: time limits from the reference's ${(referenceMs / 1000).toFixed(1)} s here: ${Math.round(limits.labMs / 1000)} s a lab${limits.perExercise?.model ? `, ${Math.round(limits.perExercise.model / 1000)} s for training` : ''}\n`),
       onProgress: progressReporter(),
     });
     const summary = await writeClassOutputs(out, settings.lang);
@@ -59,6 +66,9 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
       `${outcomes.length} students: ${count((o) => !o.kept && o.status === 'graded')} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +
         `Class (${summary.students} in ${out}): mean ${summary.meanPercent}%, median ${summary.medianPercent}%. Wrote ${Object.values(CLASS_FILES).join(', ')}.\n`,
     );
+    for (const duplicate of summary.duplicateIds) {
+      process.stderr.write(terminalText(`labgrade: warning: student id ${duplicate.id} is claimed by ${duplicate.folders.length} folders (${duplicate.folders.join(', ')}); see summary.md`) + '\n');
+    }
     setExitCode(0);
   });
 }

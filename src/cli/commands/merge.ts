@@ -6,6 +6,7 @@ import { STUDENTS_DIR } from '../../class/grade-class.js';
 import { readClass, writeClassOutputs, CLASS_FILES, type ClassEntry } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
 import { LANGS, parseLang } from '../../report/report-view.js';
+import { manifestHash } from '../../submission/submission-files.js';
 
 /** What must agree across shards for their union to be one class run. */
 function runSettings(entry: ClassEntry): string {
@@ -17,7 +18,7 @@ function runSettings(entry: ClassEntry): string {
   return `labgrade ${version}, ${checks} checks, labs ${labs}`;
 }
 
-const contentHash = (e: ClassEntry) => e.result?.submission.contentHash ?? e.ungradable?.contentHash;
+const contentHash = (e: ClassEntry) => e.result?.submission.contentHash ?? (e.ungradable?.manifest ? manifestHash(e.ungradable.manifest) : undefined);
 
 export function registerMerge(program: Command, setExitCode: (code: number) => void): void {
   program

@@ -1,0 +1,111 @@
+/**
+ * A trained model handed in with a submission, scored: its files are read from the submission (by
+ * SubmissionFiles' rules) and sent as bytes to a model evaluator, a sandboxed process of its own with
+ * the same limits as submitted code, which loads them into the course architecture and counts what
+ * it gets right on each set of images. The grading process never parses a model file. `grade`,
+ * `labgrade evaluate` and `labgrade train` all score models here.
+ */
+import type { ImageSetScore, ModelScores } from '../engine/model.js';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SubmissionFileError, SubmissionFiles } from '../submission/submission-files.js';
+import { SandboxSession, DEFAULT_LIMITS, type SessionOptions, type SandboxLimits } from '../sandbox/session.js';
+import type { LabelledImages, ModelFileBytes } from '../sandbox/protocol.js';
+
+/** Where a trained model may be: Keras weights, or a tfjs model folder (model.json and its .bin weight files). */
+export const KERAS_NAMES = ['resnet50.h5', 'ResNet50.h5'];
+export const TFJS_FOLDER = 'resnet50';
+
+/** ResNet50's weights are 94 MB (about three times that with Keras's optimizer state); far larger is not a lab model. */
+const MAX_MODEL_BYTES = 320 << 20;
+const MAX_MODEL_JSON_BYTES = 16 << 20;
+const MAX_WEIGHT_FILES = 64;
+
+/** The evaluator's limits: ResNet50 with its weights twice over (file and model) and 240 images. */
+export const EVALUATOR_LIMITS: SandboxLimits = { ...DEFAULT_LIMITS, heapMb: 1536, rssMb: 3072, messageCapBytes: 1 << 20 };
+
+function readKeras(files: SubmissionFiles, name: string): ModelFileBytes {
+  return { format: 'keras-h5', name, bytes: files.readBytes(name, MAX_MODEL_BYTES) };
+}
+
+/** A tfjs model folder: model.json and the .bin weight files beside it. */
+function readTfjsFolder(files: SubmissionFiles, folder: string): ModelFileBytes {
+  const prefix = folder === '' ? '' : `${folder}/`;
+  const binaries = files.list(folder === '' ? '.' : folder).filter((n) => n.endsWith('.bin'));
+  if (binaries.length > MAX_WEIGHT_FILES) throw new SubmissionFileError(`${prefix || 'the folder '}holds more than ${MAX_WEIGHT_FILES} weight files`);
+  const modelJson = files.readBytes(`${prefix}model.json`, MAX_MODEL_JSON_BYTES);
+  let total = 0;
+  const weights: Record<string, Uint8Array> = {};
+  for (const name of binaries) {
+    weights[name] = files.readBytes(`${prefix}${name}`, MAX_MODEL_BYTES - total);
+    total += weights[name].length;
+  }
+  return { format: 'tfjs', name: `${prefix}model.json`, modelJson, weights };
+}
+
+function asProblem(read: () => ModelFileBytes): { model: ModelFileBytes } | { problem: string } {
+  try {
+    return { model: read() };
+  } catch (err) {
+    if (err instanceof SubmissionFileError) return { problem: err.message };
+    throw err;
+  }
+}
+
+/** The model file a submission holds, as bytes; `missing` says what was looked for; `problem` why a file there cannot be used. */
+export function readTrainedModel(files: SubmissionFiles): { model: ModelFileBytes } | { missing: string } | { problem: string } {
+  const keras = KERAS_NAMES.find((name) => files.has(name));
+  if (keras) return asProblem(() => readKeras(files, keras));
+  if (!files.list(TFJS_FOLDER).includes('model.json')) {
+    return { missing: `no trained model in the submission: add ${KERAS_NAMES[0]} (Keras weights) or ${TFJS_FOLDER}/model.json with its weight files (tfjs), e.g. as \`labgrade train residual-networks\` saves it` };
+  }
+  return asProblem(() => readTfjsFolder(files, TFJS_FOLDER));
+}
+
+/** A model named on the command line (`labgrade evaluate`): a Keras .h5 file, a model.json, or a folder holding one; read by the same rules. */
+export function readModelAt(location: string): { model: ModelFileBytes } | { problem: string } {
+  const resolved = path.resolve(location);
+  if (existsSync(resolved) && statSync(resolved).isDirectory()) return asProblem(() => readTfjsFolder(new SubmissionFiles(resolved), ''));
+  const files = new SubmissionFiles(path.dirname(resolved));
+  const name = path.basename(resolved);
+  if (!name.toLowerCase().endsWith('.h5') && name !== 'model.json') return { problem: `${location} is neither a Keras weights file (.h5) nor a tfjs model.json (or a folder holding one)` };
+  return asProblem(() => (name.toLowerCase().endsWith('.h5') ? readKeras(files, name) : readTfjsFolder(files, '')));
+}
+
+export type ModelScoring = { scores: ModelScores } | { rejected: string } | { incomplete: string };
+
+const score = (s: { correct: number; total: number }): ImageSetScore => ({ ...s, accuracy: s.total ? s.correct / s.total : 0 });
+
+/**
+ * Scores a model file on the public test set and, where given, the instructor's held-out images
+ * (which then decide). A file the evaluator refuses, or that makes it run out of time or memory,
+ * is the file's fault (`rejected`); an evaluator that fails otherwise is labgrade's (`incomplete`).
+ */
+/** Why a trained model cannot be scored by a labgrade without the course architecture. */
+export const NO_ARCHITECTURE = 'trained models are scored by loading their weights into the course architecture, which this labgrade does not have (a student kit has none): your instructor scores it when grading';
+
+export async function scoreModelFile(model: ModelFileBytes, architecture: string, sets: { test: LabelledImages; holdout?: LabelledImages }, run: Pick<SessionOptions, 'sandbox' | 'backend' | 'wasmThreads'>, timeoutMs: number): Promise<ModelScoring> {
+  const started = await SandboxSession.startWorker('evaluator', { ...run, purpose: 'train' }, EVALUATOR_LIMITS);
+  if ('crashed' in started) return { incomplete: `labgrade could not start its model evaluator (${started.crashed.reason})` };
+  try {
+    const outcome = await started.session.evaluate(model, architecture, sets.holdout ? { test: sets.test, holdout: sets.holdout } : { test: sets.test }, timeoutMs);
+    switch (outcome.kind) {
+      case 'evaluated': {
+        const test = outcome.scores.test;
+        const holdout = outcome.scores.holdout;
+        if (!test || (sets.holdout && !holdout)) return { incomplete: 'the model evaluator did not score every set' };
+        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test' } };
+      }
+      case 'rejected':
+        return { rejected: outcome.reason };
+      case 'timeout':
+        return { rejected: `${model.name} could not be evaluated within ${(timeoutMs / 1000).toFixed(0)} s` };
+      case 'crashed':
+        return /memory/.test(outcome.reason) ? { rejected: `${model.name} could not be evaluated: ${outcome.reason}` } : { incomplete: `labgrade's model evaluator failed (${outcome.reason})` };
+      default:
+        return { incomplete: `labgrade's model evaluator failed (${outcome.kind === 'threw' ? `${outcome.error.name}: ${outcome.error.message}` : outcome.kind})` };
+    }
+  } finally {
+    started.session.close();
+  }
+}

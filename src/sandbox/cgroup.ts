@@ -1,0 +1,164 @@
+/**
+ * A memory and process-count cgroup for one sandboxed process, where the machine lets labgrade
+ * make one (cgroup v2 with the controllers delegated to labgrade's own cgroup, or a writable
+ * cgroup v1 hierarchy, as for root in a VM or container). The kernel then enforces the memory
+ * limit at once, where the RSS watch (session.ts) only notices it within a poll; and a fork bomb
+ * meets pids.max. Where none can be made, the RSS watch is the memory limit and Node's permission
+ * model the only bar to new processes.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = '/sys/fs/cgroup';
+
+export interface ChildCgroup {
+  /** The cgroup.procs files a process writes its pid into, before it starts the sandbox. */
+  procsFiles: string[];
+  /** Whether the kernel killed a process of it for memory. */
+  oomKilled(): boolean;
+  /** Kills every process still in it. */
+  killAll(): void;
+  /** Removes the cgroup once its processes are gone (retried at exit otherwise). */
+  remove(): void;
+}
+
+let counter = 0;
+const leftovers = new Set<string>();
+process.once('exit', () => {
+  for (const dir of leftovers) tryRemove(dir);
+});
+
+function tryRemove(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    leftovers.delete(dir);
+    return true;
+  } catch {
+    return !existsSync(dir);
+  }
+}
+
+function readNumberField(file: string, field: string): number {
+  try {
+    const m = new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process's cgroup paths, by controller ('' for the v2 unified hierarchy). */
+function ownCgroups(): Map<string, string> {
+  const found = new Map<string, string>();
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return found;
+  }
+  for (const line of text.trim().split('\n')) {
+    const [, controllers, where] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (where === undefined) continue;
+    for (const controller of controllers.split(',')) found.set(controller, where);
+  }
+  return found;
+}
+
+function makeDir(parent: string): string | null {
+  const dir = path.join(parent, `labgrade-${process.pid}-${++counter}`);
+  try {
+    mkdirSync(dir);
+    leftovers.add(dir);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+function killProcessesIn(procsFile: string): void {
+  let text = '';
+  try {
+    text = readFileSync(procsFile, 'utf8');
+  } catch {
+    return;
+  }
+  for (const pid of text.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+function write(file: string, value: string): boolean {
+  try {
+    writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function v2(own: Map<string, string>, memoryBytes: number, pids: number): ChildCgroup | null {
+  const where = own.get('');
+  if (where === undefined || !existsSync(path.join(ROOT, 'cgroup.controllers'))) return null;
+  const parent = path.join(ROOT, where);
+  let delegated = '';
+  try {
+    delegated = readFileSync(path.join(parent, 'cgroup.subtree_control'), 'utf8');
+  } catch {
+    return null;
+  }
+  if (!/\bmemory\b/.test(delegated)) return null;
+  const dir = makeDir(parent);
+  if (!dir) return null;
+  const ok = write(path.join(dir, 'memory.max'), String(memoryBytes)) && write(path.join(dir, 'memory.swap.max'), '0');
+  if (/\bpids\b/.test(delegated)) write(path.join(dir, 'pids.max'), String(pids));
+  if (!ok) {
+    tryRemove(dir);
+    return null;
+  }
+  return {
+    procsFiles: [path.join(dir, 'cgroup.procs')],
+    oomKilled: () => readNumberField(path.join(dir, 'memory.events'), 'oom_kill') > 0,
+    killAll: () => {
+      if (!write(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
+    },
+    remove: () => void tryRemove(dir),
+  };
+}
+
+function v1(own: Map<string, string>, memoryBytes: number, pids: number): ChildCgroup | null {
+  const memoryWhere = own.get('memory');
+  if (memoryWhere === undefined) return null;
+  const memory = makeDir(path.join(ROOT, 'memory', memoryWhere));
+  if (!memory) return null;
+  if (!write(path.join(memory, 'memory.limit_in_bytes'), String(memoryBytes))) {
+    tryRemove(memory);
+    return null;
+  }
+  // Swap counts too where the kernel accounts it.
+  if (existsSync(path.join(memory, 'memory.memsw.limit_in_bytes'))) write(path.join(memory, 'memory.memsw.limit_in_bytes'), String(memoryBytes));
+  const dirs = [memory];
+  const pidsWhere = own.get('pids');
+  const pidsDir = pidsWhere === undefined ? null : makeDir(path.join(ROOT, 'pids', pidsWhere));
+  if (pidsDir && write(path.join(pidsDir, 'pids.max'), String(pids))) dirs.push(pidsDir);
+  else if (pidsDir) tryRemove(pidsDir);
+  return {
+    procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
+    oomKilled: () => readNumberField(path.join(memory, 'memory.oom_control'), 'oom_kill') > 0,
+    killAll: () => killProcessesIn(path.join(memory, 'cgroup.procs')),
+    remove: () => {
+      for (const dir of dirs) tryRemove(dir);
+    },
+  };
+}
+
+/** A fresh cgroup limiting memory (and processes, where that controller is there too), or null where none can be made. */
+export function createChildCgroup(memoryMb: number, pids: number): ChildCgroup | null {
+  if (process.platform !== 'linux') return null;
+  const own = ownCgroups();
+  const bytes = memoryMb * 1024 * 1024;
+  return v2(own, bytes, pids) ?? v1(own, bytes, pids);
+}

@@ -1,0 +1,2 @@
+// Only the trained model is under attack here: the functions are not submitted.
+export {};
