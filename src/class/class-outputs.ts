@@ -135,6 +135,8 @@ export function summarize(entries: ClassEntry[]) {
     /** Pairs whose code between the markers is very similar: for a person to look at, never a penalty. */
     similar: similarityFlags(entries),
     duplicateIds: duplicateIds(entries),
+    /** The labs the class was graded on (and totalled out of). */
+    labs: [...new Set(graded.flatMap((r) => r.labs.map((l) => l.id)))],
     /** Students whose code ran without the OS sandbox, and why. */
     unsandboxed: graded.filter((r) => r.sandbox.kind !== 'bwrap').map((r) => r.student?.id ?? path.basename(r.submission.path)),
     sandboxNotes: [...new Set(graded.map((r) => r.sandbox.note).filter((n): n is string => n !== undefined))],
@@ -149,6 +151,7 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
     lang,
     t,
     line: format(t.classLine, { students: summary.students, graded: summary.graded, ungradable: summary.ungradable.length, mean: summary.meanPercent, median: summary.medianPercent }),
+    labsLine: summary.labs.length > 0 ? format(t.labsGraded, { labs: summary.labs.join(', ') }) : undefined,
     bands: summary.distribution.map((n, i) => ({ band: `${i * 10}–${i === 9 ? 100 : i * 10 + 9}%`, students: n, bar: '█'.repeat(n) })),
     passRates: Object.entries(summary.passRates).map(([exercise, percent]) => ({ exercise, percent })),
     slowest: [...graded].sort((a, b) => b.result!.durationMs - a.result!.durationMs).slice(0, 5).map((e) => ({ folder: e.folder, seconds: (e.result!.durationMs / 1000).toFixed(1) })),

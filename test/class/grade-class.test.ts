@@ -201,4 +201,15 @@ describe('grade-class and merge, edge cases', () => {
     expect(readFileSync(path.join(out, 'students', 's03', 'junit.xml'), 'utf8')).toContain('could not be compiled');
     expect(suites.find((s) => s['@_name'] === 's05')?.['@_errors']).toBe('1');
   });
+
+  test('without --lab, a class that submitted Lab 1 only is graded on Lab 1 and totalled out of 50', async () => {
+    const k = small();
+    const out = tmp();
+    const r = await execaNode(BIN, ['grade-class', k.dir, '--out', out, '--fixed-limits'], { reject: false, all: true, env: { CI: 'true' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Grading conv-step-by-step: the labs some student submitted');
+    const rows = readFileSync(path.join(out, 'gradebook.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows.every((row) => row.endsWith(',50'))).toBe(true);
+    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain('Graded on conv-step-by-step; totals are out of these labs.');
+  });
 });

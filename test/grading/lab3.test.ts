@@ -4,7 +4,7 @@
  * mistakes, the trained model's accuracy bands, and a CPU smoke run of `labgrade train`.
  */
 import { describe, expect, test } from '@jest/globals';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execaNode } from 'execa';
@@ -18,7 +18,8 @@ import { projectRoot } from '../../src/paths.js';
 import { readSharedJson, sharedFile } from '../shared-data.js';
 import { makeSubmission, referenceWith } from './submissions.js';
 import { SANDBOX } from '../sandbox-kind.js';
-import { openSubmission } from '../../src/engine/grade-submission.js';
+import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
+import { renderMarkdown } from '../../src/report/templates.js';
 
 const LAB_FILE = 'residual-networks.ts';
 const testSet = sharedFile('datasets/signs/test_signs.h5');
@@ -173,4 +174,45 @@ describe('labgrade train (CPU smoke run)', () => {
     },
     240_000,
   );
+});
+
+describe('Lab 3: what decides the trained-model points', () => {
+  const withWeights = dataDir && sharedFile('models/resnet50_signs_weights.h5') ? test : test.skip;
+  withWeights('an instructor\'s held-out images decide the points where given, shown in the report and result.json', async () => {
+    const dir = makeSubmission({ [LAB_FILE]: 'export {};\n' });
+    copyFileSync(sharedFile('models/resnet50_signs_weights.h5')!, path.join(dir, 'resnet50.h5'));
+    // 36 photos of the val split, six per class: a stand-in for images the students never saw.
+    const holdout = mkdtempSync(path.join(os.tmpdir(), 'labgrade-holdout-'));
+    const val = path.join(dataDir!, 'signs', 'jpeg64', 'val_signs');
+    for (const label of [0, 1, 2, 3, 4, 5]) {
+      for (const name of readdirSync(val).filter((f) => f.startsWith(`${label}_`)).sort().slice(0, 6)) copyFileSync(path.join(val, name), path.join(holdout, name));
+    }
+    const result = await gradeSubmission(openSubmission(dir), [residualNetworks], { checks: 'all', sandbox: SANDBOX, backend: 'wasm', dataDir, holdoutDir: holdout });
+    const trained = result.labs[0].exercises.find((e) => e.id === 'trainedModel')!;
+    expect(trained.scores?.decidedBy).toBe('holdout');
+    expect(trained.scores?.holdout?.total).toBe(36);
+    expect(trained.scores?.test).toEqual({ correct: 118, total: 120, accuracy: 118 / 120 });
+    expect(trained.checks[0].description).toMatch(/accuracy on the instructor's held-out images/);
+    expect(trained.checks[0].message).toMatch(/^Held-out accuracy \d\.\d{4} \(\d+ of 36\) decides the points; on the public SIGNS test set 0\.9833 \(118 of 120\)/);
+    expect(renderMarkdown(result)).toContain('Held-out accuracy');
+  });
+});
+
+describe('labgrade train never calls what a submission returned', () => {
+  const run = dataDir ? test : test.skip;
+  run('a resNet50 whose model brings its own fit and save, and is not the course\'s ResNet50, is refused before any training', async () => {
+    const hostile = `import * as tf from '@tensorflow/tfjs';
+export function resNet50() {
+  const input = tf.input({ shape: [64, 64, 3] });
+  const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 6, activation: 'softmax' }).apply(tf.layers.flatten().apply(input)) as tf.SymbolicTensor });
+  (model as any).fit = async () => ({ history: { loss: [0], acc: [1], val_loss: [0], val_acc: [1] } });
+  (model as any).save = async () => ({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+  return model;
+}
+`;
+    const out = mkdtempSync(path.join(os.tmpdir(), 'labgrade-train-'));
+    const r = await execaNode(path.join(projectRoot, 'bin', 'labgrade.js'), ['train', 'residual-networks', makeSubmission({ [LAB_FILE]: hostile }), '--out', out, '--data', dataDir!, '--sandbox', SANDBOX], { reject: false, all: true });
+    expect({ exitCode: r.exitCode, output: r.all }).toEqual({ exitCode: 2, output: expect.stringContaining("training failed: the model is not the course's ResNet50: it has 3 layers (expected 177), and layer 2 is a Flatten where the course has a ZeroPadding2D") });
+    expect(existsSync(path.join(out, 'resnet50'))).toBe(false);
+  });
 });

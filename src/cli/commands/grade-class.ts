@@ -1,4 +1,5 @@
 /** `labgrade grade-class <submissions-dir> --out <dir>`: grades every sub-folder as one student's submission. */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -49,7 +50,14 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
     const jobs = options.jobs === undefined ? os.availableParallelism() : Number(options.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got "${options.jobs}"`);
     const out = path.resolve(options.out);
-    const settings = gradingSettings(options, listStudents(dir).map((folder) => path.join(dir, folder)));
+    const folders = listStudents(dir).map((folder) => path.join(dir, folder));
+    const settings = gradingSettings(options, folders);
+    if (!options.lab) {
+      // A class is graded on the labs it was assigned: without --lab, those some student submitted.
+      const submitted = settings.labs.filter((lab) => folders.some((folder) => existsSync(path.join(folder, lab.file))));
+      settings.labs = submitted.length > 0 ? submitted : settings.labs;
+      process.stdout.write(`Grading ${settings.labs.map((l) => l.id).join(', ')}: the labs some student submitted (--lab names others).\n`);
+    }
     const outcomes = await gradeClass(path.resolve(dir), out, {
       ...settings,
       jobs,
