@@ -17,6 +17,7 @@ import { format, labels, type Lang } from '../report/report-view.js';
 import { renderTemplate } from '../report/templates.js';
 import { validateResult } from '../report/result-json.js';
 import { STUDENT_FILES } from '../report/student-outputs.js';
+import { visible, visibleStrings } from '../report/markdown-text.js';
 import { STUDENTS_DIR, UNGRADABLE_FILE, type UngradableRecord } from './grade-class.js';
 
 export interface ClassEntry {
@@ -31,15 +32,16 @@ export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', 
 export function readClass(outDir: string): ClassEntry[] {
   const root = path.join(outDir, STUDENTS_DIR);
   if (!existsSync(root)) return [];
+  // Ids, names and reasons reach summaries and the gradebook: invisible characters are shown there.
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
     .flatMap((folder): ClassEntry[] => {
       const resultFile = path.join(root, folder, STUDENT_FILES.result);
-      if (existsSync(resultFile)) return [{ folder, result: validateResult(JSON.parse(readFileSync(resultFile, 'utf8')), resultFile) }];
+      if (existsSync(resultFile)) return [{ folder, result: visibleStrings(validateResult(JSON.parse(readFileSync(resultFile, 'utf8')), resultFile)) }];
       const ungradableFile = path.join(root, folder, UNGRADABLE_FILE);
-      if (existsSync(ungradableFile)) return [{ folder, ungradable: JSON.parse(readFileSync(ungradableFile, 'utf8')) }];
+      if (existsSync(ungradableFile)) return [{ folder, ungradable: visibleStrings(JSON.parse(readFileSync(ungradableFile, 'utf8'))) }];
       return []; // grading of this student was interrupted before anything was written
     });
 }
@@ -73,6 +75,7 @@ function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>): string {
   const id = e.result?.student?.id;
   if (id !== undefined && duplicated.has(id)) flags.push('duplicate id');
   if (e.result && e.result.sandbox.kind !== 'bwrap') flags.push('no OS sandbox');
+  if (e.result?.submission.sharedWith) flags.push(`shares a file with ${e.result.submission.sharedWith.join(', ')} (a hard link)`);
   return flags.join('; ');
 }
 
@@ -161,12 +164,14 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
     ungradable: summary.ungradable,
     similar: summary.similar.map((f) => ({ ...f, percent: Math.round(f.similarity * 100) })),
     duplicateIds: summary.duplicateIds.map((d) => ({ id: d.id, folders: d.folders.join(', ') })),
+    sharedFiles: graded.filter((e) => e.result!.submission.sharedWith).map((e) => ({ folder: e.folder, classmates: e.result!.submission.sharedWith!.map(visible).join(', ') })),
     sandbox: summary.unsandboxed.length > 0 ? { students: summary.unsandboxed.length, notes: summary.sandboxNotes } : undefined,
   };
 }
 
 export async function writeClassOutputs(outDir: string, lang: Lang = 'en'): Promise<ReturnType<typeof summarize>> {
-  const entries = readClass(outDir);
+  // Folder names are shown, in every class file, with their invisible characters escaped.
+  const entries = readClass(outDir).map((e) => ({ ...e, folder: visible(e.folder) }));
   const summary = summarize(entries);
   const students = entries.map((e) => ({
     folder: e.folder,

@@ -6,7 +6,7 @@
  * for one CI job; `labgrade merge` joins the shards' outputs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
@@ -20,7 +20,7 @@ import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeReports, writeStudentOutputs } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';
-import { manifestStillHolds, type SubmissionFiles, type SubmissionManifest } from '../submission/submission-files.js';
+import { inodeKey, rereadManifest, type ClassLinks, type SubmissionFiles, type SubmissionManifest } from '../submission/submission-files.js';
 import type { Lang } from '../report/report-view.js';
 
 export const STUDENTS_DIR = 'students';
@@ -44,6 +44,8 @@ export interface ClassOptions extends SubmissionOptions {
   force?: boolean;
   /** Derive the time limits from the reference's own time here, once per run (calibration.ts). */
   calibrate?: boolean;
+  /** The class folder's hard links (made by gradeClass). */
+  classLinks?: ClassLinks;
   onCalibrated?: (lab: LabDefinition, limits: LabTimeouts, referenceMs: number) => void;
   onProgress?: (event: StudentOutcome, done: number, total: number) => void;
 }
@@ -123,10 +125,13 @@ function gradingKey(options: ClassOptions): string {
 async function keptOutcome(folder: string, dir: string, outDir: string, options: ClassOptions): Promise<StudentOutcome | null> {
   const labIds = options.labs.map((l) => l.id).join();
   const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
+  const reread = previous && rereadManifest(dir, previous.submission, options.classLinks);
   if (
     previous?.labgradeVersion === labgradeVersion &&
     readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key === gradingKey(options) &&
-    manifestStillHolds(dir, previous.submission) &&
+    reread &&
+    // A classmate who linked to (or unlinked from) a file of this one's changes what the report flags.
+    (previous.submission.sharedWith ?? []).join() === reread.sharedWith().join() &&
     previous.checks === options.checks &&
     previous.labs.map((l) => l.id).join() === labIds &&
     // Checks skipped last time (training skipped, data missing) may run this time.
@@ -141,7 +146,7 @@ async function keptOutcome(folder: string, dir: string, outDir: string, options:
     ungradable &&
     !ungradable.retry &&
     ungradable.manifest &&
-    manifestStillHolds(dir, ungradable.manifest) &&
+    rereadManifest(dir, ungradable.manifest, options.classLinks) !== null &&
     ungradable.labgradeVersion === labgradeVersion &&
     ungradable.checks === options.checks &&
     ungradable.labs?.join() === labIds
@@ -149,6 +154,40 @@ async function keptOutcome(folder: string, dir: string, outDir: string, options:
     return { folder, status: 'ungradable', kept: true, reason: ungradable.reason, durationMs: 0 };
   }
   return null;
+}
+
+/** The hard links among the class's submissions: files linked from more than one place (see ClassLinks). */
+export function classLinks(submissionsDir: string, folders: readonly string[]): ClassLinks {
+  const found = new Map<string, { links: number; folders: string[] }>();
+  const walk = (root: string, dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const full = path.join(dir, name);
+      let stat;
+      try {
+        stat = lstatSync(full);
+      } catch {
+        continue;
+      }
+      if (stat.isDirectory()) walk(root, full);
+      else if (stat.isFile() && stat.nlink > 1) {
+        const entry = found.get(inodeKey(stat)) ?? { links: 0, folders: [] };
+        entry.links++;
+        if (!entry.folders.includes(root)) entry.folders.push(root);
+        found.set(inodeKey(stat), entry);
+      }
+    }
+  };
+  for (const folder of folders) {
+    const root = realpathSync(path.join(submissionsDir, folder));
+    walk(root, root);
+  }
+  return found;
 }
 
 /** A run killed between writing a temporary file and renaming it leaves the temporary behind. */
@@ -166,7 +205,7 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   if (kept) return kept;
   let files: SubmissionFiles | null = null;
   try {
-    files = openSubmission(dir);
+    files = openSubmission(dir, options.classLinks);
     const result = await gradeSubmission(files, options.labs, options);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
     writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key: gradingKey(options) })}\n`);
@@ -225,7 +264,7 @@ export async function gradeClass(submissionsDir: string, outRoot: string, option
   pruneDeparted(outRoot, everyone);
   const students = options.shard ? everyone.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k) : everyone;
   // Jobs side by side share the cores: each submission's wasm backend gets its share of threads.
-  const threads = { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs) };
+  const threads = { ...options, wasmThreads: options.wasmThreads ?? wasmThreads(process.env, options.jobs), classLinks: classLinks(submissionsDir, everyone) };
   const shared = { ...threads, ...(options.calibrate ? { calibratedTimeouts: await calibrate(submissionsDir, students, threads) } : {}) };
   const outcomes: StudentOutcome[] = new Array(students.length);
   let next = 0;

@@ -26,29 +26,43 @@ export interface StudentCode {
 /** Tokens short enough that common idioms match, long enough that a copied function stands out. */
 const KGRAM_LENGTH = 12;
 const KGRAMS_IN_WINDOW = 8;
+/**
+ * The most tokens of one student's lab compared (a course solution has about 1,500): code blown up
+ * with repeated lines would otherwise make every pair's comparison slow for the whole class.
+ */
+const MAX_TOKENS = 6000;
 export const DEFAULT_THRESHOLD = 0.8;
 
 const KEYWORDS = new Set(
   'break case catch class const continue default do else export extends false finally for function if import in instanceof let new null of return switch this throw true try typeof undefined var void while as type interface'.split(' '),
 );
 
-/** Comments dropped; identifiers, numbers and strings reduced to their kind. */
-export function tokenize(code: string): { tokens: string[]; regions: Region[] } {
+/** Comments dropped; identifiers, numbers and strings reduced to their kind; at most `limit` tokens. */
+export function tokenize(code: string, limit = Infinity): { tokens: string[]; regions: Region[] } {
   const tokens: string[] = [];
   const regions: Region[] = [];
-  const lineStarts = [0];
-  for (let i = 0; i < code.length; i++) if (code[i] === '\n') lineStarts.push(i + 1);
+  // Tokens come in order: the line of each is found by walking forward, never searched again.
+  let line = 0;
+  let lineStart = 0;
   const position = (offset: number): [number, number] => {
-    let line = lineStarts.findIndex((start) => start > offset) - 1;
-    if (line < 0) line = lineStarts.length - 1;
-    return [line, offset - lineStarts[line]];
+    for (let next = code.indexOf('\n', lineStart); next !== -1 && next < offset; next = code.indexOf('\n', lineStart)) {
+      line++;
+      lineStart = next + 1;
+    }
+    return [line, offset - lineStart];
   };
   const pattern = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_$][\w$]*)|(\d[\d_]*(?:\.\d+)?(?:e[+-]?\d+)?)|("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`(?:\\.|[^`\\])*`)|(\S)/g;
   for (const m of code.matchAll(pattern)) {
+    if (tokens.length >= limit) break;
     if (m[1] === undefined && m[2] === undefined && m[3] === undefined && m[4] === undefined) continue; // a comment
     const token = m[1] !== undefined ? (KEYWORDS.has(m[1]) ? m[1] : 'id') : m[2] !== undefined ? 'num' : m[3] !== undefined ? 'str' : m[4];
     const [startRow, startCol] = position(m.index!);
+    const savedLine = line;
+    const savedStart = lineStart;
     const [endRow, endCol] = position(m.index! + m[0].length);
+    // A token spans lines only if it is a string or comment; the next token starts from its start.
+    line = savedLine;
+    lineStart = savedStart;
     tokens.push(token);
     regions.push(new Region(startRow, startCol, endRow, endCol));
   }
@@ -61,7 +75,7 @@ export function markedRegions(source: string): string {
 }
 
 function tokenized(name: string, code: string): TokenizedFile {
-  const { tokens, regions } = tokenize(code);
+  const { tokens, regions } = tokenize(code, MAX_TOKENS);
   return new TokenizedFile(new File(name, code), tokens, regions);
 }
 

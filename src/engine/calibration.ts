@@ -31,7 +31,7 @@ export async function calibrateLimits(lab: LabDefinition, options: GradeLabOptio
   const folder = referenceFolder(lab);
   if (!folder) return null;
   const fixed: LabTimeouts = { ...lab.timeouts, ...options.timeouts };
-  const reference = await gradeLab(lab, openSubmission(folder), { ...options, timeouts: fixed, calibrated: false });
+  const reference = await gradeLab(lab, openSubmission(folder), { ...options, timeouts: fixed, calibrated: false, hiddenTimings: true });
   const perExercise: Record<string, number> = {};
   for (const ex of reference.exercises) {
     const def = lab.exercises.find((e) => e.id === ex.id)!;

@@ -51,6 +51,8 @@ export interface GradeLabOptions {
   skipTraining?: boolean;
   /** Threads for the wasm backend in submissions' processes (default: this machine's cores). */
   wasmThreads?: number;
+  /** Keep hidden checks' times (the reference's own run, for calibration): a submission's are not told. */
+  hiddenTimings?: boolean;
 }
 
 export interface LoadedCase {
@@ -217,7 +219,11 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     if (!(err instanceof BundleError)) throw err;
     return unrunnableLab(ctx, `${lab.file} could not be compiled:\n${err.message}`, source);
   }
+  // Public and hidden cases run in processes of their own: what a process saw of a hidden input
+  // cannot come out in a public check's message (public checks may show what the submission says).
   const holder = new SessionHolder(bundle, options.limits ?? DEFAULT_LIMITS, sessionOptions(ctx));
+  const hiddenHolder = new SessionHolder(bundle, options.limits ?? DEFAULT_LIMITS, sessionOptions(ctx));
+  const holders: Holders = { public: holder, hidden: hiddenHolder };
   try {
     const first = await holder.ensure(ctx.labDeadline - performance.now());
     if ('failure' in first) return await unrunnableLab(ctx, first.failure, source);
@@ -232,13 +238,16 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
         const found = holder.exports[def.id];
         const message = found === undefined ? `${lab.file} does not export a function named ${def.id}` : `${def.id} is exported but is ${found === 'undefined' ? 'undefined' : `a ${found}`}, not a function`;
         exercises.push(ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id)));
-      } else exercises.push(await gradeExercise(def, ctx, holder));
+      } else exercises.push(await gradeExercise(def, ctx, holders));
     }
     return labResult(ctx, 'graded', exercises, { backend: holder.backend, device: holder.device, tfjsVersion: holder.tfjsVersion, ...(incomplete ? { incomplete } : {}) });
   } finally {
     holder.close();
+    hiddenHolder.close();
   }
 }
+
+type Holders = Record<Visibility, SessionHolder>;
 
 /** How the lab's process starts: the datasets its calls name are read here and sent to it (it reads no files). */
 function sessionOptions(ctx: LabContext): SessionOptions {
@@ -434,7 +443,7 @@ async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: 
   return { checks, metrics };
 }
 
-async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holder: SessionHolder): Promise<ExerciseResult> {
+async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holders: Holders): Promise<ExerciseResult> {
   const { lab, labDeadline } = ctx;
   const exerciseMs = exerciseLimit(def, ctx.timeouts);
   const exerciseDeadline = performance.now() + exerciseMs;
@@ -454,6 +463,7 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holder: S
       checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
       continue;
     }
+    const holder = holders[loaded.fixture.visibility];
     // A restart after a crash spends the same time budget as the calls.
     const ready = await holder.ensure(deadline - performance.now());
     if ('failure' in ready) {
@@ -488,5 +498,7 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holder: S
     }
   }
   const code = ctx.code.get(def.id);
-  return exerciseResult(def, scoreChecks(def.points, checks), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
+  // How long a hidden check took is not told: a submission could sleep for a time made of a hidden input.
+  const timed = ctx.options.hiddenTimings ? checks : checks.map((c) => (c.public ? c : { ...c, durationMs: 0 }));
+  return exerciseResult(def, scoreChecks(def.points, timed), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
 }

@@ -6,7 +6,7 @@ import { labgradeVersion } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { readStudent } from '../submission/student.js';
 import type { Roster } from '../submission/roster.js';
-import { manifestHash, SubmissionFiles } from '../submission/submission-files.js';
+import { manifestHash, SubmissionFiles, type ClassLinks } from '../submission/submission-files.js';
 import { gradeLab, type GradeLabOptions, type LabTimeouts } from './grade-lab.js';
 import type { LabDefinition } from './lab-definition.js';
 import type { GradeResult, LabResult, SandboxRecord } from './model.js';
@@ -24,10 +24,10 @@ export interface SubmissionOptions extends GradeLabOptions {
 /** The folder as the instructor's files name it: its base name (a class run's sub-folder). */
 const folderName = (root: string) => path.basename(root);
 
-/** Opens a submission folder for grading; a missing folder is bad usage. */
-export function openSubmission(dir: string): SubmissionFiles {
+/** Opens a submission folder for grading; a missing folder is bad usage. `classLinks`: the hard links of its class (a class run). */
+export function openSubmission(dir: string, classLinks?: ClassLinks): SubmissionFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  return new SubmissionFiles(dir);
+  return new SubmissionFiles(dir, classLinks);
 }
 
 /** Grades the folder `files` reads; what it read, even when grading stops early, is in `files.manifest()`. */
@@ -51,7 +51,7 @@ export async function gradeSubmission(files: SubmissionFiles, labs: readonly Lab
     durationMs: Math.round(performance.now() - started),
     checks: options.checks,
     student,
-    submission: { path: files.root, contentHash: manifestHash(manifest), ...manifest },
+    submission: { path: files.root, contentHash: manifestHash(manifest), ...manifest, ...(files.sharedWith().length > 0 ? { sharedWith: files.sharedWith() } : {}) },
     sandbox,
     environment: { node: process.version, platform: process.platform, arch: os.arch() },
     labs: results,

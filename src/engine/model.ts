@@ -133,7 +133,14 @@ export interface GradeResult {
    * model files) and looked for in vain (`absent`); `contentHash` covers exactly that, so an
    * unchanged submission need not be regraded.
    */
-  submission: { path: string; contentHash: string; files: { name: string; sha256: string }[]; absent: string[] };
+  submission: {
+    path: string;
+    contentHash: string;
+    files: { name: string; sha256: string }[];
+    absent: string[];
+    /** Other submissions of the class holding a file this one read (hard links between them): graded, and flagged. */
+    sharedWith?: string[];
+  };
   sandbox: SandboxRecord;
   environment: { node: string; platform: string; arch: string };
   labs: LabResult[];

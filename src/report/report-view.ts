@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { GradeResult, TrainingMetrics } from '../engine/model.js';
 import { projectRoot } from '../paths.js';
 import { UsageError } from '../errors.js';
+import { visibleStrings } from './markdown-text.js';
 
 export type Lang = 'en' | 'zh';
 export const LANGS: readonly Lang[] = ['en', 'zh'];
@@ -41,7 +42,7 @@ const accuracy = (x: number | undefined) => (x === undefined ? '–' : x.toFixed
 
 /** What training measured, in one sentence, plus the cost per epoch for the learning curve (none for a hidden case: its numbers stay with the instructor). */
 function trainingView(m: TrainingMetrics, t: Labels) {
-  if (m.hiddenCase) return { line: format(t.trainingHidden, { epochs: m.epochs, seconds: seconds(m.durationMs) }), costs: [] };
+  if (m.hiddenCase) return { line: format(t.trainingHidden, { epochs: m.epochs }), costs: [] };
   const finite = m.costs.filter((c): c is number => c !== null);
   return {
     line: format(t.trainingLine, {
@@ -63,7 +64,9 @@ function gpuLine(result: GradeResult, t: Labels): string {
   return onGpu ? format(t.gpuUsed, { backend: onGpu.backend ?? '', device: onGpu.device ?? '' }) : t.noGpu;
 }
 
-export function reportView(result: GradeResult, lang: Lang) {
+export function reportView(raw: GradeResult, lang: Lang) {
+  // Invisible characters a submission or student.json wrote are shown, in every form of the report.
+  const result = visibleStrings(raw);
   const t = labels(lang);
   const status = (s: string) => t.statuses[s] ?? s;
   const labs = result.labs.map((lab) => ({

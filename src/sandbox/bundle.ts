@@ -2,9 +2,16 @@
  * Turns a submission's TypeScript file into one CommonJS string for its process: types are stripped
  * (type errors cost no points), its own relative imports are inlined, and `@tensorflow/tfjs` stays
  * external (with the course helpers, labgrade/course-utils) so it resolves to labgrade's tfjs
- * wherever the submission lives. Every file is read through SubmissionFiles (regular files inside
- * the folder only). Any other import (`node:fs`, a package) becomes a module that throws when it is
- * used, naming the import: a debugging import left at the top costs only the functions that use it.
+ * wherever the submission lives.
+ *
+ * esbuild runs in the grading process, so it is given nothing of the file system: labgrade resolves
+ * every import itself (a file of the submission by its own rules: the path, or the path with .ts,
+ * .js, .mjs, .cjs or .json, or its index.ts or index.js; a .js import may name the .ts file) and
+ * reads it through SubmissionFiles, in a namespace of its own, so esbuild never reads a
+ * tsconfig.json (it would follow "extends" anywhere on the host), a package.json or a folder.
+ * Every name tried is recorded, so that adding a file an import would now resolve to is noticed by
+ * a class run's rerun. Any other import (`node:fs`, a package) becomes a module that throws when it
+ * is used, naming the import: a debugging import left at the top costs only the functions using it.
  */
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -17,7 +24,15 @@ const PROVIDED_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', '
 /** A lab file, or a file it imports, may be this large at most (the largest fixture file a kit ships is 1.4 MB). */
 export const MAX_SOURCE_BYTES = 4 << 20;
 
+const SUBMISSION_NAMESPACE = 'submission';
 const REFUSED_NAMESPACE = 'labgrade-refused-import';
+const EXTENSIONS = ['.ts', '.js', '.mjs', '.cjs', '.json'];
+const LOADERS: Record<string, esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.json': 'json' };
+
+/** A file's name in messages and stack traces: its path inside the submission, without esbuild's namespace. */
+export function sourceName(bundled: string): string {
+  return bundled.startsWith(`${SUBMISSION_NAMESPACE}:`) ? bundled.slice(SUBMISSION_NAMESPACE.length + 1) : path.basename(bundled);
+}
 
 export class BundleError extends Error {
   constructor(message: string) {
@@ -43,27 +58,42 @@ const refused = new Proxy(() => {}, {
 module.exports = refused;`;
 }
 
+/** The submission's file an import names (a '/'-separated path inside the folder), or null; every name tried is recorded. */
+function resolveOwnFile(files: SubmissionFiles, wanted: string): string | null {
+  const ext = path.posix.extname(wanted);
+  const candidates = [
+    ...(ext in LOADERS ? [wanted] : []),
+    // TypeScript's own convention: import './helper.js' for helper.ts.
+    ...(['.js', '.mjs', '.cjs'].includes(ext) ? [`${wanted.slice(0, -ext.length)}.${ext === '.js' ? 'ts' : ext === '.mjs' ? 'mts' : 'cts'}`] : []),
+    ...EXTENSIONS.map((e) => `${wanted}${e}`),
+    `${wanted}/index.ts`,
+    `${wanted}/index.js`,
+  ];
+  return candidates.find((candidate) => files.isFile(candidate)) ?? null;
+}
+
 export async function bundleSubmission(files: SubmissionFiles, labFile: string): Promise<SubmissionBundle> {
-  const file = path.join(files.root, labFile);
+  const filename = path.join(files.root, labFile);
   const confine: esbuild.Plugin = {
     name: 'labgrade-confine',
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return undefined;
+        if (args.kind === 'entry-point') return { path: labFile, namespace: SUBMISSION_NAMESPACE };
         if (PROVIDED_IMPORTS.has(args.path)) return { path: args.path, external: true };
-        if (!args.path.startsWith('.') && !path.isAbsolute(args.path)) {
-          return { path: args.path, namespace: REFUSED_NAMESPACE, pluginData: files.relative(args.importer) };
+        if (!args.path.startsWith('./') && !args.path.startsWith('../')) {
+          if (path.isAbsolute(args.path)) return { errors: [{ text: `${path.basename(args.path).slice(0, 100)} is outside the submission folder (an absolute import): import the submission's own files by relative paths` }] };
+          return { path: args.path, namespace: REFUSED_NAMESPACE, pluginData: args.importer };
         }
-        return undefined;
+        const wanted = path.posix.normalize(path.posix.join(path.posix.dirname(args.importer), args.path));
+        if (wanted.startsWith('../') || wanted === '..') return { errors: [{ text: `${args.path.slice(0, 100)} is outside the submission folder` }] };
+        const found = resolveOwnFile(files, wanted);
+        if (!found) return { errors: [{ text: `Could not resolve "${args.path.slice(0, 100)}": no such file in the submission (tried ${wanted}, with .ts, .js, .mjs, .cjs, .json and index.ts)` }] };
+        return { path: found, namespace: SUBMISSION_NAMESPACE };
       });
       build.onLoad({ filter: /.*/, namespace: REFUSED_NAMESPACE }, (args) => ({ contents: refusedModule(args.path, args.pluginData as string), loader: 'js' }));
-      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
-        const rel = files.relative(args.path);
-        if (rel.startsWith('..') || path.isAbsolute(rel)) return { errors: [{ text: `${path.basename(args.path)} is outside the submission folder (a link to a file elsewhere): submit the file itself` }] };
+      build.onLoad({ filter: /.*/, namespace: SUBMISSION_NAMESPACE }, (args) => {
         try {
-          const contents = files.readText(rel, MAX_SOURCE_BYTES);
-          const loader = (/\.(ts|js|mjs|cjs|json)$/.exec(rel)?.[1] ?? 'ts') as 'ts' | 'js' | 'json';
-          return { contents, loader: loader === 'js' || loader === 'ts' || loader === 'json' ? loader : 'js' };
+          return { contents: files.readText(args.path, MAX_SOURCE_BYTES), loader: LOADERS[path.posix.extname(args.path)] ?? 'ts' };
         } catch (err) {
           if (err instanceof SubmissionFileError) return { errors: [{ text: err.message }] };
           throw err;
@@ -74,17 +104,18 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string):
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
     result = await esbuild.build({
-      entryPoints: [file],
+      entryPoints: [labFile],
       bundle: true,
       write: false,
       format: 'cjs',
       platform: 'neutral',
       target: 'es2022',
-      mainFields: ['module', 'main'],
-      resolveExtensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+      // No tsconfig.json is read: these are the only settings.
+      tsconfigRaw: {},
       sourcemap: 'external',
       sourcesContent: false,
-      outfile: path.join(files.root, 'submission.bundle.js'),
+      outfile: 'submission.bundle.js',
+      absWorkingDir: files.root,
       logLevel: 'silent',
       plugins: [confine],
     });
@@ -92,7 +123,7 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string):
     const failure = err as esbuild.BuildFailure;
     if (!failure.errors) throw err;
     const lines = failure.errors.slice(0, 5).map((e) => {
-      const where = e.location ? `${path.basename(e.location.file)}:${e.location.line}:${e.location.column + 1}: ` : '';
+      const where = e.location ? `${sourceName(e.location.file)}:${e.location.line}:${e.location.column + 1}: ` : '';
       const code = e.location?.lineText ? `\n    ${e.location.lineText.trim().slice(0, 200)}` : '';
       return `${where}${e.text.slice(0, 500)}${code}`;
     });
@@ -100,5 +131,5 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string):
   }
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text;
-  return { code, filename: file, sourceMap: JSON.parse(map) };
+  return { code, filename, sourceMap: JSON.parse(map) };
 }

@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
-import path from 'node:path';
 import { validateValue, type Value } from '../engine/values.js';
 import type { ModelSummary } from '../engine/model-summary.js';
 import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
@@ -18,6 +17,7 @@ import type { ChildRole } from './permissions.js';
 import type { ChildMessage, DatasetRef, DatasetTensor, LabelledImages, ModelFileBytes, ParentMessage, Scores, ThrownError } from './protocol.js';
 import { isChildMessage, sanitizeError, tamperedNames } from './protocol-checks.js';
 import { descendants, killChild, spawnChild, type SpawnedChild } from './spawn-child.js';
+import { sourceName } from './bundle.js';
 
 export interface SandboxLimits {
   /** V8 old-space cap for the child (--max-old-space-size). */
@@ -362,6 +362,6 @@ export function mapStack(stack: string, bundle: SubmissionBundle): string {
   return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (whole, line: string, column: string) => {
     const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
     if (!entry?.originalSource || entry.originalLine === undefined) return whole;
-    return `${path.basename(entry.originalSource)}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    return `${sourceName(entry.originalSource)}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
   });
 }

@@ -32,6 +32,16 @@ export interface SubmissionManifest {
   absent: string[];
 }
 
+/**
+ * The hard links of a class's submissions folder, by file (device and inode): the folders holding
+ * them. A file whose every link lies in the class folder is a classmate's file as much as this
+ * one's: refusing it would let one student zero another by linking to their file, so it is read,
+ * and the classmates that share it are flagged instead.
+ */
+export type ClassLinks = ReadonlyMap<string, { links: number; folders: readonly string[] }>;
+
+export const inodeKey = (stat: { dev: number; ino: number }) => `${stat.dev}:${stat.ino}`;
+
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 function isInside(root: string, file: string): boolean {
@@ -54,9 +64,19 @@ export class SubmissionFiles {
   readonly root: string;
   private readonly files = new Map<string, string>();
   private readonly absent = new Set<string>();
+  private readonly shared = new Set<string>();
 
-  constructor(dir: string) {
+  /** `classLinks`: the hard links of the class folder this submission is in (a class run). */
+  constructor(
+    dir: string,
+    private readonly classLinks?: ClassLinks,
+  ) {
     this.root = realpathSync(dir);
+  }
+
+  /** The other submissions of the class that hold a file this one read (hard links between them). */
+  sharedWith(): string[] {
+    return [...this.shared].sort();
   }
 
   /** The path inside the submission, '/'-separated, of a file given relative to it or absolute. */
@@ -72,6 +92,19 @@ export class SubmissionFiles {
     } catch {
       this.absent.add(rel);
       return false;
+    }
+  }
+
+  /**
+   * Whether `rel` names something to read: anything there but a folder (a regular file, a link, even
+   * a dangling one, a FIFO: reading it decides, and says why it cannot). What is not there is
+   * recorded, so that a file added there later is noticed.
+   */
+  isFile(rel: string): boolean {
+    try {
+      return !statSync(path.join(this.root, rel)).isDirectory();
+    } catch {
+      return this.has(rel);
     }
   }
 
@@ -110,7 +143,11 @@ export class SubmissionFiles {
     if (!isInside(this.root, real)) throw new SubmissionFileError(`${name} is a link that leads out of the submission folder: submit the file itself, not a link to another file`);
     const before = statSync(real);
     if (!before.isFile()) throw new SubmissionFileError(`${name} is ${kindOf(before)}, not a regular file: submit the file itself`);
-    if (before.nlink > 1) throw new SubmissionFileError(`${name} is a hard link shared with another file (${before.nlink} links): submit a copy of the file`);
+    if (before.nlink > 1) {
+      const inClass = this.classLinks?.get(inodeKey(before));
+      if (!inClass || inClass.links < before.nlink) throw new SubmissionFileError(`${name} is a hard link shared with another file (${before.nlink} links): submit a copy of the file`);
+      for (const folder of inClass.folders) if (path.resolve(folder) !== this.root) this.shared.add(path.basename(folder));
+    }
     if (before.size > maxBytes) throw new SubmissionFileError(`${name} is ${megabytes(before.size)}, more than the ${megabytes(maxBytes)} it may be`);
     let fd: number;
     try {
@@ -152,26 +189,27 @@ export function manifestHash(manifest: SubmissionManifest): string {
 }
 
 /**
- * Whether the folder still holds what `manifest` records: every file read has the same contents
- * (read by the same rules), every folder the same names, and nothing looked for has appeared.
+ * The folder read again as `manifest` records it, or null where it no longer holds: a file read has
+ * other contents (or cannot be read by the same rules), a folder other names, or something looked
+ * for has appeared. The files read say, too, which classmates share a file now.
  */
-export function manifestStillHolds(dir: string, manifest: SubmissionManifest): boolean {
+export function rereadManifest(dir: string, manifest: SubmissionManifest, classLinks?: ClassLinks): SubmissionFiles | null {
   let files: SubmissionFiles;
   try {
-    files = new SubmissionFiles(dir);
+    files = new SubmissionFiles(dir, classLinks);
   } catch {
-    return false;
+    return null;
   }
-  for (const name of manifest.absent) if (name.endsWith('/') ? files.list(name.slice(0, -1)).length > 0 : files.has(name)) return false;
+  for (const name of manifest.absent) if (name.endsWith('/') ? files.list(name.slice(0, -1)).length > 0 : files.has(name)) return null;
   for (const record of manifest.files) {
     try {
       if (record.name.endsWith('/')) files.list(record.name.slice(0, -1));
       else files.readBytes(record.name, Number.MAX_SAFE_INTEGER);
     } catch {
-      return false;
+      return null;
     }
   }
   const now = files.manifest();
   const want = new Map(manifest.files.map((f) => [f.name, f.sha256]));
-  return now.files.length === manifest.files.length && now.files.every((f) => want.get(f.name) === f.sha256);
+  return now.files.length === manifest.files.length && now.files.every((f) => want.get(f.name) === f.sha256) ? files : null;
 }

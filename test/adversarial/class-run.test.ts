@@ -1,12 +1,12 @@
 /**
  * A class run with hostile students in it, graded as instructors grade (the CLI, two jobs): every
  * clean classmate gets full marks (the shared trained weights' 15 / 15 included), every class file
- * is written, duplicate ids are flagged, nothing a student wrote reaches the terminal raw, and a
- * rerun grades again exactly the students whose graded files changed (a dot file a lab file imports
- * included).
+ * is written, duplicate ids and files shared by a hard link are flagged, nothing a student wrote
+ * reaches the terminal raw, and a rerun grades again exactly the students whose graded files changed
+ * (a dot file a lab file imports, a file an import would now resolve to).
  */
 import { describe, expect, test } from '@jest/globals';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +65,11 @@ describe('a class run with hostile students', () => {
       // A lab file whose code is in a dot file; a folder name with a terminal escape in it.
       const dotted = student(cls, 'dot-import', { 'conv-step-by-step.ts': "export * from './.impl';\n", '.impl.ts': REFERENCE }, 'dotted');
       student(cls, 'esc\u001b[2Jape', { 'conv-step-by-step.ts': REFERENCE });
+      // A student whose lab file is a hard link to a classmate's: neither can zero the other; both are flagged.
+      const hardA = student(cls, 'hard-a', { 'conv-step-by-step.ts': REFERENCE }, 'harda');
+      linkSync(path.join(hardA, 'conv-step-by-step.ts'), path.join(student(cls, 'hard-b', {}, 'hardb'), 'conv-step-by-step.ts'));
+      // './impl' is impl/index.ts now; an impl.ts added later comes first, and a rerun must notice it.
+      const resolving = student(cls, 'resolution-order', { 'conv-step-by-step.ts': "export * from './impl';\n", 'impl/index.ts': REFERENCE }, 'resolve');
 
       const out = path.join(root, 'graded');
       const grade = () => execaNode(BIN, ['grade-class', cls, '--out', out, '--jobs', '2', '--lab', 'conv-step-by-step', 'residual-networks', '--data', dataDir!, '--sandbox', SANDBOX], { reject: false, all: true, timeout: 600_000 });
@@ -87,23 +92,33 @@ describe('a class run with hostile students', () => {
       expect(lab('upsampling-model', 'residual-networks').exercises.find((e: { id: string }) => e.id === 'trainedModel').points).toBe(0);
       expect(lab('gzip-bomb', 'residual-networks').exercises.find((e: { id: string }) => e.id === 'trainedModel').checks[0].message).toContain('stored chunked or compressed');
       expect(lab('dot-import', 'conv-step-by-step').points).toBe(50);
+      expect(lab('resolution-order', 'conv-step-by-step').points).toBe(50);
+      expect([lab('hard-a', 'conv-step-by-step').points, lab('hard-b', 'conv-step-by-step').points]).toEqual([50, 50]);
+      expect([result('hard-a').submission.sharedWith, result('hard-b').submission.sharedWith]).toEqual([['hard-b'], ['hard-a']]);
       // Duplicate ids: flagged in the gradebook, the summary and on the terminal.
       const gradebook = readFileSync(path.join(out, CLASS_FILES.gradebook), 'utf8');
       expect(gradebook.split('\n').filter((row) => row.includes(',dup,') && row.includes('duplicate id'))).toHaveLength(2);
       expect(readFileSync(path.join(out, CLASS_FILES.report), 'utf8')).toMatch(/Student ids claimed by more than one folder\n\n- dup: twin-a, twin-b/);
       expect(first.stderr).toContain('student id dup is claimed by 2 folders (twin-a, twin-b)');
+      expect(gradebook.split('\n').find((row) => row.includes(',harda,'))).toContain('shares a file with hard-b (a hard link)');
+      expect(readFileSync(path.join(out, CLASS_FILES.report), 'utf8')).toContain('- hard-a: hard-b\n- hard-b: hard-a\n');
       // Nothing a student named reaches the terminal raw.
       expect(first.all).not.toContain('\u001b');
       expect(first.all).toContain('esc\\x1b[2Jape');
 
       // The rerun keeps everyone unchanged but the student whose imported dot file changed.
-      writeFileSync(path.join(dotted, '.impl.ts'), REFERENCE.replace('const average = dz / (nH * nW);', 'const average = dz;'));
+      const notDividing = REFERENCE.replace('const average = dz / (nH * nW);', 'const average = dz;');
+      writeFileSync(path.join(dotted, '.impl.ts'), notDividing);
+      writeFileSync(path.join(resolving, 'impl.ts'), notDividing);
       const second = await grade();
       expect(second.exitCode).toBe(0);
       expect(second.stdout).toMatch(/dot-import: \d+(\.\d+)? \/ \d+ \(\d+\.\d s\)/);
+      expect(second.stdout).toMatch(/resolution-order: \d+(\.\d+)? \/ \d+ \(\d+\.\d s\)/);
       expect(second.stdout).toContain('clean-lab1: 50 / 100 (unchanged, kept)');
+      expect(second.stdout).toContain('hard-b: 50 / 100 (unchanged, kept)');
       // distributeValue no longer divides: it and poolBackward's average-mode checks lose their points.
       expect(lab('dot-import', 'conv-step-by-step').points).toBe(46.4);
+      expect(lab('resolution-order', 'conv-step-by-step').points).toBe(46.4);
     },
     900_000,
   );

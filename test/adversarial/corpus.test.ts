@@ -21,7 +21,7 @@ import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/session.js';
 import { SANDBOX } from '../sandbox-kind.js';
 import { sharedFile } from '../shared-data.js';
-import { loadCorpus, materialize } from './corpus.js';
+import { loadCorpus, materialize, outsideCodeFences } from './corpus.js';
 
 const SENTINEL = '/tmp/labgrade-adversarial-sentinel';
 /** Where the network attacks send what they find (the attack files name these). */
@@ -107,7 +107,7 @@ test.each(corpus.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     if (Buffer.byteLength(report) > REPORT_CAP_BYTES) containment.push(`the reports take ${Buffer.byteLength(report)} bytes`);
     for (const text of expected.report?.contains ?? []) if (!report.includes(text)) containment.push(`report lacks ${text}`);
     for (const text of expected.report?.notContains ?? []) if (report.includes(text)) containment.push(`report contains ${text}`);
-    const markdown = renderMarkdown(graded);
+    const markdown = outsideCodeFences(renderMarkdown(graded));
     for (const text of expected.report?.markdownNotContains ?? []) if (markdown.includes(text)) containment.push(`report.md contains ${JSON.stringify(text)}`);
     const result = graded.labs[0];
     // In merge mode every exercise the attack does not replace is the reference's, and must pass.

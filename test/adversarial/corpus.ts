@@ -46,7 +46,10 @@ export interface Expected {
   ungradable?: string;
   /** The lab's total points. */
   points?: number;
-  /** Texts the reports (Markdown and HTML) must hold or not hold; `markdownNotContains`, report.md alone. */
+  /**
+   * Texts the reports (Markdown and HTML) must hold or not hold; `markdownNotContains`, report.md
+   * alone outside its fenced code blocks (the submitted code is shown there, and renders as text).
+   */
   report?: { contains?: string[]; notContains?: string[]; markdownNotContains?: string[] };
   /** Files written beside (outside) the submission folder, for attacks that reach for them. */
   outside?: Record<string, string>;
@@ -120,4 +123,17 @@ export async function materialize(c: AttackCase): Promise<string> {
   }
   await applySetup(root, dir, c.expected.setup ?? []);
   return dir;
+}
+
+/** Markdown with its fenced code blocks left out: what a renderer reads as Markdown rather than code. */
+export function outsideCodeFences(markdown: string): string {
+  const kept: string[] = [];
+  let fence: string | null = null;
+  for (const line of markdown.split('\n')) {
+    const ticks = /^(`{3,})/.exec(line)?.[1];
+    if (fence === null && ticks) fence = ticks;
+    else if (fence !== null && line === fence) fence = null;
+    else if (fence === null) kept.push(line);
+  }
+  return kept.join('\n');
 }

@@ -131,7 +131,7 @@ describe('Lab 2 training on SIGNS (the course recipe, 100 epochs, from the grade
       expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
       // What the grader measured on its secret labels stays in result.json, out of the report.
       const markdown = renderMarkdown(result);
-      expect(markdown).toContain('Graded on a hidden case (100 epochs in');
+      expect(markdown).toContain('Graded on a hidden case (100 epochs)');
       expect(markdown).not.toContain(m.trainAccuracy!.toFixed(4));
       expect(await renderHtml(result)).not.toMatch(/<figcaption>Cost per epoch<\/figcaption>/);
       // Deterministic: graded again, the same result apart from timing.

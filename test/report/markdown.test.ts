@@ -38,7 +38,11 @@ test('table cells escape pipes, every line break, HTML and Markdown syntax', () 
   expect(cell('a | b\n<script>')).toBe('a \\| b<br>&lt;script&gt;');
   // A lone CR is a line break to Markdown renderers: it must not start a heading of its own.
   expect(cell('ok\r# Total: 50 / 50')).toBe('ok<br>\\# Total: 50 / 50');
-  expect(cell('![x](http://e.example/a.png) [y](http://e.example) *b* _i_ \\ `c`')).toBe('\\!\\[x\\]\\(http://e.example/a.png\\) \\[y\\]\\(http://e.example\\) \\*b\\* \\_i\\_ \\\\ \\`c\\`');
+  expect(cell('![x](http://e.example/a.png) [y](http://e.example) *b* _i_ \\ `c`')).toBe('\\!\\[x\\]\\(`http://e.example/a.png`\\) \\[y\\]\\(`http://e.example`\\) \\*b\\* \\_i\\_ \\\\ \\`c\\`');
+  // A bare link would be a link by itself (GitHub's autolinks): it is shown as code.
+  expect(cell('see https://evil.example/x?y=1 or www.evil.example')).toBe('see `https://evil.example/x?y=1` or `www.evil.example`');
+  // A terminal escape or a bidirectional override is shown, not obeyed.
+  expect(cell('a\u001b[2Jb\u202ec')).toBe('a\\\\x1b\\[2Jb\\\\u202ec');
 });
 
 test('a quote and a code fence keep submitted text from breaking out', () => {

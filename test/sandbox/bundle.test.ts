@@ -41,15 +41,17 @@ describe('bundleSubmission', () => {
     expect(() => runExport(code, 'uses')).toThrow(`Cannot use "${name}" (imported in lab.ts): a submission may import only @tensorflow/tfjs, labgrade/course-utils and its own files`);
   });
 
-  test('a missing file of its own is an error', async () => {
-    const dir = makeSubmission({ 'lab.ts': "import { x } from '../outside';\nexport const y = x;\n" });
-    await expect(bundle(dir)).rejects.toThrow('Could not resolve');
+  test('a missing file of its own is an error, and so is a relative import out of the folder', async () => {
+    const dir = makeSubmission({ 'lab.ts': "import { x } from './helper';\nexport const y = x;\n" });
+    await expect(bundle(dir)).rejects.toThrow('Could not resolve "./helper": no such file in the submission');
+    const outside = makeSubmission({ 'lab.ts': "import { x } from '../outside';\nexport const y = x;\n" });
+    await expect(bundle(outside)).rejects.toThrow('../outside is outside the submission folder');
   });
 
   test('refuses a symlink that leads out of the submission folder', async () => {
     const dir = makeSubmission({ 'lab.ts': "export * from './linked';\n" });
     symlinkSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), path.join(dir, 'linked.ts'));
-    await expect(bundle(dir)).rejects.toThrow(/outside the submission folder/);
+    await expect(bundle(dir)).rejects.toThrow(/linked\.ts is a link that leads out of the submission folder/);
   });
 
   test('refuses a hard link to a file elsewhere, a FIFO and a device behind a symlink', async () => {

@@ -25,3 +25,10 @@ test('every function of the starter file has a marked block', () => {
   const code = extractStudentCode(readFileSync('exercises/conv-step-by-step.ts', 'utf8'));
   expect([...code.keys()]).toEqual(['zeroPad', 'convSingleStep', 'convForward', 'poolForward', 'convBackward', 'createMaskFromWindow', 'distributeValue', 'poolBackward']);
 });
+
+test('a function without markers is the student\'s code as a whole: removing the markers hides nothing', () => {
+  const source = ['export function a(x: number): number {', '  const y = x * 2;', '  return y;', '}', '', 'export const b = (x: number) => x;'].join('\n');
+  const code = extractStudentCode(source);
+  expect(code.get('a')).toBe('export function a(x: number): number {\n  const y = x * 2;\n  return y;\n}');
+  expect(code.get('b')).toBe('export const b = (x: number) => x;');
+});

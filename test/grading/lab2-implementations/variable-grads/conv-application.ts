@@ -1,21 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { randomMiniBatches } from 'labgrade/course-utils';
 
-export interface Parameters {
-  W1: tf.Tensor4D;
-  W2: tf.Tensor4D;
-  W3: tf.Tensor2D;
-  b3: tf.Tensor1D;
-}
-
-export interface ModelOptions {
-  learningRate?: number;
-  numEpochs?: number;
-  minibatchSize?: number;
-  seed?: number;
-  printCost?: boolean;
-  initialParameters?: Parameters;
-}
+type Parameters = Record<'W1' | 'W2', tf.Tensor4D> & { W3: tf.Tensor2D; b3: tf.Tensor1D };
+type ModelOptions = { learningRate?: number; numEpochs?: number; minibatchSize?: number; seed?: number; printCost?: boolean; initialParameters?: Parameters };
 
 function glorot(shape: number[], seed: number): tf.Tensor {
   const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
