@@ -31,10 +31,18 @@ const dataDir = datasetsDir(process.env.LABGRADE_DATA);
 const sandbox = bwrapStatus().available ? 'bwrap' : 'node';
 const reference = readFileSync(path.join(projectRoot, 'solutions', LAB_FILE), 'utf8');
 
-function folderWith(text: string): string {
+/** A submission folder: the lab file, and other files beside it. */
+function folderWith(text: string, others: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'labgrade-lab2-'));
-  writeFileSync(path.join(dir, LAB_FILE), text);
+  for (const [name, contents] of Object.entries({ [LAB_FILE]: text, ...others })) writeFileSync(path.join(dir, name), contents);
   return dir;
+}
+
+/** The adversarial corpus's disguised pasted parameters, with the reference beside them as its setup puts it. */
+function disguisedAttack(): string {
+  const attack = path.join(projectRoot, 'test', 'adversarial', 'lab2-pasted-disguised-as-trained');
+  const read = (file: string) => readFileSync(file, 'utf8');
+  return folderWith(read(path.join(attack, LAB_FILE)), { 'pretrained.json': read(path.join(attack, 'pretrained.json')), 'dead.json': read(path.join(attack, 'dead.json')), 'reference.ts': reference });
 }
 
 function variant(replacements: [string, string][]): string {
@@ -66,19 +74,28 @@ const implementations = path.join(projectRoot, 'test', 'grading', 'lab2-implemen
 const runs: { name: string; kind: 'correct' | 'wrong' | 'attack'; dir: () => Promise<string>; configs: ('graded' | 'self-check')[] }[] = [
   { name: 'reference', kind: 'correct', dir: async () => path.join(projectRoot, 'solutions'), configs: ['graded', 'self-check'] },
   ...['variable-grads', 'explicit-padding', 'per-batch-mean'].map((name) => ({ name, kind: 'correct' as const, dir: async () => path.join(implementations, name), configs: ['graded', 'self-check'] as ('graded' | 'self-check')[] })),
+  // The recipe's shuffles differ, the training does not: right, if not the recipe to the letter.
+  { name: 'seed never advanced (one shuffle for every epoch)', kind: 'correct', dir: async () => folderWith(variant([['    seed += 1;\n', '']])), configs: ['graded'] },
+  { name: 'seed advanced after the shuffle', kind: 'correct', dir: async () => folderWith(variant([['    seed += 1;\n    const minibatches = randomMiniBatches(XTrain, YTrain, minibatchSize, seed);\n', '    const minibatches = randomMiniBatches(XTrain, YTrain, minibatchSize, seed);\n    seed += 1;\n']])), configs: ['graded'] },
+  // Every epoch on another recipe shuffle: trains as well, elsewhere; how far apart two right trainings can land.
+  { name: 'an extra randomMiniBatches call first (other shuffles)', kind: 'wrong', dir: async () => folderWith(variant([['  for (let epoch = 0; epoch < numEpochs; epoch++) {\n', '  randomMiniBatches(XTrain, YTrain, minibatchSize, seed);\n  for (let epoch = 0; epoch < numEpochs; epoch++) {\n']])), configs: ['graded'] },
+  // Training cut short: how far a fifth or half of the recipe gets.
+  ...[20, 50].map((epochs) => ({ name: `${epochs} of the 100 epochs`, kind: 'wrong' as const, dir: async () => folderWith(variant([['  for (let epoch = 0; epoch < numEpochs; epoch++) {\n', `  for (let epoch = 0; epoch < ${epochs}; epoch++) {\n`]])), configs: ['graded'] as ('graded' | 'self-check')[] })),
   { name: 'no update step', kind: 'wrong', dir: async () => folderWith(variant([['optimizer.minimize(() => computeCost(forwardPropagation(X as tf.Tensor4D, variables), Y as tf.Tensor2D), true)', 'tf.tidy(() => computeCost(forwardPropagation(X as tf.Tensor4D, variables), Y as tf.Tensor2D))']])), configs: ['graded'] },
   { name: 'learning rate ignored', kind: 'wrong', dir: async () => folderWith(variant([['tf.train.adam(learningRate)', 'tf.train.adam()']])), configs: ['graded'] },
   { name: 'cost summed', kind: 'wrong', dir: async () => folderWith(variant([['const cost = tf.mean(tf.losses.softmaxCrossEntropy(', 'const cost = tf.sum(tf.losses.softmaxCrossEntropy(']])), configs: ['graded'] },
   { name: 'initial parameters returned', kind: 'wrong', dir: async () => folderWith(variant([['    parameters: variables,', '    parameters: initial,']])), configs: ['graded'] },
   { name: 'own start (options.initialParameters ignored)', kind: 'wrong', dir: async () => folderWith(variant([['const initial = options.initialParameters ?? initializeParameters();', 'const initial = initializeParameters(7);']])), configs: ['graded'] },
   { name: 'pasted parameters', kind: 'attack', dir: async () => folderWith(await pastedParametersSubmission()), configs: ['graded'] },
+  // Pasted, relabelling inferred, the grader's start mixed into filters made dead so that it looks trained.
+  { name: 'pasted and disguised as trained', kind: 'attack', dir: async () => disguisedAttack(), configs: ['graded'] },
 ];
 
 const only = values.only?.split(',');
 if (values['write-attack']) writeFileSync(values['write-attack'], await pastedParametersSubmission());
 console.log(`Lab 2 model, wasm, sandbox ${sandbox}, data ${dataDir}`);
-console.log('| submission | configuration | train acc | test acc | r(W1) | r(W2) | r(W3) | last reported cost | grader\'s cost | model points | seconds |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| submission | configuration | train acc | test acc | r with the reference\'s training (W1 / W2 / W3) | r with the start (W1 / W2 / W3) | last reported cost | grader\'s cost | model points | seconds |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const run of runs.filter((r) => !only || only.includes(r.name))) {
   const dir = await run.dir();
   for (const config of run.configs) {
@@ -87,7 +104,8 @@ for (const run of runs.filter((r) => !only || only.includes(r.name))) {
     const m = ex.metrics;
     const f = (x: number | undefined, digits = 4) => (x === undefined ? '–' : x.toFixed(digits));
     const last = m?.costs[m.costs.length - 1] ?? undefined;
-    console.log(`| ${run.name} | ${config} | ${f(m?.trainAccuracy)} | ${f(m?.testAccuracy)} | ${f(m?.startCorrelations?.W1, 3)} | ${f(m?.startCorrelations?.W2, 3)} | ${f(m?.startCorrelations?.W3, 3)} | ${f(last ?? undefined)} | ${f(m?.trainCost)} | ${ex.points} / ${ex.maxPoints} | ${f((m?.durationMs ?? 0) / 1000, 1)} |`);
+    const rs = (r: { W1: number; W2: number; W3: number } | undefined) => (r ? [r.W1, r.W2, r.W3].map((x) => x.toFixed(3)).join(' / ') : '–');
+    console.log(`| ${run.name} | ${config} | ${f(m?.trainAccuracy)} | ${f(m?.testAccuracy)} | ${rs(m?.referenceCorrelations)} | ${rs(m?.startCorrelations)} | ${f(last ?? undefined)} | ${f(m?.trainCost)} | ${ex.points} / ${ex.maxPoints} | ${f((m?.durationMs ?? 0) / 1000, 1)} |`);
     if ((ex.points < ex.maxPoints) === (run.kind === 'correct')) console.log(`  (${run.kind === 'correct' ? 'lost points' : 'earned points'}: ${ex.checks.map((c) => `${c.id} ${c.status}`).join(', ')})`);
   }
 }

@@ -10,6 +10,8 @@
  * cannot be reproduced in tfjs: with its default initializer the block is checked for shape,
  * non-negativity and the stride's effect; with constant-1 weights its values are checked too.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, FilesAssessment, FilesContext, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
@@ -19,6 +21,8 @@ import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/value
 import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
 import { loadArchitecture } from '../src/fixtures/expected.js';
 import { cachedHoldout, cachedSigns } from '../src/data/signs.js';
+import { sampleCorrelation, SAME_WEIGHTS_CORRELATION } from '../src/models/weights-sample.js';
+import { fixturesDir } from '../src/paths.js';
 
 type Filters = [number, number, number];
 interface BlockOptions {
@@ -184,6 +188,37 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
 
 export const ACCURACY_BANDS = [0.8, 0.9, 0.95] as const;
 
+/**
+ * Weights published with the course (fixtures/residual-networks/published-weights.json: the
+ * sha256 of their values as loaded into the course ResNet50 and a sample of its kernels): the
+ * notebook itself loads its pretrained model, so a student may hand it in. It scores as any model
+ * does; the report and the gradebook say what it is, for the same values (the hash) and for values
+ * made from them, a copy with some changed or further training (the sample's correlation).
+ */
+export interface PublishedWeights {
+  sha256: string;
+  description: string;
+  sample: number[];
+}
+
+let published: PublishedWeights[] | undefined;
+export function publishedWeights(): PublishedWeights[] {
+  const file = path.join(fixturesDir, 'residual-networks', 'published-weights.json');
+  // A student kit has no such file (nor the architecture to score models with).
+  published ??= existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { weights: PublishedWeights[] }).weights : [];
+  return published;
+}
+
+/** The scores, saying which published weights they are, or are made from, where they are. */
+export function identifyPublished(scores: ModelScores): ModelScores {
+  for (const weights of publishedWeights()) {
+    if (weights.sha256 === scores.weightsSha256) return { ...scores, published: weights.description };
+    const r = sampleCorrelation(scores.weightsSample, weights.sample);
+    if (r !== null && r >= SAME_WEIGHTS_CORRELATION) return { ...scores, published: `${weights.description}, or weights made from it (kernels correlating ${r.toFixed(3)} with it)` };
+  }
+  return scores;
+}
+
 const bandDescription = (band: number, holdout: boolean) =>
   holdout
     ? `The trained ResNet50's accuracy on the instructor's held-out images, measured by labgrade with the weights loaded into the course's ResNet50: at least ${band}.`
@@ -202,11 +237,12 @@ export function bandVerdicts(scores: ModelScores): Verdict[] {
     : `Test accuracy ${describeScore(scores.test)} on the public SIGNS test set (${scores.file}). Every student has those images: a model trained on them would score 100%, so an instructor may grade on held-out images instead (--holdout)`;
   // Unlike Lab 2's model, nothing fixes where a student's own training run started: say so.
   const luck = 'A training run depends on chance (its initial weights, its shuffles): another run of the same code may land a little higher or lower';
+  const published = scores.published ? ` These weights are ${scores.published}: they score as any model does, but they show no training of your own.` : '';
   return ACCURACY_BANDS.map((band) => ({
     idSuffix: `accuracy-${band}`,
     description: bandDescription(band, scores.holdout !== undefined),
     passed: decisive.accuracy >= band,
-    message: `${detail}. ${luck}.`,
+    message: `${detail}. ${luck}.${published}`,
   }));
 }
 
@@ -226,7 +262,8 @@ async function assessTrainedModel(ctx: FilesContext): Promise<FilesAssessment> {
   const scoring = await scoreModelFile(found.model, architecture, sets, ctx.run, ctx.timeoutMs);
   if ('incomplete' in scoring) return scoring;
   if ('rejected' in scoring) return unreadable(scoring.rejected, holdout);
-  return { verdicts: bandVerdicts(scoring.scores), scores: scoring.scores };
+  const scores = identifyPublished(scoring.scores);
+  return { verdicts: bandVerdicts(scores), scores };
 }
 
 const exercises: ExerciseDefinition[] = [

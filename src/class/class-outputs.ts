@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../atomic-write.js';
 import { median } from '../median.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult, ModelScores } from '../engine/model.js';
 import { labgradeVersion, projectRoot } from '../paths.js';
 import { labs } from '../../graders/index.js';
 import { markedRegions, similarPairs, type SimilarityFlag } from './similarity.js';
@@ -19,6 +19,7 @@ import { validateResult } from '../report/result-json.js';
 import { STUDENT_FILES } from '../report/student-outputs.js';
 import { visible, visibleStrings } from '../report/markdown-text.js';
 import { STUDENTS_DIR, UNGRADABLE_FILE, type UngradableRecord } from './grade-class.js';
+import { sampleCorrelation, SAME_WEIGHTS_CORRELATION } from '../models/weights-sample.js';
 
 export interface ClassEntry {
   folder: string;
@@ -69,19 +70,53 @@ export function duplicateIds(entries: ClassEntry[]): { id: string; folders: stri
   return [...byId].filter(([, folders]) => folders.length > 1).map(([id, folders]) => ({ id, folders }));
 }
 
-/** What an instructor should look at in a student's row: an id another folder claims too, grading without the OS sandbox. */
-function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>): string {
+/** The trained models a submission handed in, scored: their weights' hashes and whether they are published ones. */
+function trainedModels(e: ClassEntry): ModelScores[] {
+  return (e.result?.labs ?? []).flatMap((l) => l.exercises.flatMap((x) => (x.scores ? [x.scores] : [])));
+}
+
+/**
+ * Folders whose trained models have the same weights, or weights made from one another's (a copy
+ * with some values changed, further training): the same hash, or samples correlating at least
+ * SAME_WEIGHTS_CORRELATION. The published weights aside: those are flagged as such.
+ */
+export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }[] {
+  const models = entries.flatMap((e) => trainedModels(e).filter((s) => !s.published).map((scores) => ({ folder: e.folder, scores })));
+  const group = models.map((_, i) => i);
+  const root = (i: number): number => (group[i] === i ? i : (group[i] = root(group[i])));
+  for (let i = 0; i < models.length; i++) {
+    for (let j = i + 1; j < models.length; j++) {
+      const [a, b] = [models[i].scores, models[j].scores];
+      const r = sampleCorrelation(a.weightsSample, b.weightsSample);
+      if (a.weightsSha256 === b.weightsSha256 || (r !== null && r >= SAME_WEIGHTS_CORRELATION)) group[root(j)] = root(i);
+    }
+  }
+  const folders = new Map<number, Set<string>>();
+  models.forEach((m, i) => folders.set(root(i), (folders.get(root(i)) ?? new Set()).add(m.folder)));
+  return [...folders.values()].filter((set) => set.size > 1).map((set) => ({ folders: [...set] }));
+}
+
+/**
+ * What an instructor should look at in a student's row: an id another folder claims too, grading
+ * without the OS sandbox, a file shared with a classmate, a trained model that is the course's
+ * published one or a classmate's.
+ */
+function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: readonly { folders: string[] }[]): string {
   const flags: string[] = [];
   const id = e.result?.student?.id;
   if (id !== undefined && duplicated.has(id)) flags.push('duplicate id');
   if (e.result && e.result.sandbox.kind !== 'bwrap') flags.push('no OS sandbox');
   if (e.result?.submission.sharedWith) flags.push(`shares a file with ${e.result.submission.sharedWith.join(', ')} (a hard link)`);
+  if (trainedModels(e).some((s) => s.published)) flags.push('trained model: the published weights');
+  const twins = sameWeights.find((g) => g.folders.includes(e.folder))?.folders.filter((f) => f !== e.folder);
+  if (twins) flags.push(`trained model: the same weights as ${twins.join(', ')}`);
   return flags.join('; ');
 }
 
 export function renderGradebook(entries: ClassEntry[]): string {
   const columns = gradebookColumns(entries);
   const duplicated = new Set(duplicateIds(entries).map((d) => d.id));
+  const sameWeights = sameTrainedWeights(entries);
   const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', 'flags', ...columns.map((c) => c.key), 'total', 'max_total'];
   const rows = entries.map((e) => {
     const s = e.result?.student;
@@ -91,7 +126,7 @@ export function renderGradebook(entries: ClassEntry[]): string {
       return c.exercise ? (lab.exercises.find((x) => x.id === c.exercise)?.points ?? '') : lab.points;
     });
     const status = e.ungradable ? 'ungradable' : e.result!.labs.some((l) => l.status === 'error') ? 'lab error' : 'graded';
-    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, flagsOf(e, duplicated), ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
+    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, flagsOf(e, duplicated, sameWeights), ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
   });
   // A name like =HYPERLINK(...) from student.json must stay text in a spreadsheet.
   return stringify([header, ...rows], { escape_formulas: true });
@@ -165,6 +200,10 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
     similar: summary.similar.map((f) => ({ ...f, percent: Math.round(f.similarity * 100) })),
     duplicateIds: summary.duplicateIds.map((d) => ({ id: d.id, folders: d.folders.join(', ') })),
     sharedFiles: graded.filter((e) => e.result!.submission.sharedWith).map((e) => ({ folder: e.folder, classmates: e.result!.submission.sharedWith!.map(visible).join(', ') })),
+    trainedWeights: [
+      ...graded.filter((e) => trainedModels(e).some((s) => s.published)).map((e) => ({ folders: e.folder, what: t.publishedWeights })),
+      ...sameTrainedWeights(graded).map((g) => ({ folders: g.folders.join(', '), what: t.sameWeights })),
+    ],
     sandbox: summary.unsandboxed.length > 0 ? { students: summary.unsandboxed.length, notes: summary.sandboxNotes } : undefined,
   };
 }

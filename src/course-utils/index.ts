@@ -6,16 +6,18 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../tfjs.js';
 import { convertToOneHot as oneHotRows, miniBatchIndices } from '../data/signs-arrays.js';
+import { shuffleSeed } from './recipe-shuffles.js';
 
 /**
  * random_mini_batches(X, Y, size, seed): shuffles the examples with numpy's permutation for
- * `seed`, then cuts complete batches of `size` and a smaller last one. Returns [X, Y] pairs.
+ * `seed`, then cuts complete batches of `size` and a smaller last one. Returns [X, Y] pairs. While
+ * a graded training runs, the recipe's seeds are used in order (recipe-shuffles.ts).
  */
 export function randomMiniBatches(X: tfType.Tensor, Y: tfType.Tensor, miniBatchSize = 64, seed = 0): [tfType.Tensor, tfType.Tensor][] {
   if (X.shape[0] !== Y.shape[0]) throw new Error(`randomMiniBatches: X has ${X.shape[0]} examples but Y has ${Y.shape[0]}`);
   const pickX = rowPicker(X);
   const pickY = rowPicker(Y);
-  return miniBatchIndices(X.shape[0], miniBatchSize, seed).map((indices) => [pickX(indices), pickY(indices)]);
+  return miniBatchIndices(X.shape[0], miniBatchSize, shuffleSeed(seed)).map((indices) => [pickX(indices), pickY(indices)]);
 }
 
 /**

@@ -98,6 +98,11 @@ interface LabContext {
   labDeadline: number;
   /** The student's code between the markers, by function (from the file as read). */
   code: Map<string, string>;
+  /**
+   * Time spent on hidden cases (their process's start included). It is left out of the lab's time
+   * unless options.hiddenTimings: a submission could sleep for a time made of a hidden input.
+   */
+  hiddenMs: number;
   /** Why the datasets cannot be used (null when they can); read only when something needs them. */
   dataProblem(): string | null;
 }
@@ -105,7 +110,7 @@ interface LabContext {
 /** What every check result says about its case; hidden cases do not describe their inputs. */
 function checkBase(loaded: LoadedCase, durationMs = 0) {
   const isPublic = loaded.fixture.visibility === 'public';
-  return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs) };
+  return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs), ...(loaded.fixture.edgeCase ? { edgeCase: true } : {}) };
 }
 
 /** Checks that were not run (the function is missing, the file does not compile...), each with the reason. */
@@ -136,7 +141,7 @@ function labResult(ctx: LabContext, status: LabResult['status'], exercises: Exer
     status,
     ...sumPoints(exercises),
     exercises,
-    durationMs: Math.round(performance.now() - ctx.started),
+    durationMs: Math.round(performance.now() - ctx.started - (options.hiddenTimings ? 0 : ctx.hiddenMs)),
     ...extra,
     ...(lab.optional ? { optional: true } : {}),
     ...(incomplete ? { incomplete: true } : {}),
@@ -197,6 +202,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     started,
     labDeadline: started + timeouts.labMs,
     code: new Map(),
+    hiddenMs: 0,
     dataProblem: () => (checkedData ??= { problem: datasetProblem(options.dataDir, options.holdoutDir) }).problem,
   };
   // A lab file that is not there costs nothing: no data is read, no process started.
@@ -218,6 +224,12 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
     return unrunnableLab(ctx, `${lab.file} could not be compiled:\n${err.message}`, source);
+  }
+  // A function written in another of the submission's files (the lab file importing or re-exporting
+  // it) is the student's code as well: the report shows it and the class run compares it.
+  for (const [file, text] of bundle.sources) {
+    if (file === lab.file) continue;
+    for (const [name, code] of extractStudentCode(text)) if (!ctx.code.has(name)) ctx.code.set(name, code);
   }
   // Public and hidden cases run in processes of their own: what a process saw of a hidden input
   // cannot come out in a public check's message (public checks may show what the submission says).
@@ -453,48 +465,54 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holders: 
   const deadline = Math.min(exerciseDeadline, labDeadline);
   const outOfTime = () => `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
   for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
-    const base = { ...checkBase(loaded), passed: false };
-    const skipped = skipReason(loaded, ctx);
-    if (skipped) {
-      checks.push({ ...base, status: 'skipped', message: skipped });
-      continue;
-    }
-    if (timedOut || deadline <= performance.now()) {
-      checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
-      continue;
-    }
-    const holder = holders[loaded.fixture.visibility];
-    // A restart after a crash spends the same time budget as the calls.
-    const ready = await holder.ensure(deadline - performance.now());
-    if ('failure' in ready) {
-      const status = deadline <= performance.now() ? 'timeout' : 'error';
-      checks.push({ ...base, status, message: loaded.fixture.visibility === 'public' ? `could not restart the submission's process: ${ready.failure}` : "could not restart the submission's process" });
-      continue;
-    }
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) {
-      checks.push({ ...base, status: 'timeout', message: outOfTime() });
-      continue;
-    }
-    const bindings = buildInputs(loaded.fixture);
-    for (const [name, value] of Object.entries(loaded.expected?.derived ?? {})) bindings.set(name, value);
-    // Dataset references pass through: the child fills them in from the datasets it was sent.
-    const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
-    const sent = withDatasetKeys(args) as Value[];
-    let outcome = await ready.session.call(def.id, sent, Math.max(1, Math.round(remaining)));
-    if (outcome.kind === 'stale') {
-      // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
-      const fresh = await holder.ensure(deadline - performance.now());
-      outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())));
-    }
-    if (outcome.kind === 'timeout') timedOut = true;
-    if (loaded.fixture.judge) {
-      if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
-      const judged = await judgeCustom(def, outcome, args, loaded, ctx, holder.backend);
-      checks.push(...judged.checks);
-      metrics ??= judged.metrics;
-    } else {
-      checks.push(compareOutcome(outcome, loaded, def, lab));
+    const caseStarted = performance.now();
+    try {
+      const base = { ...checkBase(loaded), passed: false };
+      const skipped = skipReason(loaded, ctx);
+      if (skipped) {
+        checks.push({ ...base, status: 'skipped', message: skipped });
+        continue;
+      }
+      if (timedOut || deadline <= performance.now()) {
+        checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
+        continue;
+      }
+      const holder = holders[loaded.fixture.visibility];
+      // A restart after a crash spends the same time budget as the calls.
+      const ready = await holder.ensure(deadline - performance.now());
+      if ('failure' in ready) {
+        const status = deadline <= performance.now() ? 'timeout' : 'error';
+        checks.push({ ...base, status, message: loaded.fixture.visibility === 'public' ? `could not restart the submission's process: ${ready.failure}` : "could not restart the submission's process" });
+        continue;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        checks.push({ ...base, status: 'timeout', message: outOfTime() });
+        continue;
+      }
+      const bindings = buildInputs(loaded.fixture);
+      for (const [name, value] of Object.entries(loaded.expected?.derived ?? {})) bindings.set(name, value);
+      // Dataset references pass through: the child fills them in from the datasets it was sent.
+      const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
+      const sent = withDatasetKeys(args) as Value[];
+      let outcome = await ready.session.call(def.id, sent, Math.max(1, Math.round(remaining)), loaded.fixture.shuffleFrom);
+      if (outcome.kind === 'stale') {
+        // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
+        const fresh = await holder.ensure(deadline - performance.now());
+        outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
+      }
+      if (outcome.kind === 'timeout') timedOut = true;
+      if (loaded.fixture.judge) {
+        if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
+        const judged = await judgeCustom(def, outcome, args, loaded, ctx, holder.backend);
+        checks.push(...judged.checks);
+        metrics ??= judged.metrics;
+      } else {
+        checks.push(compareOutcome(outcome, loaded, def, lab));
+      }
+    } finally {
+      // A hidden case's time is kept out of every time a report shows (see hiddenMs).
+      if (loaded.fixture.visibility === 'hidden') ctx.hiddenMs += performance.now() - caseStarted;
     }
   }
   const code = ctx.code.get(def.id);

@@ -46,6 +46,12 @@ export interface ModelScores {
   /** An instructor's held-out images, where given. */
   holdout?: ImageSetScore;
   decidedBy: 'test' | 'holdout';
+  /** The sha256 of the weights as loaded into the course architecture: the same weights, however saved, hash the same. */
+  weightsSha256: string;
+  /** Kernel values at fixed positions of the architecture, for telling copies and derived weights (weights-sample.ts). */
+  weightsSample?: number[];
+  /** The published weights these are, or are made from (the course's pretrained model), where they are. */
+  published?: string;
 }
 
 /** What a training exercise measured; accuracies are the grader's own, from the returned parameters. */
@@ -61,6 +67,10 @@ export interface TrainingMetrics {
   trainCost?: number;
   /** How the returned weights correlate with the initial parameters the grader passed (training keeps them correlated). */
   startCorrelations?: { W1: number; W2: number; W3: number };
+  /** The reference's own trained W1's correlation with the start: how far the recipe's training carries it. */
+  referenceStartCorrelation?: number;
+  /** How the returned weights correlate with the reference's own training from the same start on the same data (W1 is judged: docs/lab2-training.md). */
+  referenceCorrelations?: { W1: number; W2: number; W3: number };
   /** The cost after each epoch (null where it was not a finite number). */
   costs: (number | null)[];
   epochs: number;

@@ -3,7 +3,9 @@
  * a check earns its share when it passes, and totals add up exercises and labs. A public check pays
  * only when at least one hidden check of its exercise passes too: the public cases' answers ship in
  * the student kit, and answers looked up there must earn nothing. Partial work that really computes
- * passes hidden checks as well and keeps its public points.
+ * passes hidden checks as well and keeps its public points. A hidden edge case whose answer a stub
+ * gives without computing (pad 0: the input back; a 1×1 matrix: the value itself) unlocks nothing
+ * and pays on the same terms as a public check.
  */
 import type { CheckResult, ExerciseStatus } from './model.js';
 
@@ -20,17 +22,20 @@ export function splitPoints(total: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => (base + (i < cents - base * count ? 1 : 0)) / 100);
 }
 
-export type UnscoredCheck = Omit<CheckResult, 'points' | 'maxPoints'>;
+export type UnscoredCheck = Omit<CheckResult, 'points' | 'maxPoints'> & { edgeCase?: boolean };
 
 export const PUBLIC_WITHHELD = 'No points: a public check counts only when at least one hidden check of the same function passes too (the public answers are in the student kit).';
+
+export const EDGE_CASE_WITHHELD = 'No points: this hidden check counts only when another hidden check of the same function passes too.';
 
 export function scoreChecks(exercisePoints: number, checks: UnscoredCheck[]): CheckResult[] {
   const shares = splitPoints(exercisePoints, checks.length);
   const hidden = checks.filter((c) => !c.public);
-  const publicPays = hidden.length === 0 || hidden.some((c) => c.passed);
-  return checks.map((check, i) => {
-    const withheld = check.passed && check.public && !publicPays;
-    return { ...check, maxPoints: shares[i], points: check.passed && !withheld ? shares[i] : 0, ...(withheld ? { withheld: PUBLIC_WITHHELD } : {}) };
+  const unlocking = hidden.filter((c) => !c.edgeCase);
+  const unlocked = hidden.length === 0 || (unlocking.length > 0 ? unlocking : hidden).some((c) => c.passed);
+  return checks.map(({ edgeCase, ...check }, i) => {
+    const withheld = check.passed && (check.public || edgeCase === true) && !unlocked;
+    return { ...check, maxPoints: shares[i], points: check.passed && !withheld ? shares[i] : 0, ...(withheld ? { withheld: check.public ? PUBLIC_WITHHELD : EDGE_CASE_WITHHELD } : {}) };
   });
 }
 

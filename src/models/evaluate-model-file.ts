@@ -2,15 +2,21 @@
  * A model evaluator's job (in its own sandboxed process, never the grading process): builds the
  * course architecture from labgrade's own topology (sent by the grading process), loads the
  * weights of a trained-model file into it, and counts the images of each set it classifies right.
- * A file that does not fit is rejected with the reason.
+ * A file that does not fit is rejected with the reason. The weights as loaded, in the
+ * architecture's order, are hashed too: the same weights saved another way (Keras or tfjs, other
+ * names, other file layout) hash the same, so a class run can tell the course's published weights,
+ * or a classmate's, from a model of one's own. A hash misses a copy with one bit changed, so a
+ * sample of the kernels' values goes with it, for correlating (weights-sample.ts).
  */
+import { createHash } from 'node:crypto';
 import type * as tfType from '@tensorflow/tfjs';
 import type { LabelledImages, ModelFileBytes, Scores } from '../sandbox/protocol.js';
 import { readKerasWeights } from './keras-h5.js';
 import { expectedWeights, ModelFileError, readTfjsWeights, setTrainedWeights } from './trained-weights.js';
 import { countCorrect } from './evaluate-signs.js';
+import { samplePositions, WEIGHTS_SAMPLE_SIZE } from './weights-sample.js';
 
-export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>): Promise<{ scores: Scores } | { rejected: string }> {
+export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>): Promise<{ scores: Scores; weightsSha256: string; weightsSample: number[] } | { rejected: string }> {
   const model = (await tf.models.modelFromJSON(JSON.parse(architecture))) as tfType.LayersModel;
   try {
     const expected = expectedWeights(model);
@@ -18,11 +24,36 @@ export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes,
     setTrainedWeights(tf, model, weights);
     const scores: Scores = {};
     for (const [name, set] of Object.entries(sets)) scores[name] = { correct: await countCorrect(tf, model, set), total: set.m };
-    return { scores };
+    return { scores, ...(await weightsFingerprint(model)) };
   } catch (err) {
     if (err instanceof ModelFileError) return { rejected: err.message };
     throw err;
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The sha256 of a model's weights, in its own order, as float32 bytes, and a sample of its kernels'
+ * values (convolutions and the dense layer: batch normalization's scales and variances are
+ * positive in every model, so they would make unrelated models look alike). Read asynchronously:
+ * webgpu cannot read synchronously in Node.
+ */
+async function weightsFingerprint(model: tfType.LayersModel): Promise<{ weightsSha256: string; weightsSample: number[] }> {
+  const hash = createHash('sha256');
+  const kernels: Float32Array[] = [];
+  for (const weight of model.weights) {
+    const values = (await weight.read().data()) as Float32Array;
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    if (weight.shape.length >= 2) kernels.push(values);
+  }
+  const positions = samplePositions(kernels.reduce((n, k) => n + k.length, 0), WEIGHTS_SAMPLE_SIZE);
+  const sample: number[] = [];
+  let offset = 0;
+  let next = 0;
+  for (const kernel of kernels) {
+    while (next < positions.length && positions[next] < offset + kernel.length) sample.push(kernel[positions[next++] - offset]);
+    offset += kernel.length;
+  }
+  return { weightsSha256: hash.digest('hex'), weightsSample: sample };
 }

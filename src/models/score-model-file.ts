@@ -94,14 +94,14 @@ export async function scoreModelFile(model: ModelFileBytes, architecture: string
         const test = outcome.scores.test;
         const holdout = outcome.scores.holdout;
         if (!test || (sets.holdout && !holdout)) return { incomplete: 'the model evaluator did not score every set' };
-        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test' } };
+        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test', weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample } };
       }
       case 'rejected':
         return { rejected: outcome.reason };
       case 'timeout':
         return { rejected: `${model.name} could not be evaluated within ${(timeoutMs / 1000).toFixed(0)} s` };
       case 'crashed':
-        return /memory/.test(outcome.reason) ? { rejected: `${model.name} could not be evaluated: ${outcome.reason}` } : { incomplete: `labgrade's model evaluator failed (${outcome.reason})` };
+        return /memory/.test(outcome.reason) ? { rejected: `${model.name} could not be evaluated: ${outcome.reason}` } : { incomplete: `labgrade's model evaluator failed (${outcome.reason}${outcome.detail ? `: ${outcome.detail}` : ''})` };
       default:
         return { incomplete: `labgrade's model evaluator failed (${outcome.kind === 'threw' ? `${outcome.error.name}: ${outcome.error.message}` : outcome.kind})` };
     }

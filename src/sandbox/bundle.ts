@@ -74,6 +74,7 @@ function resolveOwnFile(files: SubmissionFiles, wanted: string): string | null {
 
 export async function bundleSubmission(files: SubmissionFiles, labFile: string): Promise<SubmissionBundle> {
   const filename = path.join(files.root, labFile);
+  const sources = new Map<string, string>();
   const confine: esbuild.Plugin = {
     name: 'labgrade-confine',
     setup(build) {
@@ -93,7 +94,9 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string):
       build.onLoad({ filter: /.*/, namespace: REFUSED_NAMESPACE }, (args) => ({ contents: refusedModule(args.path, args.pluginData as string), loader: 'js' }));
       build.onLoad({ filter: /.*/, namespace: SUBMISSION_NAMESPACE }, (args) => {
         try {
-          return { contents: files.readText(args.path, MAX_SOURCE_BYTES), loader: LOADERS[path.posix.extname(args.path)] ?? 'ts' };
+          const contents = files.readText(args.path, MAX_SOURCE_BYTES);
+          sources.set(args.path, contents);
+          return { contents, loader: LOADERS[path.posix.extname(args.path)] ?? 'ts' };
         } catch (err) {
           if (err instanceof SubmissionFileError) return { errors: [{ text: err.message }] };
           throw err;
@@ -131,5 +134,5 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string):
   }
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text;
-  return { code, filename, sourceMap: JSON.parse(map) };
+  return { code, filename, sourceMap: JSON.parse(map), sources };
 }

@@ -13,6 +13,7 @@ import { decodeToTf, encodeValue, type Value } from '../engine/values.js';
 import type { ChildMessage, DatasetRef, DatasetTensor, ParentMessage, ThrownError } from './protocol.js';
 import { activateBackend, parseBackendChoice, type ActiveBackend, type BackendPurpose } from '../backends/backends.js';
 import * as courseUtils from '../course-utils/index.js';
+import { useRecipeShuffles } from '../course-utils/recipe-shuffles.js';
 import { hardenProcess, submissionTf } from './harden.js';
 import { loadMt19937 } from '../rng/random-state.js';
 import { standardWatchList, watchIntegrity, type IntegrityWatch } from './integrity.js';
@@ -121,11 +122,12 @@ async function staleBefore(id: number): Promise<boolean> {
   return changed.length > 0;
 }
 
-async function call(id: number, fnName: string, args: (Value | DatasetRef)[]): Promise<void> {
+async function call(id: number, fnName: string, args: (Value | DatasetRef)[], shuffleFrom: number | undefined): Promise<void> {
   const fn = submission?.[fnName];
   const start = performance.now();
   if (await staleBefore(id)) return;
   tf.engine().startScope();
+  useRecipeShuffles(shuffleFrom ?? null);
   let reply: ChildMessage;
   try {
     if (typeof fn !== 'function') throw new Error(`${fnName} is not an exported function`);
@@ -135,6 +137,7 @@ async function call(id: number, fnName: string, args: (Value | DatasetRef)[]): P
   } catch (thrown) {
     reply = { type: 'threw', id, error: describeThrown(thrown), durationMs: performance.now() - start };
   } finally {
+    useRecipeShuffles(null);
     tf.engine().endScope();
   }
   const changed = integrity?.changes() ?? [];
@@ -171,7 +174,7 @@ async function handle(message: ParentMessage): Promise<void> {
     case 'load':
       return role === 'submission' ? load(message.code, message.filename) : undefined;
     case 'call':
-      return role === 'submission' ? call(message.id, message.fn, message.args) : undefined;
+      return role === 'submission' ? call(message.id, message.fn, message.args, typeof message.shuffleFrom === 'number' ? message.shuffleFrom : undefined) : undefined;
     case 'topology':
       return role === 'submission' ? topology(message.id, message.fn) : undefined;
     case 'train': {
@@ -190,7 +193,7 @@ async function handle(message: ParentMessage): Promise<void> {
       const start = performance.now();
       const outcome = await evaluateModelFile(tf, message.model, message.architecture, message.sets);
       const durationMs = performance.now() - start;
-      await send('rejected' in outcome ? { type: 'rejected', id: message.id, reason: outcome.rejected, durationMs } : { type: 'evaluated', id: message.id, scores: outcome.scores, durationMs });
+      await send('rejected' in outcome ? { type: 'rejected', id: message.id, reason: outcome.rejected, durationMs } : { type: 'evaluated', id: message.id, scores: outcome.scores, weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, durationMs });
     }
   }
 }

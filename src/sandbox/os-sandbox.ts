@@ -107,9 +107,13 @@ export function bwrapArguments(view: SandboxView): string[] {
 /**
  * The shell in front of bwrap: joins the cgroups (their cgroup.procs files), sets the rlimits, then
  * becomes `command`. Its own writes (the pid into cgroup.procs) come before the file-size limit.
+ * A GPU driver keeps device memory in memory files (lavapipe's memfds die of SIGBUS under a zero
+ * file size), so a process with `driverFiles` gets no file-size limit: its only writable folder is
+ * the sandbox's /tmp, in memory, which its cgroup's memory limit counts.
  */
-export function limitedCommand(procsFiles: readonly string[], command: string, args: readonly string[]): { command: string; args: string[] } {
-  const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; ulimit -c 0; ulimit -f 0; ulimit -n 1024; exec "$@"';
+export function limitedCommand(procsFiles: readonly string[], command: string, args: readonly string[], driverFiles = false): { command: string; args: string[] } {
+  const fileSize = driverFiles ? '' : 'ulimit -f 0; ';
+  const script = `while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; ulimit -c 0; ${fileSize}ulimit -n 1024; exec "$@"`;
   return { command: '/bin/sh', args: ['-c', script, 'labgrade-sandbox', ...procsFiles, '--', command, ...args] };
 }
 

@@ -2,7 +2,7 @@
  * A sandboxed process is untrusted: the grading process looks only at messages of the protocol's
  * shape, of the kinds its role may send, with bounded sizes; anything else ends that child.
  */
-import type { ChildMessage, ThrownError } from './protocol.js';
+import { WEIGHTS_SAMPLE_SIZE, type ChildMessage, type ThrownError } from './protocol.js';
 import type { ChildRole } from './permissions.js';
 
 const ROLE_MESSAGES: Record<ChildRole, ReadonlySet<string>> = {
@@ -76,7 +76,15 @@ export function isChildMessage(m: unknown, role: ChildRole): m is ChildMessage {
     case 'topology':
       return typeof message.topology === 'string' && typeof message.durationMs === 'number';
     case 'evaluated':
-      return isScores(message.scores) && typeof message.durationMs === 'number';
+      return (
+        isScores(message.scores) &&
+        typeof message.weightsSha256 === 'string' &&
+        /^[0-9a-f]{64}$/.test(message.weightsSha256) &&
+        Array.isArray(message.weightsSample) &&
+        message.weightsSample.length <= WEIGHTS_SAMPLE_SIZE &&
+        message.weightsSample.every((v: unknown) => typeof v === 'number' && Number.isFinite(v)) &&
+        typeof message.durationMs === 'number'
+      );
     case 'rejected':
       return typeof message.reason === 'string' && typeof message.durationMs === 'number';
     case 'stale':

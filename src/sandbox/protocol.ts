@@ -23,10 +23,13 @@ export type ModelFileBytes =
 export type { LabelledImages } from '../data/signs-arrays.js';
 import type { LabelledImages } from '../data/signs-arrays.js';
 
+/** How many kernel values an evaluator samples from a model's weights (weights-sample.ts). */
+export const WEIGHTS_SAMPLE_SIZE = 512;
+
 export type ParentMessage =
   | { type: 'load'; code: string; filename: string }
   | { type: 'datasets'; tensors: Record<string, DatasetTensor> }
-  | { type: 'call'; id: number; fn: string; args: (Value | DatasetRef)[] }
+  | { type: 'call'; id: number; fn: string; args: (Value | DatasetRef)[]; shuffleFrom?: number }
   /** Calls `fn` and returns the model it builds as its topology (model.toJSON()): `labgrade train` trains it elsewhere. */
   | { type: 'topology'; id: number; fn: string }
   /** Trainer: rebuilds the model from `topology`, checks it against `expected`, trains it on the datasets sent. */
@@ -58,6 +61,6 @@ export type ChildMessage =
   | { type: 'topology'; id: number; topology: string; durationMs: number }
   | ({ type: 'progress'; id: number } & EpochProgress)
   | ({ type: 'trained'; id: number; durationMs: number } & TrainedModel)
-  | { type: 'evaluated'; id: number; scores: Scores; durationMs: number }
+  | { type: 'evaluated'; id: number; scores: Scores; weightsSha256: string; weightsSample: number[]; durationMs: number }
   /** The model file is not the course's trained ResNet50 (a bound passed, a layer that does not fit): the student's, with labgrade's words. */
   | { type: 'rejected'; id: number; reason: string; durationMs: number };

@@ -44,7 +44,7 @@ export type CallOutcome =
   | { kind: 'crashed'; reason: string; detail?: string; durationMs: number }
   | { kind: 'topology'; topology: string; durationMs: number }
   | { kind: 'trained'; trained: TrainedModel; durationMs: number }
-  | { kind: 'evaluated'; scores: Scores; durationMs: number }
+  | { kind: 'evaluated'; scores: Scores; weightsSha256: string; weightsSample: number[]; durationMs: number }
   /** An evaluator refused a model file (not the course's model, a bound passed), in labgrade's words. */
   | { kind: 'rejected'; reason: string; durationMs: number };
 
@@ -65,6 +65,8 @@ export interface SubmissionBundle {
   filename: string;
   /** esbuild's source map of `code`, to turn bundle positions in stack traces into the student's lines. */
   sourceMap: SourceMapPayload;
+  /** The text of each of the submission's own files the code was built from (the lab file first), by path in the folder. */
+  sources: ReadonlyMap<string, string>;
 }
 
 export interface SessionOptions {
@@ -198,9 +200,12 @@ export class SandboxSession {
     return this.exitReason === null && this.killedFor === null;
   }
 
-  /** Calls an exported function; resolves with its encoded result or what went wrong. */
-  call(fn: string, args: (Value | DatasetRef)[], timeoutMs: number): Promise<CallOutcome> {
-    return this.request((id) => ({ type: 'call', id, fn, args }), timeoutMs);
+  /**
+   * Calls an exported function; resolves with its encoded result or what went wrong. `shuffleFrom`:
+   * the call trains, and randomMiniBatches shuffles with the recipe's seeds from this one on.
+   */
+  call(fn: string, args: (Value | DatasetRef)[], timeoutMs: number, shuffleFrom?: number): Promise<CallOutcome> {
+    return this.request((id) => ({ type: 'call', id, fn, args, ...(shuffleFrom !== undefined ? { shuffleFrom } : {}) }), timeoutMs);
   }
 
   /** Calls `fn` and answers with the topology of the model it returns (labgrade train rebuilds it in a trainer). */
@@ -307,7 +312,7 @@ export class SandboxSession {
       case 'topology':
         return settle({ kind: 'topology', topology: message.topology, durationMs: message.durationMs });
       case 'evaluated':
-        return settle({ kind: 'evaluated', scores: message.scores, durationMs: message.durationMs });
+        return settle({ kind: 'evaluated', scores: message.scores, weightsSha256: message.weightsSha256, weightsSample: message.weightsSample, durationMs: message.durationMs });
       case 'rejected':
         return settle({ kind: 'rejected', reason: message.reason.slice(0, 2000), durationMs: message.durationMs });
       case 'stale':

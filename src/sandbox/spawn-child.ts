@@ -120,6 +120,6 @@ export function spawnChild(spec: ChildSpec): SpawnedChild {
   const cgroup = createChildCgroup(spec.memoryMb, PIDS_MAX);
   const view = addons ? vulkanView() : { readable: [] };
   const bwrap = bwrapArguments({ readable: [...childReadablePaths(), ...view.readable], devices: view.devices });
-  const { command, args } = limitedCommand(cgroup?.procsFiles ?? [], BWRAP, [...bwrap, '--', realpathSync(process.execPath), ...nodeArgs]);
+  const { command, args } = limitedCommand(cgroup?.procsFiles ?? [], BWRAP, [...bwrap, '--', realpathSync(process.execPath), ...nodeArgs], addons);
   return { process: spawn(command, args, { stdio, env }), cgroup };
 }

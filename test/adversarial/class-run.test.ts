@@ -101,6 +101,8 @@ describe('a class run with hostile students', () => {
       expect(readFileSync(path.join(out, CLASS_FILES.report), 'utf8')).toMatch(/Student ids claimed by more than one folder\n\n- dup: twin-a, twin-b/);
       expect(first.stderr).toContain('student id dup is claimed by 2 folders (twin-a, twin-b)');
       expect(gradebook.split('\n').find((row) => row.includes(',harda,'))).toContain('shares a file with hard-b (a hard link)');
+      expect(gradebook.split('\n').find((row) => row.includes(',clean3,'))).toContain('trained model: the published weights');
+      expect(readFileSync(path.join(out, CLASS_FILES.report), 'utf8')).toContain('- clean-lab3: the published weights\n');
       expect(readFileSync(path.join(out, CLASS_FILES.report), 'utf8')).toContain('- hard-a: hard-b\n- hard-b: hard-a\n');
       // Nothing a student named reaches the terminal raw.
       expect(first.all).not.toContain('\u001b');
@@ -116,9 +118,10 @@ describe('a class run with hostile students', () => {
       expect(second.stdout).toMatch(/resolution-order: \d+(\.\d+)? \/ \d+ \(\d+\.\d s\)/);
       expect(second.stdout).toContain('clean-lab1: 50 / 100 (unchanged, kept)');
       expect(second.stdout).toContain('hard-b: 50 / 100 (unchanged, kept)');
-      // distributeValue no longer divides: it and poolBackward's average-mode checks lose their points.
-      expect(lab('dot-import', 'conv-step-by-step').points).toBe(46.4);
-      expect(lab('resolution-order', 'conv-step-by-step').points).toBe(46.4);
+      // distributeValue no longer divides: it and poolBackward's average-mode checks lose their points
+      // (its 1×1 hidden case still passes, but an edge case a stub also passes unlocks nothing).
+      expect(lab('dot-import', 'conv-step-by-step').points).toBe(46);
+      expect(lab('resolution-order', 'conv-step-by-step').points).toBe(46);
     },
     900_000,
   );

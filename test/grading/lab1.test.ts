@@ -3,6 +3,7 @@
  * submissions, and submissions that break in each way the engine must contain.
  */
 import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeLab, type LabTimeouts } from '../../src/engine/grade-lab.js';
@@ -14,6 +15,7 @@ import { projectRoot } from '../../src/paths.js';
 import { loadExpected } from '../../src/fixtures/expected.js';
 import { formatNumber } from '../../src/engine/values.js';
 import { makeSubmission, referenceWith } from './submissions.js';
+import { extractStudentCode } from '../../src/submission/student-code.js';
 
 const LAB_FILE = 'conv-step-by-step.ts';
 const EXERCISES = convStepByStep.exercises.map((e) => e.id);
@@ -177,6 +179,29 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
     for (const c of hidden) {
       expect(c.message).toBe('distributeValue threw an error (hidden checks do not show what a submission reports)');
     }
+  });
+
+  test('a hidden check\'s time is in no time a report shows (a submission could sleep for a time made of a hidden input)', async () => {
+    // poolForward waits 2.5 s on the two hidden inputs of height 7 (no public input has one).
+    const sleepy = referenceWith([['  const { stride, f } = hparameters;\n  const nH = Math.floor((nHPrev - f) / stride) + 1;', '  const { stride, f } = hparameters;\n  if (nHPrev === 7) for (const until = Date.now() + 2500; Date.now() < until; );\n  const nH = Math.floor((nHPrev - f) / stride) + 1;']]);
+    const files = openSubmission(makeSubmission({ [LAB_FILE]: sleepy }));
+    const started = performance.now();
+    const result = await gradeSubmission(files, [convStepByStep], { checks: 'all', sandbox: SANDBOX });
+    const wall = performance.now() - started;
+    const [lab] = result.labs;
+    expect(lab.points).toBe(50);
+    // Whatever this machine's speed: the 5 s spent in hidden calls are in the wall time, not in the lab's or the result's time.
+    expect(lab.durationMs).toBeLessThan(wall - 4900);
+    expect(result.durationMs).toBeLessThan(wall - 4900);
+    expect(byId(lab).poolForward.checks.filter((c) => !c.public).every((c) => c.durationMs === 0)).toBe(true);
+  });
+
+  test('functions written in another file of the submission are its code: the report shows them and a class run compares them', async () => {
+    const reference = readFileSync(path.join(projectRoot, 'solutions', LAB_FILE), 'utf8');
+    const lab = await gradeLab(convStepByStep, openSubmission(makeSubmission({ [LAB_FILE]: "export * from './helper';\n", 'helper.ts': reference.replace(/^.*### (START|END) CODE HERE ###.*$/gm, '') })), { checks: 'public', sandbox: SANDBOX });
+    expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
+    const whole = extractStudentCode(reference.replace(/^.*### (START|END) CODE HERE ###.*$/gm, ''));
+    for (const ex of lab.exercises) expect([ex.id, ex.code]).toEqual([ex.id, whole.get(ex.id)]);
   });
 
   test('importing labgrade\'s own files is refused', async () => {

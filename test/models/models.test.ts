@@ -12,6 +12,7 @@ import { readKerasWeights } from '../../src/models/keras-h5.js';
 import { expectedWeights, ModelFileError, readTfjsWeights, setTrainedWeights } from '../../src/models/trained-weights.js';
 import { writeTfjsModelFiles } from '../../src/models/tfjs-files.js';
 import { resNet50 } from '../../solutions/residual-networks.js';
+import { publishedWeights } from '../../graders/residual-networks.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 import { jsonOutput } from '../command-output.js';
@@ -137,18 +138,37 @@ describe('labgrade evaluate', () => {
     expect(r.exitCode).toBe(0);
     expect([result.correct, result.total, result.points, result.maxPoints]).toEqual([118, 120, 15, 15]);
     expect(result.accuracy).toBeCloseTo(0.9833, 4);
+    expect(result.published).toMatch(/^the course's published pretrained ResNet50/);
   });
 
-  withShared('the same weights saved as a tfjs model score the same', async () => {
+  withShared('the same weights saved as a tfjs model score the same, and are named as the published ones, one value changed or not', async () => {
     const model = resNet50();
     setTrainedWeights(tf, model, readKerasWeights(readFileSync(shared!), 'shared.h5', course()));
-    const files = await savedModelFiles(model);
-    model.dispose();
-    const dir = tmp();
-    writeFileSync(path.join(dir, 'model.json'), files.modelJson);
-    writeFileSync(path.join(dir, 'weights.bin'), files.weights['weights.bin']);
-    const r = await execaNode(BIN, ['evaluate', path.join(dir, 'model.json'), '--data', dataDir!, '--sandbox', SANDBOX, '--json'], { reject: false });
-    expect(jsonOutput(r).correct).toBe(118);
+    const evaluateSaved = async () => {
+      const files = await savedModelFiles(model);
+      const dir = tmp();
+      writeFileSync(path.join(dir, 'model.json'), files.modelJson);
+      writeFileSync(path.join(dir, 'weights.bin'), files.weights['weights.bin']);
+      return jsonOutput(await execaNode(BIN, ['evaluate', path.join(dir, 'model.json'), '--data', dataDir!, '--sandbox', SANDBOX, '--json'], { reject: false }));
+    };
+    try {
+      const same = await evaluateSaved();
+      expect(same.correct).toBe(118);
+      // Saved another way, they are the same weights: the same hash, named as the published ones.
+      expect(same.weightsSha256).toBe(publishedWeights()[0].sha256);
+      expect(same.published).toBe(publishedWeights()[0].description);
+      // One value changed (a student dodging the hash): another hash, the same weights all the same.
+      const conv = model.getLayer('conv1');
+      const [kernel, bias] = conv.getWeights();
+      const values = kernel.dataSync().slice();
+      values[0] += 1e-3;
+      conv.setWeights([tf.tensor(values, kernel.shape), bias]);
+      const changed = await evaluateSaved();
+      expect(changed.weightsSha256).not.toBe(publishedWeights()[0].sha256);
+      expect(changed.published).toMatch(/^the course's published pretrained ResNet50 for SIGNS \(the notebook's resnet50\.h5\), or weights made from it \(kernels correlating 1\.000 with it\)$/);
+    } finally {
+      model.dispose();
+    }
   });
 
   test('a file that does not fit is bad usage, with the first layer named', async () => {

@@ -6,6 +6,7 @@ import { bundleSubmission } from '../../src/sandbox/bundle.js';
 import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
 import { childPermissionFlags } from '../../src/sandbox/permissions.js';
 import { isChildMessage } from '../../src/sandbox/protocol-checks.js';
+import { WEIGHTS_SAMPLE_SIZE } from '../../src/sandbox/protocol.js';
 import { openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
 import { execa } from 'execa';
@@ -124,9 +125,14 @@ describe('SandboxSession', () => {
     expect(isChildMessage({ type: 'nonsense' }, 'submission')).toBe(false);
     expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 }, 'submission')).toBe(true);
     // A submission's process cannot pass a model evaluator's verdict off as its own.
-    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, durationMs: 1 }, 'submission')).toBe(false);
-    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, durationMs: 1 }, 'evaluator')).toBe(true);
-    expect(isChildMessage({ type: 'evaluated', id: 3, scores: { test: { correct: 121, total: 120 } }, durationMs: 1 }, 'evaluator')).toBe(false);
+    const evaluated = { type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, weightsSha256: 'ab'.repeat(32), weightsSample: [0.5, -0.25], durationMs: 1 };
+    expect(isChildMessage(evaluated, 'submission')).toBe(false);
+    expect(isChildMessage(evaluated, 'evaluator')).toBe(true);
+    expect(isChildMessage({ ...evaluated, scores: { test: { correct: 121, total: 120 } } }, 'evaluator')).toBe(false);
+    // The weights' identity is part of the verdict: without it, or unbounded, the message is refused.
+    expect(isChildMessage({ ...evaluated, weightsSha256: undefined }, 'evaluator')).toBe(false);
+    expect(isChildMessage({ ...evaluated, weightsSample: new Array(WEIGHTS_SAMPLE_SIZE + 1).fill(0) }, 'evaluator')).toBe(false);
+    expect(isChildMessage({ ...evaluated, weightsSample: [Number.NaN] }, 'evaluator')).toBe(false);
   });
 
   test('with the threaded wasm backend, a submission finds no way to start a worker of its own', async () => {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { bandVerdicts, residualNetworks } from '../../../graders/residual-networks.js';
+import { bandVerdicts, identifyPublished, residualNetworks } from '../../../graders/residual-networks.js';
 import { parseBackendChoice } from '../../backends/backends.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedHoldout, readSignsH5 } from '../../data/signs.js';
@@ -53,9 +53,9 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       if ('incomplete' in scoring) throw new Error(scoring.incomplete);
       const exercise = residualNetworks.exercises.find((e) => e.assessFiles)!;
       // The points as grading gives them: the grader's verdicts, resolved by the grader's scoring.
-      const checks = scoreChecks(exercise.points, bandVerdicts(scoring.scores).map((v) => ({ id: v.idSuffix, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs: 0 })));
+      const scores = identifyPublished(scoring.scores);
+      const checks = scoreChecks(exercise.points, bandVerdicts(scores).map((v) => ({ id: v.idSuffix, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs: 0 })));
       const { points, maxPoints } = sumPoints(checks);
-      const { scores } = scoring;
       const decisive = scores.holdout ?? scores.test;
       const result = { model: path.resolve(model), ...scores, accuracy: decisive.accuracy, correct: decisive.correct, total: decisive.total, points, maxPoints, sandbox: sandbox.kind, totalMs: Math.round(performance.now() - started) };
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,12 +1,15 @@
 /**
  * `labgrade fixtures generate`: regenerates expected outputs from the reference solutions.
  * With --check it writes nothing and fails when the committed files differ from a fresh generation.
+ * Cases that train (Lab 2's model) train the reference on SIGNS (--data), a minute or more each;
+ * --skip-training keeps their committed results (the Lab 2 tests check those against a fresh run).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectLabs } from '../../../graders/index.js';
 import { generateArchitecture, generateExpected } from '../../fixtures/generate.js';
-import { architectureFilePath, expectedFilePath, writeExpected } from '../../fixtures/expected.js';
+import { architectureFilePath, expectedFilePath, loadExpected, writeExpected } from '../../fixtures/expected.js';
+import { datasetsDir } from '../../data/datasets-dir.js';
 import { writeFileAtomic } from '../../atomic-write.js';
 
 import type { Visibility } from '../../engine/model.js';
@@ -18,13 +21,15 @@ export function registerFixtures(program: Command, setExitCode: (code: number) =
     .description('write fixtures/<lab>/{public,hidden}.expected.json (and the course model\'s architecture.json) from the reference solution')
     .option('--lab <id...>', 'only these labs')
     .option('--check', 'compare with the committed files instead of writing them')
-    .action(async (options: { lab?: string[]; check?: boolean }) => {
+    .option('--data <dir>', 'datasets folder holding signs/, for the cases that train the reference (default: $LABGRADE_DATA, else the shared folder\'s datasets/)')
+    .option('--skip-training', 'keep the committed results of the cases that train instead of training again')
+    .action(async (options: { lab?: string[]; check?: boolean; data?: string; skipTraining?: boolean }) => {
       const labs = selectLabs(options.lab);
       let stale = 0;
       for (const lab of labs) {
         for (const visibility of ['public', 'hidden'] as Visibility[]) {
-          const generated = await generateExpected(lab, visibility);
           const file = expectedFilePath(lab.id, visibility);
+          const generated = await generateExpected(lab, visibility, { dataDir: datasetsDir(options.data), ...(options.skipTraining ? { keepTrained: loadExpected(lab.id, visibility) } : {}) });
           if (options.check) {
             const tmp = `${file}.check`;
             writeExpected(tmp, generated);

@@ -1,0 +1,21 @@
+/**
+ * A trained model's weights, sampled for comparing with other models: the same kernel values at the
+ * same positions of the course architecture, however the file was saved. Two trainings from their
+ * own random starts correlate near 0 (about ±0.05 by chance for this many values); a copy, even
+ * with some values changed, or a model further trained from another's weights, correlates far more.
+ */
+import { correlation } from '../engine/correlation.js';
+
+export { WEIGHTS_SAMPLE_SIZE } from '../sandbox/protocol.js';
+/** At least this correlation: the same weights, or weights made from them. */
+export const SAME_WEIGHTS_CORRELATION = 0.5;
+
+/** `count` positions spread evenly over `total` values, in order. */
+export function samplePositions(total: number, count: number): number[] {
+  return total === 0 ? [] : Array.from({ length: Math.min(count, total) }, (_, i) => Math.floor(((i + 0.5) * total) / Math.min(count, total)));
+}
+
+/** The correlation of two samples where they are comparable (the same length), else null. */
+export function sampleCorrelation(a: readonly number[] | undefined, b: readonly number[] | undefined): number | null {
+  return a && b && a.length === b.length && a.length > 0 ? correlation(a, b) : null;
+}
