@@ -21,7 +21,7 @@ import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/value
 import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
 import { loadArchitecture } from '../src/fixtures/expected.js';
 import { cachedHoldout, cachedSigns } from '../src/data/signs.js';
-import { sampleCorrelation, SAME_WEIGHTS_CORRELATION } from '../src/models/weights-sample.js';
+import { channelNormAgreement, sampleCorrelation, SAME_CHANNEL_NORMS, SAME_WEIGHTS_CORRELATION } from '../src/models/weights-sample.js';
 import { fixturesDir } from '../src/paths.js';
 
 type Filters = [number, number, number];
@@ -199,6 +199,7 @@ export interface PublishedWeights {
   sha256: string;
   description: string;
   sample: number[];
+  channelNorms: number[];
 }
 
 let published: PublishedWeights[] | undefined;
@@ -215,6 +216,8 @@ export function identifyPublished(scores: ModelScores): ModelScores {
     if (weights.sha256 === scores.weightsSha256) return { ...scores, published: weights.description };
     const r = sampleCorrelation(scores.weightsSample, weights.sample);
     if (r !== null && r >= SAME_WEIGHTS_CORRELATION) return { ...scores, published: `${weights.description}, or weights made from it (kernels correlating ${r.toFixed(3)} with it)` };
+    const agreement = channelNormAgreement(scores.channelNorms, weights.channelNorms);
+    if (agreement !== null && agreement >= SAME_CHANNEL_NORMS) return { ...scores, published: `${weights.description}, with its channels reordered (${Math.round(agreement * 100)}% of its channel norms the same)` };
   }
   return scores;
 }

@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../atomic-write.js';
 import { median } from '../median.js';
 import type { GradeResult, ModelScores } from '../engine/model.js';
+import { roundPoints } from '../engine/scoring.js';
 import { labgradeVersion, projectRoot } from '../paths.js';
 import { labs } from '../../graders/index.js';
 import { markedRegions, similarPairs, type SimilarityFlag } from './similarity.js';
@@ -18,16 +19,18 @@ import { renderTemplate } from '../report/templates.js';
 import { validateResult } from '../report/result-json.js';
 import { STUDENT_FILES } from '../report/student-outputs.js';
 import { visible, visibleStrings } from '../report/markdown-text.js';
-import { STUDENTS_DIR, UNGRADABLE_FILE, type UngradableRecord } from './grade-class.js';
-import { sampleCorrelation, SAME_WEIGHTS_CORRELATION } from '../models/weights-sample.js';
+import { CHANGES_FILE, STUDENTS_DIR, UNGRADABLE_FILE, type ChangesRecord, type UngradableRecord } from './grade-class.js';
+import { channelNormAgreement, sampleCorrelation, SAME_CHANNEL_NORMS, SAME_WEIGHTS_CORRELATION } from '../models/weights-sample.js';
 
 export interface ClassEntry {
   folder: string;
   result?: GradeResult;
   ungradable?: UngradableRecord;
+  /** What the last run's grading changed for this student, and why. */
+  changes?: ChangesRecord;
 }
 
-export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', junit: 'junit.xml', report: 'summary.md', html: 'summary.html' } as const;
+export const CLASS_FILES = { summary: 'class.json', gradebook: 'gradebook.csv', junit: 'junit.xml', report: 'summary.md', html: 'summary.html', changes: 'changes.csv' } as const;
 
 /** Reads every student's output under <outDir>/students, in folder order. */
 export function readClass(outDir: string): ClassEntry[] {
@@ -39,10 +42,12 @@ export function readClass(outDir: string): ClassEntry[] {
     .map((d) => d.name)
     .sort()
     .flatMap((folder): ClassEntry[] => {
+      const changesFile = path.join(root, folder, CHANGES_FILE);
+      const changes: Pick<ClassEntry, 'changes'> = existsSync(changesFile) ? { changes: visibleStrings(JSON.parse(readFileSync(changesFile, 'utf8')) as ChangesRecord) } : {};
       const resultFile = path.join(root, folder, STUDENT_FILES.result);
-      if (existsSync(resultFile)) return [{ folder, result: visibleStrings(validateResult(JSON.parse(readFileSync(resultFile, 'utf8')), resultFile)) }];
+      if (existsSync(resultFile)) return [{ folder, result: visibleStrings(validateResult(JSON.parse(readFileSync(resultFile, 'utf8')), resultFile)), ...changes }];
       const ungradableFile = path.join(root, folder, UNGRADABLE_FILE);
-      if (existsSync(ungradableFile)) return [{ folder, ungradable: visibleStrings(JSON.parse(readFileSync(ungradableFile, 'utf8'))) }];
+      if (existsSync(ungradableFile)) return [{ folder, ungradable: visibleStrings(JSON.parse(readFileSync(ungradableFile, 'utf8'))), ...changes }];
       return []; // grading of this student was interrupted before anything was written
     });
 }
@@ -60,15 +65,25 @@ function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; ex
   return [...exercisesByLab].flatMap(([lab, exercises]) => [...exercises.map((exercise) => ({ key: `${lab}:${exercise}`, lab, exercise })), { key: `${lab}:total`, lab }]);
 }
 
-/** Student ids that more than one folder claims, with those folders. */
+/**
+ * Student ids that more than one folder claims, with those folders. Ids are compared without case
+ * (gradebooks and LMS imports often match them so): "s001" and "S001" are one id, shown as both.
+ */
 export function duplicateIds(entries: ClassEntry[]): { id: string; folders: string[] }[] {
-  const byId = new Map<string, string[]>();
+  const byId = new Map<string, { spellings: Set<string>; folders: string[] }>();
   for (const e of entries) {
     const id = e.result?.student?.id;
-    if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), e.folder]);
+    if (id === undefined) continue;
+    const claim = byId.get(idKey(id)) ?? { spellings: new Set<string>(), folders: [] };
+    claim.spellings.add(id);
+    claim.folders.push(e.folder);
+    byId.set(idKey(id), claim);
   }
-  return [...byId].filter(([, folders]) => folders.length > 1).map(([id, folders]) => ({ id, folders }));
+  return [...byId.values()].filter((c) => c.folders.length > 1).map((c) => ({ id: [...c.spellings].join(' / '), folders: c.folders }));
 }
+
+/** How ids are compared: without case. */
+export const idKey = (id: string) => id.toLowerCase();
 
 /** The trained models a submission handed in, scored: their weights' hashes and whether they are published ones. */
 function trainedModels(e: ClassEntry): ModelScores[] {
@@ -77,8 +92,8 @@ function trainedModels(e: ClassEntry): ModelScores[] {
 
 /**
  * Folders whose trained models have the same weights, or weights made from one another's (a copy
- * with some values changed, further training): the same hash, or samples correlating at least
- * SAME_WEIGHTS_CORRELATION. The published weights aside: those are flagged as such.
+ * with some values changed, further training, channels reordered): the same hash, samples
+ * correlating at least SAME_WEIGHTS_CORRELATION, or channel norms agreeing (SAME_CHANNEL_NORMS). The published weights aside: those are flagged as such.
  */
 export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }[] {
   const models = entries.flatMap((e) => trainedModels(e).filter((s) => !s.published).map((scores) => ({ folder: e.folder, scores })));
@@ -88,7 +103,8 @@ export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }
     for (let j = i + 1; j < models.length; j++) {
       const [a, b] = [models[i].scores, models[j].scores];
       const r = sampleCorrelation(a.weightsSample, b.weightsSample);
-      if (a.weightsSha256 === b.weightsSha256 || (r !== null && r >= SAME_WEIGHTS_CORRELATION)) group[root(j)] = root(i);
+      const norms = channelNormAgreement(a.channelNorms, b.channelNorms);
+      if (a.weightsSha256 === b.weightsSha256 || (r !== null && r >= SAME_WEIGHTS_CORRELATION) || (norms !== null && norms >= SAME_CHANNEL_NORMS)) group[root(j)] = root(i);
     }
   }
   const folders = new Map<number, Set<string>>();
@@ -104,7 +120,7 @@ export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }
 function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: readonly { folders: string[] }[]): string {
   const flags: string[] = [];
   const id = e.result?.student?.id;
-  if (id !== undefined && duplicated.has(id)) flags.push('duplicate id');
+  if (id !== undefined && duplicated.has(idKey(id))) flags.push('duplicate id');
   if (e.result && e.result.sandbox.kind !== 'bwrap') flags.push('no OS sandbox');
   if (e.result?.submission.sharedWith) flags.push(`shares a file with ${e.result.submission.sharedWith.join(', ')} (a hard link)`);
   if (trainedModels(e).some((s) => s.published)) flags.push('trained model: the published weights');
@@ -115,9 +131,11 @@ function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: re
 
 export function renderGradebook(entries: ClassEntry[]): string {
   const columns = gradebookColumns(entries);
-  const duplicated = new Set(duplicateIds(entries).map((d) => d.id));
+  const duplicated = new Set(duplicateIds(entries).flatMap((d) => d.id.split(' / ').map(idKey)));
   const sameWeights = sameTrainedWeights(entries);
-  const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', 'flags', ...columns.map((c) => c.key), 'total', 'max_total'];
+  // A course with deadlines gets a column of what lateness cost (lab totals are after it).
+  const withLate = entries.some((e) => e.result?.labs.some((l) => l.late));
+  const header = ['folder', 'student_id', 'name', 'class', 'email', 'status', 'flags', ...columns.map((c) => c.key), ...(withLate ? ['late_deduction'] : []), 'total', 'max_total'];
   const rows = entries.map((e) => {
     const s = e.result?.student;
     const values = columns.map((c) => {
@@ -126,10 +144,17 @@ export function renderGradebook(entries: ClassEntry[]): string {
       return c.exercise ? (lab.exercises.find((x) => x.id === c.exercise)?.points ?? '') : lab.points;
     });
     const status = e.ungradable ? 'ungradable' : e.result!.labs.some((l) => l.status === 'error') ? 'lab error' : 'graded';
-    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, flagsOf(e, duplicated, sameWeights), ...values, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
+    const late = withLate ? [e.result ? roundPoints(e.result.labs.reduce((sum, l) => sum + (l.late?.deduction ?? 0), 0)) : ''] : [];
+    return [e.folder, s?.id ?? '', s?.name ?? '', s?.class ?? '', s?.email ?? '', status, flagsOf(e, duplicated, sameWeights), ...values, ...late, e.result?.total.points ?? '', e.result?.total.maxPoints ?? ''];
   });
   // A name like =HYPERLINK(...) from student.json must stay text in a spreadsheet.
   return stringify([header, ...rows], { escape_formulas: true });
+}
+
+/** changes.csv: one row per item whose points the last run changed, with why the student was graded again. */
+export function renderChanges(entries: ClassEntry[]): string {
+  const rows = entries.flatMap((e) => (e.changes?.changes ?? []).map((c) => [e.folder, e.result?.student?.id ?? '', c.item, c.old ?? '', c.new ?? '', e.changes!.why.join('; ')]));
+  return stringify([['folder', 'student_id', 'item', 'old', 'new', 'why'], ...rows], { escape_formulas: true });
 }
 
 /** The starter file's marked regions per lab, so that starter code never counts as similar. */
@@ -141,12 +166,19 @@ function starterCode(): Map<string, string> {
   );
 }
 
-function similarityFlags(entries: ClassEntry[]): SimilarityFlag[] {
-  const students = entries.flatMap((e) => (e.result?.labs ?? []).map((lab) => ({ folder: e.folder, lab: lab.id, code: lab.exercises.map((x) => x.code ?? '').join('\n') })));
-  return similarPairs(students, starterCode());
+function similarityFlags(entries: ClassEntry[], threshold: number | undefined): SimilarityFlag[] {
+  // The marked regions, and what the student wrote outside them or in other files: a copy moved into helpers is still a copy.
+  const students = entries.flatMap((e) => (e.result?.labs ?? []).map((lab) => ({ folder: e.folder, lab: lab.id, code: [...lab.exercises.map((x) => x.code ?? ''), lab.codeOutsideMarkers ?? ''].join('\n') })));
+  return similarPairs(students, starterCode(), threshold);
 }
 
-export function summarize(entries: ClassEntry[]) {
+/** How the class files are written: the summary's language, and the similarity threshold (labgrade.config.json). */
+export interface ClassOutputOptions {
+  lang?: Lang;
+  similarityThreshold?: number;
+}
+
+export function summarize(entries: ClassEntry[], similarityThreshold?: number) {
   const graded = entries.filter((e) => e.result).map((e) => e.result!);
   const fractions = graded.map((r) => (r.total.maxPoints ? r.total.points / r.total.maxPoints : 0));
   const exercises = new Map<string, { passed: number; total: number }>();
@@ -171,7 +203,7 @@ export function summarize(entries: ClassEntry[]) {
     distribution: Array.from({ length: 10 }, (_, i) => fractions.filter((f) => Math.min(9, Math.floor(f * 10)) === i).length),
     passRates: Object.fromEntries([...exercises].map(([k, v]) => [k, Math.round((v.passed / v.total) * 1000) / 10])),
     /** Pairs whose code between the markers is very similar: for a person to look at, never a penalty. */
-    similar: similarityFlags(entries),
+    similar: similarityFlags(entries, similarityThreshold),
     duplicateIds: duplicateIds(entries),
     /** The labs the class was graded on (and totalled out of). */
     labs: [...new Set(graded.flatMap((r) => r.labs.map((l) => l.id)))],
@@ -205,13 +237,20 @@ function summaryView(entries: ClassEntry[], summary: ReturnType<typeof summarize
       ...sameTrainedWeights(graded).map((g) => ({ folders: g.folders.join(', '), what: t.sameWeights })),
     ],
     sandbox: summary.unsandboxed.length > 0 ? { students: summary.unsandboxed.length, notes: summary.sandboxNotes } : undefined,
+    changed: entries
+      .filter((e) => e.changes && e.changes.changes.length > 0)
+      .map((e) => {
+        const total = e.changes!.changes.find((c) => c.item === 'total');
+        return format(t.changedLine, { folder: e.folder, total: total ? `${total.old ?? '–'} → ${total.new ?? '–'}` : t.totalUnchanged, items: e.changes!.changes.filter((c) => c.item !== 'total').length, why: e.changes!.why.join('; ') });
+      }),
   };
 }
 
-export async function writeClassOutputs(outDir: string, lang: Lang = 'en'): Promise<ReturnType<typeof summarize>> {
+export async function writeClassOutputs(outDir: string, options: ClassOutputOptions = {}): Promise<ReturnType<typeof summarize>> {
+  const lang = options.lang ?? 'en';
   // Folder names are shown, in every class file, with their invisible characters escaped.
   const entries = readClass(outDir).map((e) => ({ ...e, folder: visible(e.folder) }));
-  const summary = summarize(entries);
+  const summary = summarize(entries, options.similarityThreshold);
   const students = entries.map((e) => ({
     folder: e.folder,
     status: e.ungradable ? 'ungradable' : 'graded',
@@ -224,6 +263,7 @@ export async function writeClassOutputs(outDir: string, lang: Lang = 'en'): Prom
   writeFileAtomic(path.join(outDir, CLASS_FILES.summary), `${JSON.stringify({ labgradeVersion, summary, students }, null, 2)}\n`);
   writeFileAtomic(path.join(outDir, CLASS_FILES.gradebook), renderGradebook(entries));
   writeFileAtomic(path.join(outDir, CLASS_FILES.junit), renderClassJunit(entries));
+  writeFileAtomic(path.join(outDir, CLASS_FILES.changes), renderChanges(entries));
   const view = summaryView(entries, summary, lang);
   writeFileAtomic(path.join(outDir, CLASS_FILES.report), renderTemplate('summary.md.hbs', view));
   const chartSvg = await renderSvg(distributionSpec(view.bands.map(({ band, students }) => ({ band, students }))));

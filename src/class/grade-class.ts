@@ -18,13 +18,29 @@ import type { LabTimeouts } from '../engine/grade-lab.js';
 import { calibrateLimits } from '../engine/calibration.js';
 import type { GradeResult } from '../engine/model.js';
 import { labgradeVersion } from '../paths.js';
-import { STUDENT_FILES, writeReports, writeStudentOutputs } from '../report/student-outputs.js';
+import { STUDENT_FILES, writeReports, writeStudentOutputs, type ReportOptions } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';
 import { inodeKey, rereadManifest, type ClassLinks, type SubmissionFiles, type SubmissionManifest } from '../submission/submission-files.js';
 import type { Lang } from '../report/report-view.js';
+import type { CourseConfig } from '../config/course-config.js';
 
 export const STUDENTS_DIR = 'students';
 export const UNGRADABLE_FILE = 'ungradable.json';
+/** What this run's grading changed against the student's last result, and why (class-outputs.ts gathers them). */
+export const CHANGES_FILE = 'changes.json';
+
+export interface PointChange {
+  /** "lab:exercise", "lab:total" or "total". */
+  item: string;
+  old: number | null;
+  new: number | null;
+}
+
+export interface ChangesRecord {
+  /** Why grading ran again: labgrade's version, the options or config, the submission. */
+  why: string[];
+  changes: PointChange[];
+}
 /** The options a student was graded with, beside result.json: a rerun with others grades again. */
 const GRADING_KEY_FILE = 'grading-key.json';
 
@@ -38,6 +54,10 @@ export interface ClassOptions extends SubmissionOptions {
   labs: readonly LabDefinition[];
   /** Language of the reports. */
   lang?: Lang;
+  /** When Gradescope shows each kind of test (labgrade.config.json). */
+  visibility?: CourseConfig['visibility'];
+  /** Print each report as a PDF too. */
+  pdf?: ReportOptions['pdf'];
   jobs: number;
   shard?: Shard;
   /** Regrade even students whose submission is unchanged. */
@@ -115,7 +135,14 @@ function readPreviousResult(file: string): GradeResult | null {
 
 /** Whatever decides a grade besides the submission: the same options give the same grade. */
 function gradingKey(options: ClassOptions): string {
-  return JSON.stringify([options.labs.map((l) => l.id), options.checks, options.sandbox, options.holdoutDir ?? null, options.roster ? [...options.roster].sort() : null]);
+  return JSON.stringify([
+    options.labs.map((l) => [l.id, l.exercises.map((x) => x.points)]),
+    options.checks,
+    options.sandbox,
+    options.holdoutDir ?? null,
+    options.roster ? [...options.roster].sort() : null,
+    options.lateRules ?? null,
+  ]);
 }
 
 /**
@@ -137,8 +164,9 @@ async function keptOutcome(folder: string, dir: string, outDir: string, options:
     // Checks skipped last time (training skipped, data missing) may run this time.
     !previous.labs.some((l) => l.incomplete)
   ) {
-    // The grades stand; the reports are rendered again, in case another language was asked for.
-    await writeReports(outDir, previous, options.lang);
+    // The grades stand; the reports are rendered again, in case another language or visibility was asked for.
+    await writeReports(outDir, previous, { lang: options.lang, visibility: options.visibility, pdf: options.pdf });
+    rmSync(path.join(outDir, CHANGES_FILE), { force: true });
     return { folder, status: 'graded', kept: true, ...previous.total, durationMs: 0 };
   }
   const ungradable = readJson<UngradableRecord>(path.join(outDir, UNGRADABLE_FILE));
@@ -151,9 +179,34 @@ async function keptOutcome(folder: string, dir: string, outDir: string, options:
     ungradable.checks === options.checks &&
     ungradable.labs?.join() === labIds
   ) {
+    rmSync(path.join(outDir, CHANGES_FILE), { force: true });
     return { folder, status: 'ungradable', kept: true, reason: ungradable.reason, durationMs: 0 };
   }
   return null;
+}
+
+/** Points per exercise, per lab and in total, keyed as PointChange.item. */
+function pointsByItem(result: GradeResult): Map<string, number> {
+  const items = new Map<string, number>();
+  for (const lab of result.labs) {
+    for (const x of lab.exercises) items.set(`${lab.id}:${x.id}`, x.points);
+    items.set(`${lab.id}:total`, lab.points);
+  }
+  items.set('total', result.total.points);
+  return items;
+}
+
+/** What changed between a student's last result and this one, and why it was graded again. */
+export function changesSince(previous: GradeResult, previousKey: string | undefined, result: GradeResult, key: string): ChangesRecord {
+  const why = [
+    ...(previous.labgradeVersion !== result.labgradeVersion ? [`labgrade ${previous.labgradeVersion} → ${result.labgradeVersion}`] : []),
+    ...(previousKey !== key ? ['the grading options or config'] : []),
+    ...(previous.submission.contentHash !== result.submission.contentHash ? ['the submission'] : []),
+  ];
+  const [before, after] = [pointsByItem(previous), pointsByItem(result)];
+  const items = [...new Set([...after.keys(), ...before.keys()])];
+  const changes = items.filter((item) => before.get(item) !== after.get(item)).map((item) => ({ item, old: before.get(item) ?? null, new: after.get(item) ?? null }));
+  return { why: why.length > 0 ? why : ['--force'], changes };
 }
 
 /** The hard links among the class's submissions: files linked from more than one place (see ClassLinks). */
@@ -204,12 +257,17 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   const kept = options.force ? null : await keptOutcome(folder, dir, outDir, options);
   if (kept) return kept;
   let files: SubmissionFiles | null = null;
+  const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
+  const previousKey = readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key;
   try {
     files = openSubmission(dir, options.classLinks);
     const result = await gradeSubmission(files, options.labs, options);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
-    writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key: gradingKey(options) })}\n`);
-    await writeStudentOutputs(outDir, result, options.lang);
+    const key = gradingKey(options);
+    if (previous) writeFileAtomic(path.join(outDir, CHANGES_FILE), `${JSON.stringify(changesSince(previous, previousKey, result, key))}\n`);
+    else rmSync(path.join(outDir, CHANGES_FILE), { force: true });
+    writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key })}\n`);
+    await writeStudentOutputs(outDir, result, { lang: options.lang, visibility: options.visibility, pdf: options.pdf });
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     // A backend that cannot start would fail every student alike: stop the run and say why.
@@ -227,6 +285,10 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
       labs: options.labs.map((l) => l.id),
       retry: !(err instanceof UsageError),
     };
+    if (previous) {
+      const lost: ChangesRecord = { why: [`could not be graded: ${reason.split('\n')[0]}`], changes: [{ item: 'total', old: previous.total.points, new: null }] };
+      writeFileAtomic(path.join(outDir, CHANGES_FILE), `${JSON.stringify(lost)}\n`);
+    }
     rmSync(path.join(outDir, STUDENT_FILES.result), { force: true });
     writeFileAtomic(path.join(outDir, UNGRADABLE_FILE), `${JSON.stringify(record, null, 2)}\n`);
     return { folder, status: 'ungradable', kept: false, reason, durationMs: Math.round(performance.now() - started) };

@@ -1,9 +1,11 @@
 /**
  * Similarity of the student-written code across a class: the regions between the START/END
- * markers are tokenized (identifiers, numbers and strings normalized, so renaming does not hide a
- * copy), fingerprinted and compared pairwise by winnowing (@dodona/dolos-core, the engine of
- * Dolos). The starter file's regions are ignored, so identical starter code never counts. Pairs
- * above the threshold are flagged for a person to look at; nothing is penalised.
+ * markers, with what a student wrote outside them (result.json keeps both), are tokenized
+ * (identifiers, numbers and strings normalized, so renaming does not hide a copy), fingerprinted
+ * and compared pairwise by winnowing (@dodona/dolos-core, the engine of Dolos). The starter file's
+ * regions are ignored, so identical starter code never counts. A pair scores the larger of its
+ * similarity and how much of one side the other contains, so code padded around a copy still
+ * shows. Pairs above the threshold are flagged for a person to look at; nothing is penalised.
  */
 import { FingerprintIndex, File, Region, TokenizedFile } from '@dodona/dolos-core';
 import { extractStudentCode } from '../submission/student-code.js';
@@ -12,7 +14,7 @@ export interface SimilarityFlag {
   left: string;
   right: string;
   lab: string;
-  /** Share of both regions covered by common fingerprints, 0..1. */
+  /** Share of both sides covered by common fingerprints, or of the one side the other contains if more, 0..1. */
   similarity: number;
 }
 
@@ -30,7 +32,9 @@ const KGRAMS_IN_WINDOW = 8;
  * The most tokens of one student's lab compared (a course solution has about 1,500): code blown up
  * with repeated lines would otherwise make every pair's comparison slow for the whole class.
  */
-const MAX_TOKENS = 6000;
+const MAX_TOKENS = 20_000;
+/** The fewest fingerprints a side needs for "the other contains it" to count: a few common lines are not a copy. */
+const MIN_CONTAINED = 40;
 export const DEFAULT_THRESHOLD = 0.8;
 
 const KEYWORDS = new Set(
@@ -95,9 +99,11 @@ export function similarPairs(students: readonly StudentCode[], starterCode: Read
     if (starter) index.addIgnoredFile(tokenized('starter', starter));
     const folderOf = new Map(files.map((f) => [f.file, f.folder]));
     for (const pair of index.allPairs()) {
-      if (pair.similarity < threshold) continue;
+      const contained = (covered: number, total: number) => (total >= MIN_CONTAINED ? covered / total : 0);
+      const score = Math.max(pair.similarity, contained(pair.leftCovered, pair.leftTotal), contained(pair.rightCovered, pair.rightTotal));
+      if (score < threshold) continue;
       const [left, right] = [folderOf.get(pair.leftFile)!, folderOf.get(pair.rightFile)!].sort();
-      flags.push({ left, right, lab, similarity: Math.round(pair.similarity * 1000) / 1000 });
+      flags.push({ left, right, lab, similarity: Math.round(score * 1000) / 1000 });
     }
   }
   return flags.sort((a, b) => b.similarity - a.similarity || a.left.localeCompare(b.left) || a.right.localeCompare(b.right));

@@ -6,7 +6,11 @@ import type { GradeLabOptions } from '../engine/grade-lab.js';
 import { BACKEND_CHOICES, parseBackendChoice } from '../backends/backends.js';
 import { datasetsDir } from '../data/datasets-dir.js';
 import { LANGS, parseLang, type Lang } from '../report/report-view.js';
-import { readRoster, type Roster } from '../submission/roster.js';
+import { parseSubmittedAt, readRoster, type Roster } from '../submission/roster.js';
+import { loadCourseConfig, withConfiguredPoints, type CourseConfig } from '../config/course-config.js';
+import type { LateRules } from '../engine/scoring.js';
+import { chromiumForPdf } from '../report/pdf.js';
+import type { ReportOptions } from '../report/student-outputs.js';
 import { chooseSandbox, type SandboxChoice } from './sandbox-choice.js';
 import path from 'node:path';
 
@@ -20,6 +24,8 @@ export interface GradingOptionValues {
   skipTraining?: boolean;
   sandbox?: string;
   roster?: string;
+  config?: string;
+  pdf?: boolean;
 }
 
 /** Backend, data, sandbox and training options: `check` has them too. */
@@ -36,7 +42,9 @@ export function withGradingOptions(command: Command): Command {
     .option('--lab <id...>', `grade only these labs (${labs.map((l) => l.id).join(', ')})`)
     .option('--public-only', 'run only the public checks')
     .option('--holdout <dir>', "an instructor's held-out SIGNS images (<label>_*.jpg, or one .h5): they decide the trained model's points")
-    .option('--roster <file>', 'roster.csv (folder,id,name,email): who each submission folder belongs to; wins over student.json')
+    .option('--roster <file>', 'roster.csv (folder,id,name,email[,class,submitted_at]): who each submission folder belongs to (wins over student.json), and when it was handed in')
+    .option('--pdf', "also print each report as report.pdf with the system's headless Chromium")
+    .option('--config <file>', 'labgrade.config.json: labs, points, visibility, deadlines, late policy (default: ./labgrade.config.json where there is one)')
     .option('--lang <lang>', `language of the reports (${LANGS.join(', ')})`, 'en');
 }
 
@@ -51,13 +59,50 @@ export function runSettings(values: GradingOptionValues, sandbox: SandboxChoice)
   };
 }
 
-export function gradingSettings(values: GradingOptionValues, submissionDirs: readonly string[]): ReturnType<typeof runSettings> & GradeLabOptions & { labs: LabDefinition[]; lang: Lang; roster?: Roster } {
+export interface GradingSettings extends ReturnType<typeof runSettings>, GradeLabOptions {
+  labs: LabDefinition[];
+  lang: Lang;
+  roster?: Roster;
+  config: CourseConfig;
+  /** Where the config came from, if one was read. */
+  configFile?: string;
+  lateRules?: LateRules;
+}
+
+export function gradingSettings(values: GradingOptionValues, submissionDirs: readonly string[]): GradingSettings {
   const sandbox = chooseSandbox(values.sandbox, 'grade', submissionDirs);
+  const { config, file } = loadCourseConfig(values.config);
   return {
-    labs: selectLabs(values.lab),
+    labs: withConfiguredPoints(selectLabs(values.lab ?? config.labs), config),
     checks: values.publicOnly ? 'public' : 'all',
     lang: parseLang(values.lang),
+    config,
+    ...(file ? { configFile: file } : {}),
+    ...(config.deadlines ? { lateRules: { deadlines: config.deadlines, ...(config.latePolicy ? { policy: config.latePolicy } : {}) } } : {}),
     ...(values.roster ? { roster: readRoster(values.roster) } : {}),
     ...runSettings(values, sandbox),
   };
+}
+
+/** `--pdf`: the Chromium that prints, or a warning that none can (everything else is still written). */
+export function pdfOption(wanted: boolean | undefined, warn: (line: string) => void): ReportOptions['pdf'] {
+  if (!wanted) return undefined;
+  const chromium = chromiumForPdf();
+  if ('missing' in chromium) {
+    warn(`labgrade: warning: --pdf: ${chromium.missing}`);
+    return undefined;
+  }
+  let warned = false;
+  return {
+    chromium: chromium.path,
+    onFailure: (reason) => {
+      if (!warned) warn(`labgrade: warning: --pdf: ${reason} (the other files are written)`);
+      warned = true;
+    },
+  };
+}
+
+/** `--submitted-at`, checked. */
+export function submittedAtOption(text: string | undefined): { submittedAt?: string } {
+  return text === undefined ? {} : { submittedAt: parseSubmittedAt(text, '--submitted-at') };
 }

@@ -11,6 +11,8 @@ import { registerMerge } from './commands/merge.js';
 import { registerKit } from './commands/kit.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerTrain } from './commands/train.js';
+import { registerExport } from './commands/export.js';
+import { registerGradescope } from './commands/gradescope.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('labgrade')
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   registerGrade(program, setExitCode);
   registerGradeClass(program, setExitCode);
   registerMerge(program, setExitCode);
+  registerExport(program, setExitCode);
+  registerGradescope(program, setExitCode);
   registerKit(program, setExitCode);
   registerEvaluate(program, setExitCode);
   registerTrain(program, setExitCode);

@@ -11,14 +11,16 @@ import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './sc
 import type { Value } from './values.js';
 import { boundLab } from './bounds.js';
 import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
 import { BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
 import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
 import type { SandboxKind } from '../sandbox/os-sandbox.js';
-import { extractStudentCode } from '../submission/student-code.js';
+import { codeOutsideMarkers, extractStudentCode } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import type { BackendChoice } from '../backends/backends.js';
 import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec } from '../data/dataset-tensors.js';
@@ -98,6 +100,8 @@ interface LabContext {
   labDeadline: number;
   /** The student's code between the markers, by function (from the file as read). */
   code: Map<string, string>;
+  /** What the student wrote outside the markers and in the other files the lab file imports (for the class's similarity check). */
+  codeOutsideMarkers: string;
   /**
    * Time spent on hidden cases (their process's start included). It is left out of the lab's time
    * unless options.hiddenTimings: a submission could sleep for a time made of a hidden input.
@@ -143,10 +147,20 @@ function labResult(ctx: LabContext, status: LabResult['status'], exercises: Exer
     exercises,
     durationMs: Math.round(performance.now() - ctx.started - (options.hiddenTimings ? 0 : ctx.hiddenMs)),
     ...extra,
+    ...(ctx.codeOutsideMarkers ? { codeOutsideMarkers: ctx.codeOutsideMarkers.slice(0, MAX_OUTSIDE_CODE_CHARS) } : {}),
     ...(lab.optional ? { optional: true } : {}),
     ...(incomplete ? { incomplete: true } : {}),
     ...(status !== 'missing' ? { limits: { exerciseMs: timeouts.exerciseMs, labMs: timeouts.labMs, ...(timeouts.perExercise?.model ? { trainingMs: timeouts.perExercise.model } : {}), calibrated: options.calibrated ?? false } } : {}),
   });
+}
+
+/** The most of a student's code outside the markers kept in result.json (a lab file may be 4 MB). */
+const MAX_OUTSIDE_CODE_CHARS = 200_000;
+
+/** The lab's starter file, where this labgrade has it (lines from it are not the student's). */
+function starterSource(lab: LabDefinition): string {
+  const file = path.join(projectRoot, 'exercises', lab.file);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
 function needsData(ctx: LabContext): boolean {
@@ -202,6 +216,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     started,
     labDeadline: started + timeouts.labMs,
     code: new Map(),
+    codeOutsideMarkers: '',
     hiddenMs: 0,
     dataProblem: () => (checkedData ??= { problem: datasetProblem(options.dataDir, options.holdoutDir) }).problem,
   };
@@ -218,6 +233,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     throw err;
   }
   ctx.code = extractStudentCode(source);
+  ctx.codeOutsideMarkers = codeOutsideMarkers(source, starterSource(lab));
   let bundle: SubmissionBundle;
   try {
     bundle = await bundleSubmission(files, lab.file);
@@ -230,6 +246,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   for (const [file, text] of bundle.sources) {
     if (file === lab.file) continue;
     for (const [name, code] of extractStudentCode(text)) if (!ctx.code.has(name)) ctx.code.set(name, code);
+    ctx.codeOutsideMarkers += `\n// ${file}\n${text}`;
   }
   // Public and hidden cases run in processes of their own: what a process saw of a hidden input
   // cannot come out in a public check's message (public checks may show what the submission says).

@@ -10,7 +10,7 @@ import { manifestHash, SubmissionFiles, type ClassLinks } from '../submission/su
 import { gradeLab, type GradeLabOptions, type LabTimeouts } from './grade-lab.js';
 import type { LabDefinition } from './lab-definition.js';
 import type { GradeResult, LabResult, SandboxRecord } from './model.js';
-import { sumPoints } from './scoring.js';
+import { applyLatePolicy, sumPoints, type LateRules } from './scoring.js';
 
 export interface SubmissionOptions extends GradeLabOptions {
   /** The instructor's roster: where it names this folder, it says who the student is. */
@@ -19,6 +19,10 @@ export interface SubmissionOptions extends GradeLabOptions {
   sandboxNote?: string;
   /** Time limits per lab from the reference's own time on this machine (calibration.ts). */
   calibratedTimeouts?: Readonly<Record<string, LabTimeouts>>;
+  /** The course's deadlines and late policy (labgrade.config.json). */
+  lateRules?: LateRules;
+  /** When this submission was handed in (`grade --submitted-at`); a class run takes it from the roster. */
+  submittedAt?: string;
 }
 
 /** The folder as the instructor's files name it: its base name (a class run's sub-folder). */
@@ -33,7 +37,9 @@ export function openSubmission(dir: string, classLinks?: ClassLinks): Submission
 /** Grades the folder `files` reads; what it read, even when grading stops early, is in `files.manifest()`. */
 export async function gradeSubmission(files: SubmissionFiles, labs: readonly LabDefinition[], options: SubmissionOptions): Promise<GradeResult> {
   const started = performance.now();
-  const student = options.roster?.get(folderName(files.root)) ?? readStudent(files);
+  const listed = options.roster?.get(folderName(files.root));
+  const student = listed?.student ?? readStudent(files);
+  const submittedAt = options.submittedAt ?? listed?.submittedAt;
   if (!labs.some((lab) => files.has(lab.file))) {
     throw new UsageError(`${files.root} holds no lab file; expected ${labs.map((l) => l.file).join(' or ')}`);
   }
@@ -45,6 +51,7 @@ export async function gradeSubmission(files: SubmissionFiles, labs: readonly Lab
     results.push(await gradeLab(lab, files, calibrated ? { ...options, timeouts: calibrated, calibrated: true } : options));
     inLabsMs += performance.now() - labStarted;
   }
+  const graded = options.lateRules ? applyLatePolicy(results, submittedAt, options.lateRules) : results;
   const manifest = files.manifest();
   const sandbox: SandboxRecord = { kind: options.sandbox, ...(options.sandboxNote ? { note: options.sandboxNote } : {}) };
   return {
@@ -58,7 +65,7 @@ export async function gradeSubmission(files: SubmissionFiles, labs: readonly Lab
     submission: { path: files.root, contentHash: manifestHash(manifest), ...manifest, ...(files.sharedWith().length > 0 ? { sharedWith: files.sharedWith() } : {}) },
     sandbox,
     environment: { node: process.version, platform: process.platform, arch: os.arch() },
-    labs: results,
-    total: sumPoints(results),
+    labs: graded,
+    total: sumPoints(graded),
   };
 }

@@ -50,6 +50,8 @@ export interface ModelScores {
   weightsSha256: string;
   /** Kernel values at fixed positions of the architecture, for telling copies and derived weights (weights-sample.ts). */
   weightsSample?: number[];
+  /** Each kernel's per-output-channel norms, sorted, at fixed ranks: the same whatever order the channels are in (weights-sample.ts). */
+  channelNorms?: number[];
   /** The published weights these are, or are made from (the course's pretrained model), where they are. */
   published?: string;
 }
@@ -113,6 +115,24 @@ export interface LabResult {
   incomplete?: boolean;
   /** The time limits it was graded under (derived from the reference's own time where measured). */
   limits?: { exerciseMs: number; labMs: number; trainingMs?: number; calibrated: boolean };
+  /** What the student wrote outside the markers and in the other files the lab file imports: compared by the class's similarity check. */
+  codeOutsideMarkers?: string;
+  /** The lab had a deadline: how late it was handed in, and what that cost (`points` is after it). */
+  late?: LateRecord;
+}
+
+export interface LateRecord {
+  dueAt: string;
+  /** When the submission was handed in (the instructor's roster or --submitted-at); absent where nobody said. */
+  submittedAt?: string;
+  /** Days, or parts of days, after the deadline and its grace period. */
+  daysLate: number;
+  /** The student's slack days spent on this lab. */
+  slackDaysUsed: number;
+  /** Percent of the lab's points taken off. */
+  percent: number;
+  deduction: number;
+  pointsBeforeDeduction: number;
 }
 
 export interface StudentInfo {

@@ -7,7 +7,7 @@
  * gives without computing (pad 0: the input back; a 1×1 matrix: the value itself) unlocks nothing
  * and pays on the same terms as a public check.
  */
-import type { CheckResult, ExerciseStatus } from './model.js';
+import type { CheckResult, ExerciseStatus, LabResult, LateRecord } from './model.js';
 
 /** Rounds to hundredths; points are shown with two decimals at most. */
 export function roundPoints(x: number): number {
@@ -56,4 +56,46 @@ export function sumPoints(items: readonly { points: number; maxPoints: number }[
     points: roundPoints(items.reduce((s, x) => s + x.points, 0)),
     maxPoints: roundPoints(items.reduce((s, x) => s + x.maxPoints, 0)),
   };
+}
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A course's deadlines and late policy, as labgrade.config.json gives them. */
+export interface LateRules {
+  deadlines: Readonly<Record<string, string>>;
+  policy?: { percentPerDay: number; capPercent?: number; graceMinutes?: number; slackDays?: number };
+}
+
+/**
+ * Applies the late policy to a submission's labs: each day, or part of one, after a lab's deadline
+ * (and its grace period) takes percentPerDay of the lab's points, up to capPercent. Slack days are
+ * the student's to spend, on the labs in order of their deadlines, before anything is taken. A lab
+ * with a deadline but no known submission time says so and loses nothing.
+ */
+export function applyLatePolicy(labs: readonly LabResult[], submittedAt: string | undefined, rules: LateRules): LabResult[] {
+  const policy = rules.policy;
+  const submitted = submittedAt === undefined ? undefined : Date.parse(submittedAt);
+  let slackLeft = policy?.slackDays ?? 0;
+  const byDeadline = labs
+    .map((lab, index) => ({ lab, index, due: rules.deadlines[lab.id] }))
+    .filter((x): x is { lab: LabResult; index: number; due: string } => x.due !== undefined && x.lab.status !== 'missing')
+    .sort((a, b) => Date.parse(a.due) - Date.parse(b.due) || a.index - b.index);
+  const late = new Map<number, LateRecord>();
+  for (const { lab, index, due } of byDeadline) {
+    if (submitted === undefined) {
+      late.set(index, { dueAt: due, daysLate: 0, slackDaysUsed: 0, percent: 0, deduction: 0, pointsBeforeDeduction: lab.points });
+      continue;
+    }
+    const overMs = submitted - Date.parse(due) - (policy?.graceMinutes ?? 0) * 60_000;
+    const daysLate = overMs > 0 ? Math.ceil(overMs / DAY_MS) : 0;
+    const slackDaysUsed = Math.min(slackLeft, daysLate);
+    slackLeft -= slackDaysUsed;
+    const percent = policy ? Math.min(policy.capPercent ?? 100, (daysLate - slackDaysUsed) * policy.percentPerDay) : 0;
+    const deduction = roundPoints((lab.points * percent) / 100);
+    late.set(index, { dueAt: due, submittedAt: submittedAt!, daysLate, slackDaysUsed, percent, deduction, pointsBeforeDeduction: lab.points });
+  }
+  return labs.map((lab, index) => {
+    const record = late.get(index);
+    return record ? { ...lab, points: roundPoints(lab.points - record.deduction), late: record } : lab;
+  });
 }

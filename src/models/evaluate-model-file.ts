@@ -14,9 +14,10 @@ import type { LabelledImages, ModelFileBytes, Scores } from '../sandbox/protocol
 import { readKerasWeights } from './keras-h5.js';
 import { expectedWeights, ModelFileError, readTfjsWeights, setTrainedWeights } from './trained-weights.js';
 import { countCorrect } from './evaluate-signs.js';
-import { samplePositions, WEIGHTS_SAMPLE_SIZE } from './weights-sample.js';
+import { CHANNEL_NORMS_SIZE } from '../sandbox/protocol.js';
+import { NORMS_PER_KERNEL, samplePositions, WEIGHTS_SAMPLE_SIZE } from './weights-sample.js';
 
-export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>): Promise<{ scores: Scores; weightsSha256: string; weightsSample: number[] } | { rejected: string }> {
+export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>): Promise<({ scores: Scores } & WeightsFingerprint) | { rejected: string }> {
   const model = (await tf.models.modelFromJSON(JSON.parse(architecture))) as tfType.LayersModel;
   try {
     const expected = expectedWeights(model);
@@ -33,19 +34,38 @@ export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes,
   }
 }
 
+export interface WeightsFingerprint {
+  weightsSha256: string;
+  weightsSample: number[];
+  channelNorms: number[];
+}
+
+/** Each output channel's L2 norm over everything feeding it (the kernel's last axis is the output). */
+function sortedChannelNorms(values: Float32Array, outputs: number): number[] {
+  const squares = new Float64Array(outputs);
+  for (let i = 0; i < values.length; i++) squares[i % outputs] += values[i] * values[i];
+  const norms = Array.from(squares, Math.sqrt).sort((a, b) => a - b);
+  return samplePositions(outputs, NORMS_PER_KERNEL).map((p) => norms[p]);
+}
+
 /**
- * The sha256 of a model's weights, in its own order, as float32 bytes, and a sample of its kernels'
+ * The sha256 of a model's weights, in its own order, as float32 bytes; a sample of its kernels'
  * values (convolutions and the dense layer: batch normalization's scales and variances are
- * positive in every model, so they would make unrelated models look alike). Read asynchronously:
- * webgpu cannot read synchronously in Node.
+ * positive in every model, so they would make unrelated models look alike); and each kernel's
+ * channel norms, sorted, which reordering a block's channels (the same function, other positions)
+ * leaves as they are. Read asynchronously: webgpu cannot read synchronously in Node.
  */
-async function weightsFingerprint(model: tfType.LayersModel): Promise<{ weightsSha256: string; weightsSample: number[] }> {
+export async function weightsFingerprint(model: tfType.LayersModel): Promise<WeightsFingerprint> {
   const hash = createHash('sha256');
   const kernels: Float32Array[] = [];
+  const channelNorms: number[] = [];
   for (const weight of model.weights) {
     const values = (await weight.read().data()) as Float32Array;
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    if (weight.shape.length >= 2) kernels.push(values);
+    if (weight.shape.length >= 2) {
+      kernels.push(values);
+      channelNorms.push(...sortedChannelNorms(values, weight.shape[weight.shape.length - 1]!));
+    }
   }
   const positions = samplePositions(kernels.reduce((n, k) => n + k.length, 0), WEIGHTS_SAMPLE_SIZE);
   const sample: number[] = [];
@@ -55,5 +75,5 @@ async function weightsFingerprint(model: tfType.LayersModel): Promise<{ weightsS
     while (next < positions.length && positions[next] < offset + kernel.length) sample.push(kernel[positions[next++] - offset]);
     offset += kernel.length;
   }
-  return { weightsSha256: hash.digest('hex'), weightsSample: sample };
+  return { weightsSha256: hash.digest('hex'), weightsSample: sample, channelNorms: channelNorms.slice(0, CHANNEL_NORMS_SIZE) };
 }

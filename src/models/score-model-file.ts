@@ -94,7 +94,7 @@ export async function scoreModelFile(model: ModelFileBytes, architecture: string
         const test = outcome.scores.test;
         const holdout = outcome.scores.holdout;
         if (!test || (sets.holdout && !holdout)) return { incomplete: 'the model evaluator did not score every set' };
-        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test', weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample } };
+        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test', weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, channelNorms: outcome.channelNorms } };
       }
       case 'rejected':
         return { rejected: outcome.reason };

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GradeResult, TrainingMetrics } from '../engine/model.js';
+import type { GradeResult, LateRecord, TrainingMetrics } from '../engine/model.js';
 import { projectRoot } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { visibleStrings } from './markdown-text.js';
@@ -58,6 +58,15 @@ function trainingView(m: TrainingMetrics, t: Labels) {
   };
 }
 
+/** What lateness cost a lab, in one sentence. */
+function lateView(late: LateRecord, t: Labels): string {
+  if (late.submittedAt === undefined) return format(t.lateUnknown, { due: late.dueAt });
+  if (late.daysLate === 0) return format(t.lateOnTime, { due: late.dueAt, submitted: late.submittedAt });
+  const days = (n: number) => format(n === 1 ? t.dayOne : t.dayMany, { n });
+  const slack = late.slackDaysUsed > 0 ? format(t.lateSlack, { slack: days(late.slackDaysUsed) }) : '';
+  return format(t.lateCharged, { due: late.dueAt, submitted: late.submittedAt, days: days(late.daysLate), slack, percent: late.percent, before: late.pointsBeforeDeduction, deduction: late.deduction });
+}
+
 /** The GPU line of the environment: which GPU backend ran, if any did. */
 function gpuLine(result: GradeResult, t: Labels): string {
   const onGpu = result.labs.find((l) => l.backend === 'webgpu' || (l.backend === 'tensorflow' && l.device?.includes('CUDA')));
@@ -78,6 +87,7 @@ export function reportView(raw: GradeResult, lang: Lang) {
     points: lab.points,
     maxPoints: lab.maxPoints,
     message: lab.message,
+    late: lab.late ? lateView(lab.late, t) : undefined,
     ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, device: lab.device ?? '?', version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
     optional: lab.optional ?? false,
     exercises: lab.exercises.map((ex) => ({

@@ -3,11 +3,14 @@ import type { LabResult, TrainingMetrics } from '../engine/model.js';
 
 /**
  * Text for a terminal: control characters (escape sequences that clear the screen or retitle the
- * window, carriage returns that overwrite a line) become visible `\xNN` escapes; tabs stay, and
- * newlines where `keepNewlines` says so (multi-line feedback), else they are escaped too.
+ * window, carriage returns that overwrite a line) become visible `\xNN` escapes, and invisible or
+ * direction-changing characters (a right-to-left override makes a line read as another) `\uNNNN`
+ * ones; tabs stay, and newlines where `keepNewlines` says so (multi-line feedback).
  */
 export function terminalText(text: string, keepNewlines = false): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => (keepNewlines && c === '\n' ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return text
+    .replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => (keepNewlines && c === '\n' ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+    .replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One line on what training measured, e.g. "train accuracy 0.9120, test accuracy 0.7833, 100 epochs in 152.3 s (wasm)". */

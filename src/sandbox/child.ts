@@ -193,7 +193,7 @@ async function handle(message: ParentMessage): Promise<void> {
       const start = performance.now();
       const outcome = await evaluateModelFile(tf, message.model, message.architecture, message.sets);
       const durationMs = performance.now() - start;
-      await send('rejected' in outcome ? { type: 'rejected', id: message.id, reason: outcome.rejected, durationMs } : { type: 'evaluated', id: message.id, scores: outcome.scores, weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, durationMs });
+      await send('rejected' in outcome ? { type: 'rejected', id: message.id, reason: outcome.rejected, durationMs } : { type: 'evaluated', id: message.id, scores: outcome.scores, weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, channelNorms: outcome.channelNorms, durationMs });
     }
   }
 }

@@ -2,7 +2,7 @@
  * A sandboxed process is untrusted: the grading process looks only at messages of the protocol's
  * shape, of the kinds its role may send, with bounded sizes; anything else ends that child.
  */
-import { WEIGHTS_SAMPLE_SIZE, type ChildMessage, type ThrownError } from './protocol.js';
+import { CHANNEL_NORMS_SIZE, WEIGHTS_SAMPLE_SIZE, type ChildMessage, type ThrownError } from './protocol.js';
 import type { ChildRole } from './permissions.js';
 
 const ROLE_MESSAGES: Record<ChildRole, ReadonlySet<string>> = {
@@ -83,6 +83,9 @@ export function isChildMessage(m: unknown, role: ChildRole): m is ChildMessage {
         Array.isArray(message.weightsSample) &&
         message.weightsSample.length <= WEIGHTS_SAMPLE_SIZE &&
         message.weightsSample.every((v: unknown) => typeof v === 'number' && Number.isFinite(v)) &&
+        Array.isArray(message.channelNorms) &&
+        message.channelNorms.length <= CHANNEL_NORMS_SIZE &&
+        message.channelNorms.every((v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0) &&
         typeof message.durationMs === 'number'
       );
     case 'rejected':

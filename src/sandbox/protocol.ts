@@ -25,6 +25,8 @@ import type { LabelledImages } from '../data/signs-arrays.js';
 
 /** How many kernel values an evaluator samples from a model's weights (weights-sample.ts). */
 export const WEIGHTS_SAMPLE_SIZE = 512;
+/** Sorted per-channel norms sent for a trained model: at most 16 a kernel, ResNet50 has 54 kernels. */
+export const CHANNEL_NORMS_SIZE = 1024;
 
 export type ParentMessage =
   | { type: 'load'; code: string; filename: string }
@@ -61,6 +63,6 @@ export type ChildMessage =
   | { type: 'topology'; id: number; topology: string; durationMs: number }
   | ({ type: 'progress'; id: number } & EpochProgress)
   | ({ type: 'trained'; id: number; durationMs: number } & TrainedModel)
-  | { type: 'evaluated'; id: number; scores: Scores; weightsSha256: string; weightsSample: number[]; durationMs: number }
+  | { type: 'evaluated'; id: number; scores: Scores; weightsSha256: string; weightsSample: number[]; channelNorms: number[]; durationMs: number }
   /** The model file is not the course's trained ResNet50 (a bound passed, a layer that does not fit): the student's, with labgrade's words. */
   | { type: 'rejected'; id: number; reason: string; durationMs: number };

@@ -44,7 +44,7 @@ export type CallOutcome =
   | { kind: 'crashed'; reason: string; detail?: string; durationMs: number }
   | { kind: 'topology'; topology: string; durationMs: number }
   | { kind: 'trained'; trained: TrainedModel; durationMs: number }
-  | { kind: 'evaluated'; scores: Scores; weightsSha256: string; weightsSample: number[]; durationMs: number }
+  | { kind: 'evaluated'; scores: Scores; weightsSha256: string; weightsSample: number[]; channelNorms: number[]; durationMs: number }
   /** An evaluator refused a model file (not the course's model, a bound passed), in labgrade's words. */
   | { kind: 'rejected'; reason: string; durationMs: number };
 
@@ -312,7 +312,7 @@ export class SandboxSession {
       case 'topology':
         return settle({ kind: 'topology', topology: message.topology, durationMs: message.durationMs });
       case 'evaluated':
-        return settle({ kind: 'evaluated', scores: message.scores, weightsSha256: message.weightsSha256, weightsSample: message.weightsSample, durationMs: message.durationMs });
+        return settle({ kind: 'evaluated', scores: message.scores, weightsSha256: message.weightsSha256, weightsSample: message.weightsSample, channelNorms: message.channelNorms, durationMs: message.durationMs });
       case 'rejected':
         return settle({ kind: 'rejected', reason: message.reason.slice(0, 2000), durationMs: message.durationMs });
       case 'stale':

@@ -15,6 +15,9 @@ function dedent(lines: string[]): string {
   return lines.map((l) => l.slice(cut)).join('\n').trim();
 }
 
+/** Lines as an editor shows them: a lone carriage return ends a line too. */
+const lines = (source: string) => source.split(/\r\n|\r|\n/);
+
 export function extractStudentCode(source: string): Map<string, string> {
   const blocks = new Map<string, string[]>();
   // Each exported function's whole text too: a function without markers (removed, or never there)
@@ -22,15 +25,17 @@ export function extractStudentCode(source: string): Map<string, string> {
   const wholes = new Map<string, string[]>();
   let current: string | null = null;
   let inside: string[] | null = null;
-  for (const line of source.split(/\r?\n/)) {
+  const close = () => {
+    if (inside && current) blocks.set(current, [...(blocks.get(current) ?? []), dedent(inside)]);
+    inside = null;
+  };
+  for (const line of lines(source)) {
     if (current && !FUNCTION_START.test(line)) wholes.get(current)!.push(line);
+    // A region whose END marker was removed ends where the next exported function starts.
+    if (inside && FUNCTION_START.test(line)) close();
     if (inside) {
-      if (END_MARKER.test(line)) {
-        if (current) blocks.set(current, [...(blocks.get(current) ?? []), dedent(inside)]);
-        inside = null;
-      } else {
-        inside.push(line);
-      }
+      if (END_MARKER.test(line)) close();
+      else inside.push(line);
       continue;
     }
     const fn = FUNCTION_START.exec(line);
@@ -39,6 +44,24 @@ export function extractStudentCode(source: string): Map<string, string> {
       wholes.set(current, [line]);
     } else if (START_MARKER.test(line)) inside = [];
   }
-  const code = new Map([...wholes].map(([name, lines]) => [name, blocks.has(name) ? blocks.get(name)!.filter(Boolean).join('\n// ...\n') : dedent(lines)]));
+  close();
+  const code = new Map([...wholes].map(([name, text]) => [name, blocks.has(name) ? blocks.get(name)!.filter(Boolean).join('\n// ...\n') : dedent(text)]));
   return code;
+}
+
+/**
+ * What a student wrote outside the markers of a lab file: the lines that are not the starter's
+ * (helper functions, code moved out of the marked regions). With the marked regions, and the other
+ * files a lab file imports, it is what the class's similarity check compares.
+ */
+export function codeOutsideMarkers(source: string, starter: string): string {
+  const starterLines = new Set(lines(starter).map((l) => l.trim()));
+  const added: string[] = [];
+  let inside = false;
+  for (const line of lines(source)) {
+    if (inside && (END_MARKER.test(line) || FUNCTION_START.test(line))) inside = false;
+    else if (!inside && START_MARKER.test(line)) inside = true;
+    else if (!inside && line.trim() !== '' && !starterLines.has(line.trim())) added.push(line);
+  }
+  return dedent(added);
 }

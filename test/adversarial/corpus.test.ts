@@ -62,7 +62,11 @@ beforeAll(async () => {
       heard.push(`a connection on ${JSON.stringify(where)}`);
       socket.destroy();
     });
-    await new Promise<void>((resolve) => server.listen(where, resolve));
+    // A port or socket held by another process is a clear failure here, not a hook that never returns.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`the corpus's listener on ${JSON.stringify(where)} could not start: ${err.message}`)));
+      server.listen(where, resolve);
+    });
     listeners.push(server);
   }
 });

@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
-import { renderGradebook, sameTrainedWeights, type ClassEntry } from '../../src/class/class-outputs.js';
+import { duplicateIds, renderGradebook, sameTrainedWeights, type ClassEntry } from '../../src/class/class-outputs.js';
 import type { GradeResult, ModelScores } from '../../src/engine/model.js';
 import { identifyPublished, publishedWeights } from '../../graders/residual-networks.js';
 
@@ -39,4 +39,29 @@ test('the published weights are named as such, whoever hands them in, changed or
     'twin-a': 'trained model: the same weights as twin-b',
     'twin-b': 'trained model: the same weights as twin-a',
   });
+});
+
+test('two folders claiming one id in different case are one duplicate, flagged in both rows', () => {
+  const claim = (folder: string, id: string): ClassEntry => ({
+    folder,
+    result: { student: { id }, labs: [], total: { points: 0, maxPoints: 50 }, sandbox: { kind: 'bwrap' }, submission: { path: folder, contentHash: '', files: [], absent: [] } } as unknown as GradeResult,
+  });
+  const entries = [claim('alice', 's001'), claim('padder', 'S001'), claim('bob', 's002')];
+  expect(duplicateIds(entries)).toEqual([{ id: 's001 / S001', folders: ['alice', 'padder'] }]);
+  const rows: Record<string, string>[] = parse(renderGradebook(entries), { columns: true });
+  expect(rows.map((r) => [r.folder, r.flags])).toEqual([['alice', 'duplicate id'], ['padder', 'duplicate id'], ['bob', '']]);
+});
+
+test('the published weights with their channels reordered, and a classmate model so reordered, are told apart by channel norms', () => {
+  // Reordered: every sampled position holds another value, the sorted channel norms are the same.
+  const reordered = (folder: string, norms: number[], seed: number): ClassEntry => {
+    const scores: ModelScores = identifyPublished({ file: 'resnet50.h5', test: { correct: 118, total: 120, accuracy: 118 / 120 }, decidedBy: 'test', weightsSha256: hash(String(seed)), weightsSample: sample(seed), channelNorms: norms });
+    const lab = { id: 'residual-networks', title: 'Residual Networks', file: 'residual-networks.ts', status: 'graded', points: 15, maxPoints: 50, durationMs: 1, exercises: [{ id: 'trainedModel', title: 'Trained', graded: true, status: 'passed', points: 15, maxPoints: 15, checks: [], scores }] };
+    return { folder, result: { labs: [lab], total: { points: 15, maxPoints: 50 }, sandbox: { kind: 'bwrap' }, submission: { path: folder, contentHash: '', files: [], absent: [] } } as unknown as GradeResult };
+  };
+  const own = PUBLISHED.channelNorms.map((v, i) => v * (1.05 + 0.01 * Math.sin(i)));
+  const entries = [reordered('perm', PUBLISHED.channelNorms, 11), reordered('alice', own, 12), reordered('alice-copy', own, 13), reordered('bob', PUBLISHED.channelNorms.map((v) => v * 0.9), 14)];
+  expect(entries[0].result!.labs[0].exercises[0].scores!.published).toMatch(/, with its channels reordered \(100% of its channel norms the same\)$/);
+  expect(entries.slice(1).map((e) => e.result!.labs[0].exercises[0].scores!.published)).toEqual([undefined, undefined, undefined]);
+  expect(sameTrainedWeights(entries)).toEqual([{ folders: ['alice', 'alice-copy'] }]);
 });

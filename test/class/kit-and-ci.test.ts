@@ -98,6 +98,7 @@ describe('the npm package', () => {
       'dist/graders/index.js',
       'schemas/result.schema.json',
       'schemas/gradescope-results.schema.json',
+      'schemas/config.schema.json',
       'fixtures/conv-step-by-step/public.expected.json',
       'fixtures/conv-step-by-step/hidden.expected.json',
       'exercises/conv-step-by-step.ts',

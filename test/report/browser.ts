@@ -15,6 +15,16 @@ export async function findChromium(): Promise<string | null> {
   return null;
 }
 
+/** A tool the report tests need besides Chromium (pdftotext, from Debian's poppler-utils), or null, saying so. */
+export async function findTool(name: string): Promise<string | null> {
+  const r = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
+  if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
+  const message = `${name} is not installed (apt-get install poppler-utils); the PDF test is skipped`;
+  if (process.env.LABGRADE_REQUIRE_CHROMIUM === '1') throw new Error(message);
+  console.warn(`SKIPPED: ${message}`);
+  return null;
+}
+
 /** Loads a local file with networking off; returns the rendered DOM, and writes a screenshot. */
 export async function renderInChromium(chromium: string, file: string, screenshot: string): Promise<string> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'labgrade-chromium-'));

@@ -29,13 +29,28 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Processes running labgrade's child entry point. */
+/**
+ * Whether a process is this test's to answer for: started under this test process, or orphaned (a
+ * sandbox left behind is reparented to init). Children of other test files or of other graders on
+ * the machine hang under their own jest worker or labgrade command, and are not.
+ */
+function oursOrOrphaned(pid: number): boolean {
+  for (let at = pid, steps = 0; steps < 64; steps++) {
+    const stat = readFileSync(`/proc/${at}/stat`, 'utf8');
+    at = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (at === process.pid || at <= 1) return true;
+    if (/processChild\.js|labgrade\.js|jest\.js/.test(readFileSync(`/proc/${at}/cmdline`, 'utf8'))) return false;
+  }
+  return true;
+}
+
+/** Processes running labgrade's child entry point that this test answers for. */
 function childPids(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('sandbox/child.js');
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('sandbox/child.js') && oursOrOrphaned(Number(d));
       } catch {
         return false;
       }
@@ -125,7 +140,7 @@ describe('SandboxSession', () => {
     expect(isChildMessage({ type: 'nonsense' }, 'submission')).toBe(false);
     expect(isChildMessage({ type: 'result', id: 3, value: 1, durationMs: 1 }, 'submission')).toBe(true);
     // A submission's process cannot pass a model evaluator's verdict off as its own.
-    const evaluated = { type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, weightsSha256: 'ab'.repeat(32), weightsSample: [0.5, -0.25], durationMs: 1 };
+    const evaluated = { type: 'evaluated', id: 3, scores: { test: { correct: 120, total: 120 } }, weightsSha256: 'ab'.repeat(32), weightsSample: [0.5, -0.25], channelNorms: [0.1, 0.2], durationMs: 1 };
     expect(isChildMessage(evaluated, 'submission')).toBe(false);
     expect(isChildMessage(evaluated, 'evaluator')).toBe(true);
     expect(isChildMessage({ ...evaluated, scores: { test: { correct: 121, total: 120 } } }, 'evaluator')).toBe(false);
@@ -133,6 +148,7 @@ describe('SandboxSession', () => {
     expect(isChildMessage({ ...evaluated, weightsSha256: undefined }, 'evaluator')).toBe(false);
     expect(isChildMessage({ ...evaluated, weightsSample: new Array(WEIGHTS_SAMPLE_SIZE + 1).fill(0) }, 'evaluator')).toBe(false);
     expect(isChildMessage({ ...evaluated, weightsSample: [Number.NaN] }, 'evaluator')).toBe(false);
+    expect(isChildMessage({ ...evaluated, channelNorms: [-1] }, 'evaluator')).toBe(false);
   });
 
   test('with the threaded wasm backend, a submission finds no way to start a worker of its own', async () => {

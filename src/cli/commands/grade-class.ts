@@ -7,7 +7,7 @@ import { gradeClass, listStudents, parseShard, type StudentOutcome } from '../..
 import { terminalText } from '../../report/terminal.js';
 import { writeClassOutputs, CLASS_FILES } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
-import { gradingSettings, withGradingOptions, type GradingOptionValues } from '../grading-options.js';
+import { gradingSettings, pdfOption, withGradingOptions, type GradingOptionValues } from '../grading-options.js';
 
 
 interface ClassCommandOptions extends GradingOptionValues {
@@ -52,14 +52,19 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
     const out = path.resolve(options.out);
     const folders = listStudents(dir).map((folder) => path.join(dir, folder));
     const settings = gradingSettings(options, folders);
-    if (!options.lab) {
-      // A class is graded on the labs it was assigned: without --lab, those some student submitted.
+    if (!options.lab && !settings.config.labs) {
+      // A class is graded on the labs it was assigned: without --lab or a config naming them, those some student submitted.
       const submitted = settings.labs.filter((lab) => folders.some((folder) => existsSync(path.join(folder, lab.file))));
       settings.labs = submitted.length > 0 ? submitted : settings.labs;
-      process.stdout.write(`Grading ${settings.labs.map((l) => l.id).join(', ')}: the labs some student submitted (--lab names others).\n`);
+      process.stdout.write(`Grading ${settings.labs.map((l) => l.id).join(', ')}: the labs some student submitted (--lab or the config's labs name others).\n`);
+    }
+    if (settings.lateRules && !folders.some((folder) => settings.roster?.get(path.basename(folder))?.submittedAt)) {
+      process.stderr.write('labgrade: warning: the config has deadlines, but no roster gives a submitted_at for any student: no late policy is applied (reports say so)\n');
     }
     const outcomes = await gradeClass(path.resolve(dir), out, {
       ...settings,
+      visibility: settings.config.visibility,
+      pdf: pdfOption(options.pdf, (line) => process.stderr.write(`${line}\n`)),
       jobs,
       shard: options.shard ? parseShard(options.shard) : undefined,
       force: options.force,
@@ -68,7 +73,7 @@ export function registerGradeClass(program: Command, setExitCode: (code: number)
         process.stdout.write(`${lab.id}: time limits from the reference's ${(referenceMs / 1000).toFixed(1)} s here: ${Math.round(limits.labMs / 1000)} s a lab${limits.perExercise?.model ? `, ${Math.round(limits.perExercise.model / 1000)} s for training` : ''}\n`),
       onProgress: progressReporter(),
     });
-    const summary = await writeClassOutputs(out, settings.lang);
+    const summary = await writeClassOutputs(out, { lang: settings.lang, similarityThreshold: settings.config.similarityThreshold });
     const count = (p: (o: StudentOutcome) => boolean) => outcomes.filter(p).length;
     process.stdout.write(
       `${outcomes.length} students: ${count((o) => !o.kept && o.status === 'graded')} graded now, ${count((o) => o.kept)} unchanged and kept, ${count((o) => o.status === 'ungradable')} could not be graded. ` +

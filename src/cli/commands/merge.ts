@@ -7,6 +7,7 @@ import { readClass, writeClassOutputs, CLASS_FILES, type ClassEntry } from '../.
 import { UsageError } from '../../errors.js';
 import { LANGS, parseLang } from '../../report/report-view.js';
 import { manifestHash } from '../../submission/submission-files.js';
+import { loadCourseConfig } from '../../config/course-config.js';
 
 /** What must agree across shards for their union to be one class run. */
 function runSettings(entry: ClassEntry): string {
@@ -27,7 +28,9 @@ export function registerMerge(program: Command, setExitCode: (code: number) => v
     .argument('<dirs...>', 'output folders of grade-class runs')
     .requiredOption('--out <dir>', 'a new or empty folder for the merged class')
     .option('--lang <lang>', `language of the class summary (${LANGS.join(', ')})`, 'en')
-    .action(async (dirs: string[], options: { out: string; lang?: string }) => {
+    .option('--config <file>', 'labgrade.config.json, for its similarity threshold (default: ./labgrade.config.json where there is one)')
+    .action(async (dirs: string[], options: { out: string; lang?: string; config?: string }) => {
+      const { config } = loadCourseConfig(options.config);
       const out = path.resolve(options.out);
       if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`${out} is not empty; merge into a new folder`);
       const seen = new Map<string, { dir: string; entry: ClassEntry }>();
@@ -46,7 +49,7 @@ export function registerMerge(program: Command, setExitCode: (code: number) => v
           seen.set(entry.folder, { dir, entry });
         }
       }
-      const summary = await writeClassOutputs(out, parseLang(options.lang));
+      const summary = await writeClassOutputs(out, { lang: parseLang(options.lang), similarityThreshold: config.similarityThreshold });
       process.stdout.write(`merged ${seen.size} students from ${dirs.length} folders into ${out}: mean ${summary.meanPercent}%; wrote ${Object.values(CLASS_FILES).join(', ')}\n`);
       setExitCode(0);
     });
