@@ -9,9 +9,10 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { median } from '../median.js';
 import type { GradeResult, ModelScores } from '../engine/model.js';
 import { roundPoints } from '../engine/scoring.js';
-import { labgradeVersion, projectRoot } from '../paths.js';
+import { labgradeVersion } from '../paths.js';
 import { labs } from '../../graders/index.js';
 import { markedRegions, similarPairs, type SimilarityFlag } from './similarity.js';
+import { starterSource } from '../submission/student-code.js';
 import { renderClassJunit } from '../report/junit.js';
 import { distributionSpec, renderSvg } from '../report/charts.js';
 import { format, labels, type Lang } from '../report/report-view.js';
@@ -66,24 +67,25 @@ function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; ex
 }
 
 /**
- * Student ids that more than one folder claims, with those folders. Ids are compared without case
+ * Ids that more than one folder claims, with those folders. Ids are compared without case
  * (gradebooks and LMS imports often match them so): "s001" and "S001" are one id, shown as both.
  */
-export function duplicateIds(entries: ClassEntry[]): { id: string; folders: string[] }[] {
+export function claimedTwice(claims: readonly { folder: string; id: string }[]): { id: string; folders: string[] }[] {
   const byId = new Map<string, { spellings: Set<string>; folders: string[] }>();
-  for (const e of entries) {
-    const id = e.result?.student?.id;
-    if (id === undefined) continue;
-    const claim = byId.get(idKey(id)) ?? { spellings: new Set<string>(), folders: [] };
+  for (const { folder, id } of claims) {
+    const key = id.toLowerCase();
+    const claim = byId.get(key) ?? { spellings: new Set<string>(), folders: [] };
     claim.spellings.add(id);
-    claim.folders.push(e.folder);
-    byId.set(idKey(id), claim);
+    claim.folders.push(folder);
+    byId.set(key, claim);
   }
   return [...byId.values()].filter((c) => c.folders.length > 1).map((c) => ({ id: [...c.spellings].join(' / '), folders: c.folders }));
 }
 
-/** How ids are compared: without case. */
-export const idKey = (id: string) => id.toLowerCase();
+/** Student ids (as recorded at grading) that more than one folder claims. */
+export function duplicateIds(entries: ClassEntry[]): { id: string; folders: string[] }[] {
+  return claimedTwice(entries.flatMap((e) => (e.result?.student ? [{ folder: e.folder, id: e.result.student.id }] : [])));
+}
 
 /** The trained models a submission handed in, scored: their weights' hashes and whether they are published ones. */
 function trainedModels(e: ClassEntry): ModelScores[] {
@@ -119,8 +121,7 @@ export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }
  */
 function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: readonly { folders: string[] }[]): string {
   const flags: string[] = [];
-  const id = e.result?.student?.id;
-  if (id !== undefined && duplicated.has(idKey(id))) flags.push('duplicate id');
+  if (duplicated.has(e.folder)) flags.push('duplicate id');
   if (e.result && e.result.sandbox.kind !== 'bwrap') flags.push('no OS sandbox');
   if (e.result?.submission.sharedWith) flags.push(`shares a file with ${e.result.submission.sharedWith.join(', ')} (a hard link)`);
   if (trainedModels(e).some((s) => s.published)) flags.push('trained model: the published weights');
@@ -131,7 +132,7 @@ function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: re
 
 export function renderGradebook(entries: ClassEntry[]): string {
   const columns = gradebookColumns(entries);
-  const duplicated = new Set(duplicateIds(entries).flatMap((d) => d.id.split(' / ').map(idKey)));
+  const duplicated = new Set(duplicateIds(entries).flatMap((d) => d.folders));
   const sameWeights = sameTrainedWeights(entries);
   // A course with deadlines gets a column of what lateness cost (lab totals are after it).
   const withLate = entries.some((e) => e.result?.labs.some((l) => l.late));
@@ -159,11 +160,10 @@ export function renderChanges(entries: ClassEntry[]): string {
 
 /** The starter file's marked regions per lab, so that starter code never counts as similar. */
 function starterCode(): Map<string, string> {
-  return new Map(
-    labs
-      .filter((lab) => existsSync(path.join(projectRoot, 'exercises', lab.file)))
-      .map((lab) => [lab.id, markedRegions(readFileSync(path.join(projectRoot, 'exercises', lab.file), 'utf8'))]),
-  );
+  return new Map(labs.flatMap((lab) => {
+    const starter = starterSource(lab.file);
+    return starter ? [[lab.id, markedRegions(starter)] as const] : [];
+  }));
 }
 
 function similarityFlags(entries: ClassEntry[], threshold: number | undefined): SimilarityFlag[] {

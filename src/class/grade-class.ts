@@ -21,8 +21,6 @@ import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeReports, writeStudentOutputs, type ReportOptions } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';
 import { inodeKey, rereadManifest, type ClassLinks, type SubmissionFiles, type SubmissionManifest } from '../submission/submission-files.js';
-import type { Lang } from '../report/report-view.js';
-import type { CourseConfig } from '../config/course-config.js';
 
 export const STUDENTS_DIR = 'students';
 export const UNGRADABLE_FILE = 'ungradable.json';
@@ -50,14 +48,9 @@ export interface Shard {
   n: number;
 }
 
-export interface ClassOptions extends SubmissionOptions {
+/** The submission options, and how reports are presented (language, Gradescope visibility, PDF). */
+export interface ClassOptions extends SubmissionOptions, ReportOptions {
   labs: readonly LabDefinition[];
-  /** Language of the reports. */
-  lang?: Lang;
-  /** When Gradescope shows each kind of test (labgrade.config.json). */
-  visibility?: CourseConfig['visibility'];
-  /** Print each report as a PDF too. */
-  pdf?: ReportOptions['pdf'];
   jobs: number;
   shard?: Shard;
   /** Regrade even students whose submission is unchanged. */
@@ -145,17 +138,23 @@ function gradingKey(options: ClassOptions): string {
   ]);
 }
 
+/** What an earlier run left for this student: its result and the options it was graded with. */
+interface Earlier {
+  previous: GradeResult | null;
+  previousKey: string | undefined;
+}
+
 /**
  * This student's earlier outcome, if it came from the same submission (every file grading read
  * still the same, nothing it looked for appeared), labgrade and options.
  */
-async function keptOutcome(folder: string, dir: string, outDir: string, options: ClassOptions): Promise<StudentOutcome | null> {
+async function keptOutcome(folder: string, dir: string, outDir: string, earlier: Earlier, options: ClassOptions): Promise<StudentOutcome | null> {
   const labIds = options.labs.map((l) => l.id).join();
-  const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
+  const { previous, previousKey } = earlier;
   const reread = previous && rereadManifest(dir, previous.submission, options.classLinks);
   if (
     previous?.labgradeVersion === labgradeVersion &&
-    readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key === gradingKey(options) &&
+    previousKey === gradingKey(options) &&
     reread &&
     // A classmate who linked to (or unlinked from) a file of this one's changes what the report flags.
     (previous.submission.sharedWith ?? []).join() === reread.sharedWith().join() &&
@@ -165,7 +164,7 @@ async function keptOutcome(folder: string, dir: string, outDir: string, options:
     !previous.labs.some((l) => l.incomplete)
   ) {
     // The grades stand; the reports are rendered again, in case another language or visibility was asked for.
-    await writeReports(outDir, previous, { lang: options.lang, visibility: options.visibility, pdf: options.pdf });
+    await writeReports(outDir, previous, options);
     rmSync(path.join(outDir, CHANGES_FILE), { force: true });
     return { folder, status: 'graded', kept: true, ...previous.total, durationMs: 0 };
   }
@@ -254,11 +253,11 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
   const dir = path.join(submissionsDir, folder);
   const outDir = path.join(outRoot, STUDENTS_DIR, folder);
   removeStaleTemporaries(outDir);
-  const kept = options.force ? null : await keptOutcome(folder, dir, outDir, options);
+  const earlier: Earlier = { previous: readPreviousResult(path.join(outDir, STUDENT_FILES.result)), previousKey: readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key };
+  const kept = options.force ? null : await keptOutcome(folder, dir, outDir, earlier, options);
   if (kept) return kept;
+  const { previous, previousKey } = earlier;
   let files: SubmissionFiles | null = null;
-  const previous = readPreviousResult(path.join(outDir, STUDENT_FILES.result));
-  const previousKey = readJson<{ key: string }>(path.join(outDir, GRADING_KEY_FILE))?.key;
   try {
     files = openSubmission(dir, options.classLinks);
     const result = await gradeSubmission(files, options.labs, options);
@@ -267,7 +266,7 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     if (previous) writeFileAtomic(path.join(outDir, CHANGES_FILE), `${JSON.stringify(changesSince(previous, previousKey, result, key))}\n`);
     else rmSync(path.join(outDir, CHANGES_FILE), { force: true });
     writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key })}\n`);
-    await writeStudentOutputs(outDir, result, { lang: options.lang, visibility: options.visibility, pdf: options.pdf });
+    await writeStudentOutputs(outDir, result, options);
     return { folder, status: 'graded', kept: false, ...result.total, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     // A backend that cannot start would fail every student alike: stop the run and say why.

@@ -64,20 +64,17 @@ export interface GradingSettings extends ReturnType<typeof runSettings>, GradeLa
   lang: Lang;
   roster?: Roster;
   config: CourseConfig;
-  /** Where the config came from, if one was read. */
-  configFile?: string;
   lateRules?: LateRules;
 }
 
 export function gradingSettings(values: GradingOptionValues, submissionDirs: readonly string[]): GradingSettings {
   const sandbox = chooseSandbox(values.sandbox, 'grade', submissionDirs);
-  const { config, file } = loadCourseConfig(values.config);
+  const config = loadCourseConfig(values.config);
   return {
     labs: withConfiguredPoints(selectLabs(values.lab ?? config.labs), config),
     checks: values.publicOnly ? 'public' : 'all',
     lang: parseLang(values.lang),
     config,
-    ...(file ? { configFile: file } : {}),
     ...(config.deadlines ? { lateRules: { deadlines: config.deadlines, ...(config.latePolicy ? { policy: config.latePolicy } : {}) } } : {}),
     ...(values.roster ? { roster: readRoster(values.roster) } : {}),
     ...runSettings(values, sandbox),

@@ -69,10 +69,9 @@ export function readCourseConfig(file: string): CourseConfig {
 }
 
 /** The config named, else ./labgrade.config.json where there is one, else none (an empty config). */
-export function loadCourseConfig(named: string | undefined): { config: CourseConfig; file?: string } {
-  if (named !== undefined) return { config: readCourseConfig(named), file: path.resolve(named) };
-  const here = path.resolve(CONFIG_FILE);
-  return existsSync(here) ? { config: readCourseConfig(here), file: here } : { config: {} };
+export function loadCourseConfig(named: string | undefined): CourseConfig {
+  if (named !== undefined) return readCourseConfig(named);
+  return existsSync(CONFIG_FILE) ? readCourseConfig(path.resolve(CONFIG_FILE)) : {};
 }
 
 /** The labs with the config's points per exercise in place of the course's. */

@@ -11,16 +11,14 @@ import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './sc
 import type { Value } from './values.js';
 import { boundLab } from './bounds.js';
 import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { projectRoot } from '../paths.js';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
 import { BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
 import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
 import type { SandboxKind } from '../sandbox/os-sandbox.js';
-import { codeOutsideMarkers, extractStudentCode } from '../submission/student-code.js';
+import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import type { BackendChoice } from '../backends/backends.js';
 import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec } from '../data/dataset-tensors.js';
@@ -157,12 +155,6 @@ function labResult(ctx: LabContext, status: LabResult['status'], exercises: Exer
 /** The most of a student's code outside the markers kept in result.json (a lab file may be 4 MB). */
 const MAX_OUTSIDE_CODE_CHARS = 200_000;
 
-/** The lab's starter file, where this labgrade has it (lines from it are not the student's). */
-function starterSource(lab: LabDefinition): string {
-  const file = path.join(projectRoot, 'exercises', lab.file);
-  return existsSync(file) ? readFileSync(file, 'utf8') : '';
-}
-
 function needsData(ctx: LabContext): boolean {
   return ctx.cases.some((c) => c.datasets.length > 0) || ctx.lab.exercises.some((e) => e.assessFiles);
 }
@@ -233,7 +225,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     throw err;
   }
   ctx.code = extractStudentCode(source);
-  ctx.codeOutsideMarkers = codeOutsideMarkers(source, starterSource(lab));
+  ctx.codeOutsideMarkers = codeOutsideMarkers(source, starterSource(lab.file));
   let bundle: SubmissionBundle;
   try {
     bundle = await bundleSubmission(files, lab.file);

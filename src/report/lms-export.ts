@@ -7,7 +7,7 @@
  * matched is returned in `unmatched`, never dropped without a word.
  */
 import { stringify } from 'csv-stringify/sync';
-import { idKey, type ClassEntry } from '../class/class-outputs.js';
+import { claimedTwice, type ClassEntry } from '../class/class-outputs.js';
 import type { Roster } from '../submission/roster.js';
 import type { StudentInfo } from '../engine/model.js';
 import { roundPoints } from '../engine/scoring.js';
@@ -45,7 +45,6 @@ function classLabs(entries: readonly ClassEntry[]): { id: string; title: string;
 function matchRows(entries: readonly ClassEntry[], roster: Roster | undefined): { rows: Row[]; unmatched: Unmatched[]; notSubmitted: string[] } {
   const unmatched: Unmatched[] = [];
   const rows: Row[] = [];
-  const byId = new Map<string, string[]>();
   for (const e of entries) {
     if (e.ungradable) {
       unmatched.push({ folder: e.folder, why: `could not be graded: ${e.ungradable.reason.split('\n')[0]}` });
@@ -56,13 +55,12 @@ function matchRows(entries: readonly ClassEntry[], roster: Roster | undefined): 
       unmatched.push({ folder: e.folder, why: roster ? 'not in the roster' : 'no student id (give --roster, or a student.json)' });
       continue;
     }
-    byId.set(idKey(student.id), [...(byId.get(idKey(student.id)) ?? []), e.folder]);
     rows.push({ student, folder: e.folder, labs: new Map(e.result!.labs.map((l) => [l.id, l.points])), total: e.result!.total.points });
   }
   // One id claimed by two folders: neither grade goes in, for a person to decide which is theirs.
-  const claimed = new Set([...byId].filter(([, folders]) => folders.length > 1).map(([id]) => id));
-  for (const row of rows.filter((r) => claimed.has(idKey(r.student.id)))) unmatched.push({ folder: row.folder!, why: `student id ${row.student.id} is claimed by ${byId.get(idKey(row.student.id))!.join(', ')}` });
-  const kept = rows.filter((r) => !claimed.has(idKey(r.student.id)));
+  const claimedBy = new Map(claimedTwice(rows.map((r) => ({ folder: r.folder!, id: r.student.id }))).flatMap((d) => d.folders.map((folder) => [folder, d.folders] as const)));
+  for (const row of rows.filter((r) => claimedBy.has(r.folder!))) unmatched.push({ folder: row.folder!, why: `student id ${row.student.id} is claimed by ${claimedBy.get(row.folder!)!.join(', ')}` });
+  const kept = rows.filter((r) => !claimedBy.has(r.folder!));
   const graded = new Set(entries.map((e) => e.folder));
   const notSubmitted = roster ? [...roster].filter(([folder]) => !graded.has(folder)).map(([, entry]) => entry.student) : [];
   return { rows: [...kept, ...notSubmitted.map((student) => ({ student, labs: new Map<string, number>() }))], unmatched, notSubmitted: notSubmitted.map((s) => s.id) };

@@ -1,8 +1,12 @@
 /**
  * Finds the student's own code in a lab file: the lines between each `### START CODE HERE ###` and
  * `### END CODE HERE ###` marker, grouped by the exported function they sit in (for the report and
- * the class's similarity check); for an exported function without markers, all of it.
+ * the class's similarity check); for an exported function without markers, all of it; and what the
+ * student wrote outside the markers, against the lab's starter file.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../paths.js';
 
 const FUNCTION_START = /^\s*export\s+(?:async\s+)?function\s+([A-Za-z_$][\w$]*)|^\s*export\s+const\s+([A-Za-z_$][\w$]*)\s*=/;
 // A marker is a line comment of its own (prose that mentions the markers is not one).
@@ -13,6 +17,12 @@ function dedent(lines: string[]): string {
   const indents = lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)![0].length);
   const cut = indents.length ? Math.min(...indents) : 0;
   return lines.map((l) => l.slice(cut)).join('\n').trim();
+}
+
+/** A lab's starter file (exercises/<file>), or '' where this labgrade has none: its lines are not the student's. */
+export function starterSource(labFile: string): string {
+  const file = path.join(projectRoot, 'exercises', labFile);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
 /** Lines as an editor shows them: a lone carriage return ends a line too. */

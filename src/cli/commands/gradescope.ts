@@ -19,7 +19,7 @@ export function registerGradescope(program: Command, setExitCode: (code: number)
     .action((zip: string, options: { lab?: string[]; config?: string; data?: string }) => {
       if (!zip.endsWith('.zip')) throw new UsageError(`the package is a zip file: name it *.zip, got "${zip}"`);
       if (existsSync(zip)) throw new UsageError(`${zip} exists; choose a new file`);
-      const { config } = loadCourseConfig(options.config);
+      const config = loadCourseConfig(options.config);
       const labs = withConfiguredPoints(selectLabs(options.lab ?? config.labs), config);
       const built = buildGradescopePackage(zip, labs, config, datasetsDir(options.data));
       process.stdout.write(`Wrote ${path.resolve(zip)} (${built.files} files) for ${labs.map((l) => l.id).join(', ')}: upload it as the assignment's autograder.\n`);

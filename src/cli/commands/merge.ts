@@ -30,7 +30,7 @@ export function registerMerge(program: Command, setExitCode: (code: number) => v
     .option('--lang <lang>', `language of the class summary (${LANGS.join(', ')})`, 'en')
     .option('--config <file>', 'labgrade.config.json, for its similarity threshold (default: ./labgrade.config.json where there is one)')
     .action(async (dirs: string[], options: { out: string; lang?: string; config?: string }) => {
-      const { config } = loadCourseConfig(options.config);
+      const config = loadCourseConfig(options.config);
       const out = path.resolve(options.out);
       if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`${out} is not empty; merge into a new folder`);
       const seen = new Map<string, { dir: string; entry: ClassEntry }>();
