@@ -126,16 +126,21 @@ function readPreviousResult(file: string): GradeResult | null {
   }
 }
 
-/** Whatever decides a grade besides the submission: the same options give the same grade. */
-function gradingKey(options: ClassOptions): string {
-  return JSON.stringify([
+/**
+ * Whatever decides this student's grade besides the submission: the same options give the same
+ * grade. Of the roster, only this folder's row counts (a change to another's regrades nobody
+ * else), and the key is kept as a hash: a student's output folder names no classmate.
+ */
+function gradingKey(options: ClassOptions, folder: string): string {
+  const key = JSON.stringify([
     options.labs.map((l) => [l.id, l.exercises.map((x) => x.points)]),
     options.checks,
     options.sandbox,
     options.holdoutDir ?? null,
-    options.roster ? [...options.roster].sort() : null,
+    options.roster?.get(folder) ?? null,
     options.lateRules ?? null,
   ]);
+  return createHash('sha256').update(key).digest('hex');
 }
 
 /** What an earlier run left for this student: its result and the options it was graded with. */
@@ -154,7 +159,7 @@ async function keptOutcome(folder: string, dir: string, outDir: string, earlier:
   const reread = previous && rereadManifest(dir, previous.submission, options.classLinks);
   if (
     previous?.labgradeVersion === labgradeVersion &&
-    previousKey === gradingKey(options) &&
+    previousKey === gradingKey(options, folder) &&
     reread &&
     // A classmate who linked to (or unlinked from) a file of this one's changes what the report flags.
     (previous.submission.sharedWith ?? []).join() === reread.sharedWith().join() &&
@@ -262,7 +267,7 @@ async function gradeStudent(submissionsDir: string, outRoot: string, folder: str
     files = openSubmission(dir, options.classLinks);
     const result = await gradeSubmission(files, options.labs, options);
     rmSync(path.join(outDir, UNGRADABLE_FILE), { force: true });
-    const key = gradingKey(options);
+    const key = gradingKey(options, folder);
     if (previous) writeFileAtomic(path.join(outDir, CHANGES_FILE), `${JSON.stringify(changesSince(previous, previousKey, result, key))}\n`);
     else rmSync(path.join(outDir, CHANGES_FILE), { force: true });
     writeFileAtomic(path.join(outDir, GRADING_KEY_FILE), `${JSON.stringify({ key })}\n`);

@@ -10,6 +10,7 @@ import { labs as knownLabs } from '../../graders/index.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
 import { compileSchema, SchemaError } from '../schema.js';
 import { UsageError } from '../errors.js';
+import { parseSubmittedAt } from '../submission/roster.js';
 
 export type Visibility = 'visible' | 'hidden' | 'after_due_date' | 'after_published';
 
@@ -43,9 +44,7 @@ function checkNames(config: CourseConfig, source: string): void {
       }
     }
   }
-  for (const [labId, due] of Object.entries(config.deadlines ?? {})) {
-    if (Number.isNaN(Date.parse(due))) throw new UsageError(`${source}: deadlines.${labId} is not a date and time: "${due}"`);
-  }
+  for (const [labId, due] of Object.entries(config.deadlines ?? {})) parseSubmittedAt(due, `${source}: deadlines.${labId}`);
   if (config.latePolicy && Object.keys(config.deadlines ?? {}).length === 0) {
     throw new UsageError(`${source}: latePolicy needs deadlines to apply to`);
   }

@@ -21,9 +21,11 @@ export interface RosterEntry {
 
 export type Roster = ReadonlyMap<string, RosterEntry>;
 
-/** An ISO 8601 date and time with its time zone, as the late policy needs it. */
+/** An ISO 8601 date and time with its time zone, as the late policy needs it; a day the calendar lacks (30 February) is refused, not rolled over. */
 export function parseSubmittedAt(text: string, source: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(Date.parse(text))) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || !day || day.getUTCMonth() !== Number(m[2]) - 1 || day.getUTCDate() !== Number(m[3]) || Number.isNaN(Date.parse(text))) {
     throw new UsageError(`${source}: "${text.slice(0, 60)}" is not a date and time with a time zone (2026-12-01T23:59:00+08:00)`);
   }
   return text;

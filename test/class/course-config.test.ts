@@ -113,6 +113,9 @@ describe('labgrade.config.json', () => {
       ['s4', 'di@uni.edu', 'Ng, Di', ''],
     ]);
 
+    // A student's output folder names no classmate (what it was graded with is kept as a hash).
+    expect(readFileSync(path.join(out, 'students', 'early', 'grading-key.json'), 'utf8')).toMatch(/^\{"key":"[0-9a-f]{64}"\}\n$/);
+
     // A changed policy regrades; the same one keeps every grade.
     const again = await run('grade-class', submissions, '--out', out, '--config', config, '--roster', roster, '--jobs', '2', '--fixed-limits');
     expect(again.stdout.match(/unchanged, kept/g)).toHaveLength(3);
@@ -154,6 +157,7 @@ describe('labgrade.config.json', () => {
       [{ ...CONFIG, points: { 'conv-step-by-step': { zeroPadding: 10 } } }, 'points.conv-step-by-step names "zeroPadding", which is not an exercise of that lab'],
       [{ ...CONFIG, deadlines: { 'conv-step-by-step': '1 December' } }, '/deadlines/conv-step-by-step must match pattern'],
       [{ latePolicy: { percentPerDay: 10 } }, 'latePolicy needs deadlines to apply to'],
+      [{ ...CONFIG, deadlines: { 'conv-step-by-step': '2026-02-30T23:59:00+08:00' } }, 'deadlines.conv-step-by-step: "2026-02-30T23:59:00+08:00" is not a date and time'],
       [{ labs: ['lab-4'] }, '/labs/0 must be equal to one of the allowed values'],
       [{ visibility: { hidden: 'later' } }, '/visibility/hidden must be equal to one of the allowed values'],
     ];

@@ -34,12 +34,13 @@ describe('labgrade gradescope', () => {
     const setup = await execa('bash', [path.join(root, 'source', 'setup.sh')], { env, reject: false, all: true });
     expect([setup.exitCode, setup.all?.slice(-2000)]).toEqual([0, expect.any(String)]);
 
-    async function runAutograder(labFile: string | null, createdAt: string) {
+    async function runAutograder(labFile: string | null, createdAt: string, extendedTo?: string) {
       rmSync(path.join(root, 'submission'), { recursive: true, force: true });
       rmSync(path.join(root, 'results'), { recursive: true, force: true });
       mkdirSync(path.join(root, 'submission'), { recursive: true });
       if (labFile) copyFileSync(labFile, path.join(root, 'submission', 'conv-step-by-step.ts'));
-      writeFileSync(path.join(root, 'submission_metadata.json'), JSON.stringify({ created_at: createdAt, assignment: { due_date: '2026-12-08T23:59:00.000000+08:00' } }));
+      const users = extendedTo ? { users: [{ email: 'a@uni.edu', assignment: { due_date: extendedTo } }] } : {};
+      writeFileSync(path.join(root, 'submission_metadata.json'), JSON.stringify({ created_at: createdAt, assignment: { due_date: '2026-12-08T23:59:00.000000+08:00' }, ...users }));
       // run_autograder uses bubblewrap where it starts, else says so and grades under the permission model.
       const ran = await execa('bash', [path.join(root, 'source', 'run_autograder')], { env, reject: false, all: true });
       expect(ran.exitCode).toBe(0);
@@ -57,6 +58,10 @@ describe('labgrade gradescope', () => {
     expect(faulty.score).toBeCloseTo(39 * 0.8, 6);
     expect(faulty.output).toContain('2 days late; 20% of 39 points taken off (−7.8)');
     expect(faulty.tests.some((t) => t.status === 'failed')).toBe(true);
+    // The same, with an extension Gradescope records for the student: it wins over the config's deadline.
+    const extended = await runAutograder(path.join(projectRoot, 'examples', 'submissions', 'sample-report-mistakes', 'conv-step-by-step.ts'), '2026-12-03T08:00:00.5+08:00', '2026-12-10T23:59:00.000000+08:00');
+    expect(extended.score).toBe(39);
+    expect(extended.output).toContain('on time');
     // Nothing handed in: 0, and the student is told why.
     const empty = await runAutograder(null, '2026-12-01T20:00:00Z');
     expect(empty.score).toBe(0);

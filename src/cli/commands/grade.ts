@@ -26,7 +26,7 @@ export function registerGrade(program: Command, setExitCode: (code: number) => v
     const { labs, lang, config, ...grading } = gradingSettings(options, [dir]);
     const pdf = pdfOption(options.pdf, (line) => process.stderr.write(`${line}\n`));
     const timing = options.gradescopeMetadata ? readGradescopeMetadata(options.gradescopeMetadata) : {};
-    const lateRules = withAssignmentDeadline(grading.lateRules, labs, timing.dueAt);
+    const lateRules = withAssignmentDeadline(grading.lateRules, labs, timing);
     const submittedAt = submittedAtOption(options.submittedAt).submittedAt ?? timing.submittedAt;
     const result = await gradeSubmission(openSubmission(dir), labs, { ...grading, ...(lateRules ? { lateRules } : {}), ...(submittedAt ? { submittedAt } : {}) });
     const out = path.resolve(options.out);
