@@ -23,6 +23,20 @@ export function describeMetrics(m: TrainingMetrics): string {
   return parts.join(', ');
 }
 
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** The cost per epoch as one line of bars (at most `width`, epochs sampled evenly), e.g. "cost 1.9141 → 0.3076 █▆▄▃▂▂▁▁"; null where there is nothing finite to draw. */
+export function costSparkline(costs: readonly (number | null)[], width = 25): string | null {
+  const finite = costs.filter((c): c is number => c !== null && Number.isFinite(c));
+  if (finite.length < 2) return null;
+  const n = Math.min(width, finite.length);
+  const picked = Array.from({ length: n }, (_, i) => finite[Math.round((i * (finite.length - 1)) / (n - 1))]);
+  const low = Math.min(...picked);
+  const span = Math.max(...picked) - low;
+  const bars = picked.map((c) => BARS[span === 0 ? 0 : Math.min(BARS.length - 1, Math.floor(((c - low) / span) * BARS.length))]).join('');
+  return `cost ${finite[0].toFixed(4)} → ${finite[finite.length - 1].toFixed(4)} ${bars}`;
+}
+
 const MARK: Record<string, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', timeout: 'TIMEOUT', skipped: 'SKIP', missing: 'MISSING' };
 
 export function renderCheckFeedback(lab: LabResult): string {
@@ -34,7 +48,11 @@ export function renderCheckFeedback(lab: LabResult): string {
   for (const ex of lab.exercises) {
     lines.push(`${ex.id}: ${MARK[ex.status] ?? ex.status}${ex.graded ? '' : ' (optional)'}`);
     if (ex.message) lines.push(`  ${ex.message.replace(/\n/g, '\n  ')}`);
-    if (ex.metrics) lines.push(`  Measured: ${describeMetrics(ex.metrics)}`);
+    if (ex.metrics) {
+      lines.push(`  Measured: ${describeMetrics(ex.metrics)}`);
+      const curve = costSparkline(ex.metrics.costs);
+      if (curve) lines.push(`  Per epoch: ${curve}`);
+    }
     for (const check of ex.checks) {
       total++;
       if (check.passed) passed++;
