@@ -13,7 +13,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
-import type { TrainingMetrics } from '../src/engine/model.js';
+import type { MessageRef, TrainingMetrics } from '../src/engine/model.js';
+import { english, msg } from '../src/i18n/messages.js';
 import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/engine/values.js';
 import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
@@ -44,27 +45,22 @@ const forwardArgs = (args: unknown[]) => args as [T4, Params];
 const forwardMistakes: MistakeDefinition[] = [
   {
     id: 'no-relu',
-    message: 'The ReLU after each convolution is missing: conv → ReLU → max-pool, twice.',
     variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'max', relu: false, bias: true }),
   },
   {
     id: 'average-pooling',
-    message: 'You used average pooling. This model uses max pooling (tf.maxPool), 8×8 stride 8, then 4×4 stride 4.',
     variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'avg', relu: true, bias: true }),
   },
   {
     id: 'no-bias',
-    message: 'The dense layer\'s bias b3 is not added: Z3 = F·W3 + b3.',
     variant: ({ args }) => courseLogits(...forwardArgs(args), { first: 'max', relu: true, bias: false }),
   },
   {
     id: 'relu-on-logits',
-    message: 'You applied a ReLU to the output. The last layer is linear: return the logits, the cost applies the softmax.',
     variant: ({ args }) => tf.relu(courseLogits(...forwardArgs(args))),
   },
   {
     id: 'softmax-on-logits',
-    message: 'You returned softmax probabilities. Return the logits Z3: computeCost applies the softmax itself.',
     variant: ({ args }) => tf.softmax(courseLogits(...forwardArgs(args))),
   },
 ];
@@ -75,22 +71,18 @@ const perExampleCE = (Y: T2, Z: T2) => tf.losses.softmaxCrossEntropy(Y, Z, undef
 const costMistakes: MistakeDefinition[] = [
   {
     id: 'sum-not-mean',
-    message: 'You summed the cross-entropy over the examples. The cost is its mean (tf.mean).',
     variant: ({ args }) => tf.sum(perExampleCE(costArgs(args)[1], costArgs(args)[0])),
   },
   {
     id: 'sigmoid-cross-entropy',
-    message: 'You used the sigmoid cross-entropy. Six exclusive classes need the softmax cross-entropy.',
     variant: ({ args }) => tf.losses.sigmoidCrossEntropy(costArgs(args)[1], costArgs(args)[0]),
   },
   {
     id: 'softmax-twice',
-    message: 'You applied a softmax before the softmax cross-entropy: pass the logits Z3 as they are.',
     variant: ({ args }) => tf.mean(perExampleCE(costArgs(args)[1], tf.softmax(costArgs(args)[0]))),
   },
   {
     id: 'labels-logits-swapped',
-    message: 'The labels and logits are swapped: tf.losses.softmaxCrossEntropy(Y, Z3) takes the labels first.',
     variant: ({ args }) => tf.mean(perExampleCE(costArgs(args)[0], costArgs(args)[1])),
   },
 ];
@@ -102,31 +94,31 @@ function asObject(v: Value): Record<string, Value> | null {
 }
 
 /** The four parameters with the course's shapes, or what is wrong with them. */
-function readParameters(v: Value | undefined): { params: Record<keyof Params, EncodedTensor> } | { problem: string } {
+function readParameters(v: Value | undefined): { params: Record<keyof Params, EncodedTensor> } | { problem: MessageRef } {
   const obj = v === undefined ? null : asObject(v);
-  if (!obj) return { problem: 'the parameters are not an object {W1, W2, W3, b3}' };
+  if (!obj) return { problem: msg('judge.params.not-object') };
   const params = {} as Record<keyof Params, EncodedTensor>;
   for (const [name, shape] of Object.entries(PARAMETER_SHAPES) as [keyof Params, number[]][]) {
     const t = obj[name];
-    if (t === undefined) return { problem: `${name} is missing` };
-    if (!isEncodedTensor(t)) return { problem: `${name} is not a tensor` };
-    if (t.$tensor.dtype !== 'float32') return { problem: `${name} is ${t.$tensor.dtype}, expected float32` };
-    if (t.$tensor.shape.join() !== shape.join()) return { problem: `${name} has shape [${t.$tensor.shape.join(', ')}], expected [${shape.join(', ')}]` };
+    if (t === undefined) return { problem: msg('judge.params.missing', { name }) };
+    if (!isEncodedTensor(t)) return { problem: msg('judge.params.not-tensor', { name }) };
+    if (t.$tensor.dtype !== 'float32') return { problem: msg('judge.params.dtype', { name, dtype: t.$tensor.dtype }) };
+    if (t.$tensor.shape.join() !== shape.join()) return { problem: msg('judge.params.shape', { name, shape: t.$tensor.shape.join(', '), expected: shape.join(', ') }) };
     params[name] = t;
   }
   return { params };
 }
 
 /** Glorot-uniform weights lie in ±√(6 / (fan_in + fan_out)) and spread like a uniform there. */
-function glorotProblem(name: string, t: EncodedTensor): string | null {
+function glorotProblem(name: string, t: EncodedTensor): MessageRef | null {
   const limit = glorotLimit(t.$tensor.shape);
   const data = t.$tensor.data;
   const outside = data.filter((x) => !(Math.abs(x) <= limit * (1 + 1e-6))).length;
-  if (outside > 0) return `${outside} values of ${name} lie outside the Glorot-uniform range ±${limit.toFixed(4)}`;
+  if (outside > 0) return msg('judge.params.outside-glorot', { count: String(outside), name, limit: limit.toFixed(4) });
   const mean = data.reduce((s, x) => s + x, 0) / data.length;
   const std = Math.sqrt(data.reduce((s, x) => s + (x - mean) ** 2, 0) / data.length);
   const expected = limit / Math.sqrt(3);
-  if (std < 0.75 * expected || std > 1.25 * expected) return `${name}'s spread (std ${std.toFixed(4)}) is not a Glorot-uniform one (about ${expected.toFixed(4)})`;
+  if (std < 0.75 * expected || std > 1.25 * expected) return msg('judge.params.glorot-spread', { name, std: std.toFixed(4), expected: expected.toFixed(4) });
   return null;
 }
 
@@ -138,14 +130,14 @@ async function judgeInitialParameters(actual: Value): Promise<Verdict[]> {
       const p = glorotProblem(name, read.params[name]);
       if (p) problems.push(p);
     }
-    if (read.params.b3.$tensor.data.some((x) => x !== 0)) problems.push('b3 should start at zeros');
+    if (read.params.b3.$tensor.data.some((x) => x !== 0)) problems.push(msg('judge.params.b3-not-zeros'));
   }
   return [
     {
       idSuffix: 'glorot',
-      description: 'W1 [4, 4, 3, 8], W2 [2, 2, 8, 16], W3 [64, 6] Glorot-uniform and b3 zeros. The course prints W1[1, 1, 1] from TensorFlow\'s xavier_initializer(seed=0), which tfjs cannot reproduce: shapes, dtypes and the Glorot range are checked instead.',
+      description: msg('judge.params.description'),
       passed: problems.length === 0,
-      message: problems.length === 0 ? 'The parameters have the right shapes and a Glorot-uniform spread.' : `${problems.join('; ')}.`,
+      message: problems.length === 0 ? msg('judge.params.right') : msg('judge.problems', { problems }),
     },
   ];
 }
@@ -222,23 +214,22 @@ function numberOrUndefined(v: Value | undefined): number | undefined {
 }
 
 /** The cost falls: every epoch's cost is finite, and the last five average under 60% of the first five. */
-function costProblem(costs: (number | null)[], epochs: number): string | null {
-  if (costs.length !== epochs) return `costs has ${costs.length} entries; expected one per epoch (${epochs})`;
+function costProblem(costs: (number | null)[], epochs: number): MessageRef | null {
+  if (costs.length !== epochs) return msg('judge.training.costs-length', { count: String(costs.length), epochs: String(epochs) });
   const broken = costs.findIndex((c) => c === null);
-  if (broken >= 0) return `the cost is NaN or infinite from epoch ${broken} on (is the learning rate right?)`;
+  if (broken >= 0) return msg('judge.training.cost-not-finite', { epoch: String(broken) });
   const values = costs as number[];
   const head = values.slice(0, 5).reduce((s, c) => s + c, 0) / Math.min(5, values.length);
   const tail = values.slice(-5).reduce((s, c) => s + c, 0) / Math.min(5, values.length);
-  if (!(tail < 0.6 * head)) return `the cost did not fall enough: the first epochs average ${head.toFixed(4)}, the last ${tail.toFixed(4)}`;
+  if (!(tail < 0.6 * head)) return msg('judge.training.cost-not-falling', { head: head.toFixed(4), tail: tail.toFixed(4) });
   return null;
 }
 
 /** Whether the reported cost is the cost these parameters have (it averages the last epoch's batches, so it is a little higher). */
-function costAgreementProblem(reported: number, measured: number): string | null {
+function costAgreementProblem(reported: number, measured: number): MessageRef | null {
   const ratio = reported / measured;
   if (ratio >= COST_AGREEMENT.atLeast && ratio <= COST_AGREEMENT.atMost) return null;
-  const why = ratio > 1 ? ' (is the cost summed over the examples instead of averaged?)' : '';
-  return `the last epoch's reported cost ${reported.toFixed(4)} is not the cost of the returned parameters, which the grader measures as ${measured.toFixed(4)} on the training set${why}`;
+  return msg(ratio > 1 ? 'judge.training.cost-disagrees-summed' : 'judge.training.cost-disagrees', { reported: reported.toFixed(4), measured: measured.toFixed(4) });
 }
 
 type ModelArgs = [unknown, { relabel?: number[] } | undefined, unknown, unknown, { numEpochs?: number; initialParameters?: Record<string, Value> } | undefined];
@@ -261,32 +252,32 @@ async function judgeTraining(actual: Value, ctx: JudgeContext): Promise<Verdict[
     ...(numberOrUndefined(obj?.trainAccuracy) !== undefined ? { reportedTrainAccuracy: numberOrUndefined(obj?.trainAccuracy) } : {}),
     ...(numberOrUndefined(obj?.testAccuracy) !== undefined ? { reportedTestAccuracy: numberOrUndefined(obj?.testAccuracy) } : {}),
   };
-  const startDescription = `Trained from the grader's initial parameters (options.initialParameters) as the recipe trains (Adam at options.learningRate, one randomMiniBatches call per epoch, options.numEpochs epochs): the first layer's filters (${RECIPE_AGREEMENT.weight}) correlate at least ${RECIPE_AGREEMENT.atLeast} with those the reference solution reaches from the same start on the same data, as every correct implementation's do (0.98 or more; rounding moves the later layers further, so they are not judged).`;
-  const costDescription = `The cost after each of the ${epochs} epochs is finite and falls (the last five average under 60% of the first five), and the last one is the cost of the returned parameters (the grader measures it).`;
+  const startDescription = msg('judge.training.from-start-description', { weight: RECIPE_AGREEMENT.weight, atLeast: String(RECIPE_AGREEMENT.atLeast) });
+  const costDescription = msg('judge.training.cost-description', { epochs: String(epochs) });
   const accuracyDescription = (split: 'train' | 'test') =>
-    `Accuracy on the ${split} set (${split === 'train' ? '1080' : '120'} images${relabel ? ', classes relabelled by the grader' : ''}) of the returned parameters, measured by the grader: at least ${split === 'train' ? TRAIN_ACCURACY_THRESHOLD : TEST_ACCURACY_THRESHOLD} (from the accuracies correct implementations reach; docs/lab2-training.md).`;
+    msg(relabel ? 'judge.training.accuracy-description-relabelled' : 'judge.training.accuracy-description', { split, images: split === 'train' ? '1080' : '120', threshold: String(split === 'train' ? TRAIN_ACCURACY_THRESHOLD : TEST_ACCURACY_THRESHOLD) });
   // A hidden case's words are fixed: numbers measured on its secret labels could carry them out.
   const HIDDEN = {
-    notFromStart: 'The returned parameters did not come from training that started at options.initialParameters: start from them when they are given, train those variables and return them.',
-    barelyMoved: 'The returned parameters barely moved from where they started: is the update step applied, with options.learningRate, and are the trained variables returned?',
-    cutShort: "The returned parameters did not travel from the start as far as the recipe's training does (less far, or further): is each of options.numEpochs epochs run once, with options.learningRate, and are the trained variables returned?",
-    notRecipe: "The returned parameters are not where the recipe's training leads from the given start: train every parameter with tf.train.adam(options.learningRate), one randomMiniBatches call per epoch, for options.numEpochs epochs, and return the trained variables.",
-    cost: 'The reported costs are not finite, do not fall, or are not the cost of the returned parameters.',
-    accuracy: 'The accuracy the grader measures for the returned parameters is below the threshold.',
-    unreadable: 'The result cannot be evaluated (model must return {parameters, costs, trainAccuracy, testAccuracy} with the course\'s shapes).',
+    notFromStart: msg('judge.training.hidden.not-from-start'),
+    barelyMoved: msg('judge.training.hidden.barely-moved'),
+    cutShort: msg('judge.training.hidden.cut-short'),
+    notRecipe: msg('judge.training.hidden.not-recipe'),
+    cost: msg('judge.training.hidden.cost'),
+    accuracy: msg('judge.training.hidden.accuracy'),
+    unreadable: msg('judge.training.hidden.unreadable'),
   };
-  const allFail = (why: string, hiddenMessage: string): Verdict[] => [
+  const allFail = (why: MessageRef, hiddenMessage: MessageRef): Verdict[] => [
     { idSuffix: 'from-start', description: startDescription, passed: false, message: why, hiddenMessage, metrics },
     { idSuffix: 'cost-falls', description: costDescription, passed: false, message: why, hiddenMessage },
     { idSuffix: 'train-accuracy', description: accuracyDescription('train'), passed: false, message: why, hiddenMessage },
     { idSuffix: 'test-accuracy', description: accuracyDescription('test'), passed: false, message: why, hiddenMessage },
   ];
-  if (obj === null) return allFail('model must return {parameters, costs, trainAccuracy, testAccuracy}.', HIDDEN.unreadable);
-  if ('problem' in read) return allFail(`The returned parameters cannot be evaluated: ${read.problem}.`, HIDDEN.unreadable);
-  if ('problem' in start) throw new Error(`the model case passes no initial parameters: ${start.problem}`);
+  if (obj === null) return allFail(msg('judge.training.not-object'), HIDDEN.unreadable);
+  if ('problem' in read) return allFail(msg('judge.training.unreadable', { problem: read.problem }), HIDDEN.unreadable);
+  if ('problem' in start) throw new Error(`the model case passes no initial parameters: ${english(start.problem)}`);
   const reference = readParameters(asObject(ctx.expected ?? null)?.parameters);
-  if ('problem' in reference) throw new Error(`the model case has no reference training to compare with (run \`labgrade fixtures generate\`): ${reference.problem}`);
-  if (!ctx.dataDir) return allFail('The dataset is not available.', 'The dataset is not available.');
+  if ('problem' in reference) throw new Error(`the model case has no reference training to compare with (run \`labgrade fixtures generate\`): ${english(reference.problem)}`);
+  if (!ctx.dataDir) return allFail(msg('judge.no-dataset'), msg('judge.no-dataset'));
   const correlationsWith = (other: Record<keyof Params, EncodedTensor>) => Object.fromEntries(WEIGHTS.map((name) => [name, correlation(read.params[name].$tensor.data, other[name].$tensor.data)])) as Record<Weight, number>;
   const correlations = correlationsWith(start.params);
   const toReference = correlationsWith(reference.params);
@@ -304,47 +295,41 @@ async function judgeTraining(actual: Value, ctx: JudgeContext): Promise<Verdict[
   if (agrees && !(Math.abs(correlations.W1 - referenceFromStart) <= DISTANCE_TOLERANCE)) {
     const shorter = correlations.W1 > referenceFromStart;
     return allFail(
-      `The returned parameters are on the recipe's path but ${shorter ? 'not as far along it' : 'further along it'} as its ${epochs} epochs go: W1 keeps correlation ${correlations.W1.toFixed(3)} with its start, where the reference's training keeps ${referenceFromStart.toFixed(3)} (within ${DISTANCE_TOLERANCE} is needed). ${shorter ? 'Are all options.numEpochs epochs run, with options.learningRate' : 'Are exactly options.numEpochs epochs run, with options.learningRate'}, and are the trained variables returned?`,
+      msg(shorter ? 'judge.training.not-as-far' : 'judge.training.further', { epochs: String(epochs), r: correlations.W1.toFixed(3), reference: referenceFromStart.toFixed(3), tolerance: String(DISTANCE_TOLERANCE) }),
       HIDDEN.cutShort,
     );
   }
   if (!agrees) {
     const r = (values: Record<Weight, number>) => WEIGHTS.map((name) => `${name} ${values[name].toFixed(3)}`).join(', ');
     const unrelated = (['W1', 'W2'] as const).find((name) => correlations[name] < START_DIAGNOSIS.unrelatedBelow);
-    if (unrelated) {
-      return allFail(
-        `The returned parameters did not come from training that started at options.initialParameters: ${unrelated} has correlation ${correlations[unrelated].toFixed(3)} with its start (trained runs keep 0.33 or more). Start from options.initialParameters when it is given (const initial = options.initialParameters ?? initializeParameters()), train those variables and return them; nothing else counts.`,
-        HIDDEN.notFromStart,
-      );
-    }
-    if (correlations.W1 > START_DIAGNOSIS.barelyMovedAbove) {
-      return allFail(
-        `The returned parameters barely moved from where they started: W1 has correlation ${correlations.W1.toFixed(3)} with its start, where 100 epochs of Adam at the given learning rate leave at most 0.5. Is the update step applied, with options.learningRate (tf.train.adam(learningRate)), and are the trained variables returned?`,
-        HIDDEN.barelyMoved,
-      );
-    }
+    if (unrelated) return allFail(msg('judge.training.not-from-start', { name: unrelated, r: correlations[unrelated].toFixed(3) }), HIDDEN.notFromStart);
+    if (correlations.W1 > START_DIAGNOSIS.barelyMovedAbove) return allFail(msg('judge.training.barely-moved', { r: correlations.W1.toFixed(3) }), HIDDEN.barelyMoved);
     return allFail(
-      `The returned parameters are not where the recipe's training leads from the given start: they correlate ${r(toReference)} with the parameters the reference solution reaches from it on the same data (${RECIPE_AGREEMENT.weight} needs ${RECIPE_AGREEMENT.atLeast}; correct implementations reach 0.98 or more), and ${r(correlations)} with the start. Train every parameter with tf.train.adam(options.learningRate), one randomMiniBatches(XTrain, YTrain, minibatchSize, seed) call per epoch, for options.numEpochs epochs, and return the trained variables.`,
+      msg('judge.training.not-recipe', { toReference: r(toReference), toStart: r(correlations), weight: RECIPE_AGREEMENT.weight, atLeast: String(RECIPE_AGREEMENT.atLeast) }),
       HIDDEN.notRecipe,
     );
   }
   const last = costs[costs.length - 1];
-  const costIssue = !Array.isArray(obj.costs) ? 'costs is not an array of numbers' : (costProblem(costs, epochs) ?? (last === null || last === undefined ? null : costAgreementProblem(last, train.cost)));
-  const claim = (reported: number | undefined, measured: number) => (reported !== undefined && Math.abs(reported - measured) > 0.005 ? ` (model reported ${reported.toFixed(4)}; the grader measures the returned parameters)` : '');
-  const accuracyVerdict = (split: 'train' | 'test', measured: number, threshold: number, reported: number | undefined): Verdict => ({
-    idSuffix: `${split}-accuracy`,
-    description: accuracyDescription(split),
-    passed: measured >= threshold,
-    message: `${split === 'train' ? 'Train' : 'Test'} accuracy ${measured.toFixed(4)}${measured >= threshold ? ' reaches' : ' is below'} ${threshold}${claim(reported, measured)}.`,
-    ...(measured >= threshold ? {} : { hiddenMessage: HIDDEN.accuracy }),
-  });
+  const costIssue = !Array.isArray(obj.costs) ? msg('judge.training.costs-not-array') : (costProblem(costs, epochs) ?? (last === null || last === undefined ? null : costAgreementProblem(last, train.cost)));
+  const accuracyVerdict = (split: 'train' | 'test', measured: number, threshold: number, reported: number | undefined): Verdict => {
+    const values = { split, accuracy: measured.toFixed(4), threshold: String(threshold) };
+    const claimed = reported !== undefined && Math.abs(reported - measured) > 0.005;
+    const id = measured >= threshold ? (claimed ? 'judge.training.accuracy-reaches-claimed' : 'judge.training.accuracy-reaches') : claimed ? 'judge.training.accuracy-below-claimed' : 'judge.training.accuracy-below';
+    return {
+      idSuffix: `${split}-accuracy`,
+      description: accuracyDescription(split),
+      passed: measured >= threshold,
+      message: msg(id, claimed ? { ...values, reported: reported.toFixed(4) } : values),
+      ...(measured >= threshold ? {} : { hiddenMessage: HIDDEN.accuracy }),
+    };
+  };
   return [
-    { idSuffix: 'from-start', description: startDescription, passed: true, message: `Trained from the given start as the recipe trains: W1, W2 and W3 correlate ${toReference.W1.toFixed(3)}, ${toReference.W2.toFixed(3)} and ${toReference.W3.toFixed(3)} with the reference's training from the same start.`, metrics },
+    { idSuffix: 'from-start', description: startDescription, passed: true, message: msg('judge.training.from-start', { W1: toReference.W1.toFixed(3), W2: toReference.W2.toFixed(3), W3: toReference.W3.toFixed(3) }), metrics },
     {
       idSuffix: 'cost-falls',
       description: costDescription,
       passed: costIssue === null,
-      message: costIssue === null ? `The cost fell from ${costs[0]?.toFixed(4)} to ${last?.toFixed(4)} (the grader measures ${train.cost.toFixed(4)} for the returned parameters).` : `${costIssue}.`,
+      message: costIssue === null ? msg('judge.training.cost-fell', { first: costs[0]?.toFixed(4) ?? '–', last: last?.toFixed(4) ?? '–', measured: train.cost.toFixed(4) }) : msg('judge.problems', { problems: [costIssue] }),
       ...(costIssue === null ? {} : { hiddenMessage: HIDDEN.cost }),
     },
     accuracyVerdict('train', train.accuracy, TRAIN_ACCURACY_THRESHOLD, metrics.reportedTrainAccuracy),
@@ -368,7 +353,6 @@ const exercises: ExerciseDefinition[] = [
     points: 10,
     graded: true,
     outputNames: ['Z3'],
-    hint: 'CONV2D (stride 1, SAME) → RELU → MAXPOOL (8×8, stride 8, SAME) → CONV2D (stride 1, SAME) → RELU → MAXPOOL (4×4, stride 4, SAME) → FLATTEN → dense (no activation). Flatten with the batch size of X, not a fixed number.',
     mistakes: forwardMistakes,
   },
   {
@@ -377,7 +361,6 @@ const exercises: ExerciseDefinition[] = [
     points: 5,
     graded: true,
     outputNames: ['cost'],
-    hint: 'The mean over the examples of the softmax cross-entropy of the logits Z3 with the labels Y.',
     mistakes: costMistakes,
   },
   {

@@ -56,12 +56,10 @@ function poolBackwardOneExample(ctx: MistakeContext, which: 'first' | 'last'): u
 const zeroPadMistakes: MistakeDefinition[] = [
   {
     id: 'all-axes-padded',
-    message: 'You padded all four axes. Pad only the height and width axes: ((0, 0), (pad, pad), (pad, pad), (0, 0)).',
     variant: ({ tf, args: [X, pad] }) => tf.pad(X as T4, Array(4).fill([pad, pad]) as [number, number][]),
   },
   {
     id: 'one-side-only',
-    message: 'You padded only one side of each image. Each of the height and width axes needs `pad` zeros before and after: (pad, pad).',
     variant: ({ tf, args: [X, pad] }) => tf.pad(X as T4, [[0, 0], [0, pad as number], [0, pad as number], [0, 0]]),
   },
 ];
@@ -69,17 +67,14 @@ const zeroPadMistakes: MistakeDefinition[] = [
 const convSingleStepMistakes: MistakeDefinition[] = [
   {
     id: 'bias-multiplied',
-    message: 'You multiplied by the bias instead of adding it. Z = sum(a_slice_prev * W) + b.',
     variant: ({ tf, args: [a, W, b] }) => tf.sum(tf.mul(a as T4, W as T4)).mul(tf.sum(b as T4)).dataSync()[0],
   },
   {
     id: 'bias-missing',
-    message: 'You left out the bias. Z = sum(a_slice_prev * W) + b.',
     variant: ({ tf, args: [a, W] }) => tf.sum(tf.mul(a as T4, W as T4)).dataSync()[0],
   },
   {
     id: 'mean-instead-of-sum',
-    message: 'You averaged the products instead of summing them. Z = sum(a_slice_prev * W) + b.',
     variant: ({ tf, args: [a, W, b] }) => tf.mean(tf.mul(a as T4, W as T4)).add(tf.sum(b as T4)).dataSync()[0],
   },
 ];
@@ -87,28 +82,23 @@ const convSingleStepMistakes: MistakeDefinition[] = [
 const convForwardMistakes: MistakeDefinition[] = [
   {
     id: 'bias-multiplied',
-    message: 'Z is the weighted sum times the bias: add the bias instead (check convSingleStep: sum(a_slice_prev * W) + b).',
     variant: (ctx) => convForwardWith(ctx, (tf, Z, [, , b]) => tf.mul(tf.sub(Z, b), b)),
   },
   {
     id: 'bias-missing',
-    message: 'Z lacks the bias b[:, :, :, c]: each output value is sum(a_slice_prev * W[:, :, :, c]) + b[:, :, :, c].',
     variant: (ctx) => convForwardWith(ctx, (tf, Z, [, , b]) => tf.sub(Z, b)),
   },
   {
     id: 'window-not-strided',
-    message: 'The window does not move by the stride: its corners are vert_start = h * stride and horiz_start = w * stride.',
     variant: (ctx) =>
       convForwardWith(ctx, (tf, Z, [A, W, b, hp]) => unstridedWindows(tf, (refOf(ctx).convForward(A, W, b, { ...hp, stride: 1 }) as [T4])[0], Z.shape)),
   },
   {
     id: 'stride-ignored',
-    message: 'The stride is ignored (the output is what stride 1 gives). Read it from hparameters and use it for both the output size and the window corners.',
     variant: (ctx) => convForwardWith(ctx, (_tf, _Z, [A, W, b, hp]) => (refOf(ctx).convForward(A, W, b, { ...hp, stride: 1 }) as [T4])[0]),
   },
   {
     id: 'pad-ignored',
-    message: 'The padding is ignored (the output is what pad 0 gives). Pad A_prev with zeroPad(A_prev, pad) before sliding the window.',
     variant: (ctx) => convForwardWith(ctx, (_tf, _Z, [A, W, b, hp]) => (refOf(ctx).convForward(A, W, b, { ...hp, pad: 0 }) as [T4])[0]),
   },
 ];
@@ -116,7 +106,6 @@ const convForwardMistakes: MistakeDefinition[] = [
 const poolForwardMistakes: MistakeDefinition[] = [
   {
     id: 'mode-swapped',
-    message: 'The result is the other pooling mode: "max" takes the maximum of each window, "average" its mean.',
     variant: (ctx) => {
       const [A, hp, mode] = poolArgs(ctx);
       return refOf(ctx).poolForward(A, hp, mode === 'max' ? 'average' : 'max');
@@ -124,7 +113,6 @@ const poolForwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'window-not-strided',
-    message: 'The window does not move by the stride: its corners are vert_start = h * stride and horiz_start = w * stride.',
     variant: (ctx) => {
       const [A, hp, mode] = poolArgs(ctx);
       const [out] = refOf(ctx).poolForward(A, hp, mode) as [T4];
@@ -134,7 +122,6 @@ const poolForwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'stride-ignored',
-    message: 'The stride is ignored (the output is what stride 1 gives). Read it from hparameters for both the output size and the window corners.',
     variant: (ctx) => {
       const [A, hp, mode] = poolArgs(ctx);
       return [(refOf(ctx).poolForward(A, { ...hp, stride: 1 }, mode) as [T4])[0], [A, hp]];
@@ -142,7 +129,6 @@ const poolForwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'pooled-across-channels',
-    message: 'Each window is pooled across all channels at once. Slice one channel: A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c].',
     variant: (ctx) => {
       const { tf } = ctx;
       const [A, hp, mode] = poolArgs(ctx);
@@ -156,7 +142,6 @@ const poolForwardMistakes: MistakeDefinition[] = [
 const convBackwardMistakes: MistakeDefinition[] = [
   {
     id: 'dW-db-from-last-example',
-    message: 'dW and db hold only the last example\'s contribution. Accumulate them with += over every example (do not reset them inside the loop over i).',
     variant: (ctx) => {
       const { tf } = ctx;
       const [dZ, cache] = ctx.args as [T4, [T4, T4, T4, ConvHp]];
@@ -170,7 +155,6 @@ const convBackwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'dA-still-padded',
-    message: 'dA_prev still has the padding: remove `pad` rows and columns from each side of da_prev_pad (with a slice that also works when pad = 0).',
     variant: (ctx) => {
       const [dZ, cache] = ctx.args as [T4, [T4, T4, T4, ConvHp]];
       const [A, W, b, hp] = cache;
@@ -183,12 +167,10 @@ const convBackwardMistakes: MistakeDefinition[] = [
 const createMaskMistakes: MistakeDefinition[] = [
   {
     id: 'min-instead-of-max',
-    message: 'The mask marks the minimum; it should be true where x equals its maximum.',
     variant: ({ tf, ref, args: [x] }) => (ref as unknown as Ref).createMaskFromWindow(tf.neg(x as T4)),
   },
   {
     id: 'numbers-not-booleans',
-    message: 'The mask holds numbers (0/1), not booleans. tf.equal(x, tf.max(x)) returns a bool tensor.',
     variant: ({ tf, ref, args: [x] }) => tf.cast((ref as unknown as Ref).createMaskFromWindow(x) as T4, 'float32'),
   },
 ];
@@ -196,12 +178,10 @@ const createMaskMistakes: MistakeDefinition[] = [
 const distributeValueMistakes: MistakeDefinition[] = [
   {
     id: 'not-divided',
-    message: 'dz is copied into every entry instead of being shared: each entry is dz / (n_H * n_W).',
     variant: ({ tf, args: [dz, shape] }) => tf.fill(shape as [number, number], dz as number),
   },
   {
     id: 'divided-by-one-side',
-    message: 'dz is divided by one side only: each entry is dz / (n_H * n_W).',
     variant: ({ tf, args: [dz, shape] }) => tf.fill(shape as [number, number], (dz as number) / (shape as number[])[0]),
   },
 ];
@@ -209,17 +189,14 @@ const distributeValueMistakes: MistakeDefinition[] = [
 const poolBackwardMistakes: MistakeDefinition[] = [
   {
     id: 'last-example-only',
-    message: 'Only the last example gets a gradient: the loop over the training examples (for i in range(m)) is missing.',
     variant: (ctx) => poolBackwardOneExample(ctx, 'last'),
   },
   {
     id: 'first-example-only',
-    message: 'Only the first example gets a gradient: the loop over the training examples (for i in range(m)) is missing.',
     variant: (ctx) => poolBackwardOneExample(ctx, 'first'),
   },
   {
     id: 'mask-window-not-strided',
-    message: 'In max mode the mask comes from the wrong window: take it from A_prev[i, h * stride : h * stride + f, w * stride : w * stride + f, c], the window the gradient goes to.',
     variant: (ctx) => {
       const [dA, cache, mode] = ctx.args as [T4, [T4, PoolHp], ('max' | 'average')?];
       const [APrev, { f, stride }] = cache;
@@ -243,7 +220,6 @@ const poolBackwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'mask-not-scaled',
-    message: 'In max mode the mask is added without being multiplied by dA[i, h, w, c].',
     variant: (ctx) => {
       const [dA, cache, mode] = ctx.args as [T4, unknown, ('max' | 'average')?];
       return (mode ?? 'max') === 'max' ? refOf(ctx).poolBackward(ctx.tf.onesLike(dA), cache, 'max') : undefined;
@@ -251,7 +227,6 @@ const poolBackwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'average-not-divided',
-    message: 'In average mode each window gets dA[i, h, w, c] in full; it should get distributeValue(dA[i, h, w, c], [f, f]) (divided by f * f).',
     variant: (ctx) => {
       const [dA, cache, mode] = ctx.args as [T4, [T4, PoolHp], ('max' | 'average')?];
       if (mode !== 'average') return undefined;
@@ -261,7 +236,6 @@ const poolBackwardMistakes: MistakeDefinition[] = [
   },
   {
     id: 'mode-swapped',
-    message: 'The gradient is the other mode\'s: "max" routes dA to the maximum of each window, "average" spreads it evenly.',
     variant: (ctx) => {
       const [dA, cache, mode] = ctx.args as [T4, unknown, ('max' | 'average')?];
       return refOf(ctx).poolBackward(dA, cache, (mode ?? 'max') === 'max' ? 'average' : 'max');
@@ -285,7 +259,6 @@ export const convStepByStep: LabDefinition = {
       points: 6,
       graded: true,
       outputNames: ['X_pad'],
-      hint: 'Pad only the height and width axes (1 and 2), with `pad` zeros on each side; the example and channel axes get no padding.',
       mistakes: zeroPadMistakes,
     },
     {
@@ -294,7 +267,6 @@ export const convStepByStep: LabDefinition = {
       points: 6,
       graded: true,
       outputNames: ['Z'],
-      hint: 'Z = sum(a_slice_prev * W) + b, returned as a number (e.g. with .dataSync()[0]).',
       mistakes: convSingleStepMistakes,
     },
     {
@@ -303,7 +275,6 @@ export const convStepByStep: LabDefinition = {
       points: 12,
       graded: true,
       outputNames: ['Z', 'cache'],
-      hint: "Don't hard code the pad and stride values: read them from hparameters. n_H = floor((n_H_prev - f + 2 * pad) / stride) + 1.",
       mistakes: convForwardMistakes,
     },
     {
@@ -312,7 +283,6 @@ export const convStepByStep: LabDefinition = {
       points: 10,
       graded: true,
       outputNames: ['A', 'cache'],
-      hint: 'Read f and stride from hparameters; the window for output (h, w) starts at (h * stride, w * stride) and covers one channel.',
       mistakes: poolForwardMistakes,
     },
     {
@@ -321,7 +291,6 @@ export const convStepByStep: LabDefinition = {
       points: 6,
       graded: false,
       outputNames: ['dA_prev', 'dW', 'db'],
-      hint: 'Sum over every example, h, w and channel; then cut the padding off da_prev_pad with a slice that also works for pad = 0.',
       mistakes: convBackwardMistakes,
     },
     {
@@ -330,7 +299,6 @@ export const convStepByStep: LabDefinition = {
       points: 3,
       graded: false,
       outputNames: ['mask'],
-      hint: 'mask = (x == max(x)): tf.equal(x, tf.max(x)) returns a bool tensor.',
       mistakes: createMaskMistakes,
     },
     {
@@ -339,7 +307,6 @@ export const convStepByStep: LabDefinition = {
       points: 2,
       graded: false,
       outputNames: ['a'],
-      hint: 'Every entry of the (n_H, n_W) matrix is dz / (n_H * n_W).',
       mistakes: distributeValueMistakes,
     },
     {
@@ -348,7 +315,6 @@ export const convStepByStep: LabDefinition = {
       points: 5,
       graded: false,
       outputNames: ['dA_prev'],
-      hint: 'Loop over every example, h, w and channel: max mode adds mask * dA[i, h, w, c]; average mode adds distributeValue(dA[i, h, w, c], [f, f]).',
       mistakes: poolBackwardMistakes,
     },
   ],

@@ -15,10 +15,11 @@ import path from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, FilesAssessment, FilesContext, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
-import type { ImageSetScore, ModelScores } from '../src/engine/model.js';
+import type { ImageSetScore, MessageRef, ModelScores } from '../src/engine/model.js';
+import { english, msg } from '../src/i18n/messages.js';
 import { compareSummaries, type ModelSummary } from '../src/engine/model-summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/engine/values.js';
-import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
+import { NO_ARCHITECTURE_REF, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
 import { loadArchitecture } from '../src/fixtures/expected.js';
 import { cachedHoldout, cachedSigns } from '../src/data/signs.js';
 import { channelNormAgreement, sampleCorrelation, SAME_CHANNEL_NORMS, SAME_WEIGHTS_CORRELATION } from '../src/models/weights-sample.js';
@@ -63,7 +64,6 @@ const convArgs = (args: unknown[]) => args as [tfType.Tensor, number, Filters, n
 const identityMistakes: MistakeDefinition[] = [
   {
     id: 'no-shortcut',
-    message: 'The shortcut is missing: add the block\'s input to the main path (tf.layers.add().apply([X_shortcut, X])) before the last ReLU.',
     variant: ({ args }) => {
       const [X, f, filters, , , options = {}] = identityArgs(args);
       return wiredBlock(X, f, filters, options, { ...IDENTITY, shortcut: false });
@@ -71,7 +71,6 @@ const identityMistakes: MistakeDefinition[] = [
   },
   {
     id: 'relu-before-add',
-    message: 'The third component has a ReLU before the addition. It ends with BatchNormalization; the ReLU comes after adding the shortcut.',
     variant: ({ args }) => {
       const [X, f, filters, , , options = {}] = identityArgs(args);
       return wiredBlock(X, f, filters, options, { ...IDENTITY, reluBeforeAdd: true });
@@ -82,7 +81,6 @@ const identityMistakes: MistakeDefinition[] = [
 const convMistakes: MistakeDefinition[] = [
   {
     id: 'stride-on-middle-conv',
-    message: 'The stride is on the f×f convolution. In the convolutional block the first 1×1 convolution (and the shortcut\'s) carries the stride s; the f×f one has stride 1 and "same" padding.',
     variant: ({ args }) => {
       const [X, f, filters, , , s = 2, options = {}] = convArgs(args);
       return wiredBlock(X, f, filters, options, { projection: true, stride: s, strideOn: 'second', shortcut: true, reluBeforeAdd: false });
@@ -90,7 +88,6 @@ const convMistakes: MistakeDefinition[] = [
   },
   {
     id: 'relu-before-add',
-    message: 'The third component has a ReLU before the addition. It ends with BatchNormalization; the ReLU comes after adding the shortcut.',
     variant: ({ args }) => {
       const [X, f, filters, , , s = 2, options = {}] = convArgs(args);
       return wiredBlock(X, f, filters, options, { projection: true, stride: s, strideOn: 'first', shortcut: true, reluBeforeAdd: true });
@@ -103,21 +100,21 @@ async function judgeBlockStructure(actual: Value, ctx: JudgeContext): Promise<Ve
   const [X, , filters, , , s = 2] = ctx.args as [{ $tensor: { shape: number[] } }, number, Filters, number, string, number?];
   const [m, h, w] = X.$tensor.shape;
   const expectedShape = [m, Math.floor((h - 1) / s) + 1, Math.floor((w - 1) / s) + 1, filters[2]];
-  const problems: string[] = [];
-  if (!isEncodedTensor(actual)) problems.push(`convolutionalBlock returned ${isEncodedModel(actual) ? 'a model' : 'something other than a tensor'}`);
+  const problems: MessageRef[] = [];
+  if (!isEncodedTensor(actual)) problems.push(msg(isEncodedModel(actual) ? 'judge.block.returned-model' : 'judge.block.not-tensor'));
   else {
-    if (actual.$tensor.shape.join() !== expectedShape.join()) problems.push(`the output has shape [${actual.$tensor.shape.join(', ')}], expected [${expectedShape.join(', ')}] for stride ${s}`);
+    if (actual.$tensor.shape.join() !== expectedShape.join()) problems.push(msg('judge.block.shape', { shape: actual.$tensor.shape.join(', '), expected: expectedShape.join(', '), stride: String(s) }));
     const negative = actual.$tensor.data.filter((v) => v < 0).length;
-    if (negative > 0) problems.push(`${negative} output values are negative: the block ends with a ReLU`);
+    if (negative > 0) problems.push(msg('judge.block.negative', { count: String(negative) }));
     // A ReLU of a sum that has seen the input is not zero everywhere: zeros are not a block.
-    if (!actual.$tensor.data.some((v) => v > 0)) problems.push('every output value is 0: the block computes nothing from its input');
+    if (!actual.$tensor.data.some((v) => v > 0)) problems.push(msg('judge.block.all-zero'));
   }
   return [
     {
       idSuffix: 'shape-and-relu',
-      description: `convolutionalBlock with its default Glorot initializer, stride ${s}: output shape [${expectedShape.join(', ')}], no negative values, not all zero. The course's arrays come from TensorFlow's Glorot stream (seed 0), which tfjs cannot reproduce.`,
+      description: msg('judge.block.description', { stride: String(s), expected: expectedShape.join(', ') }),
       passed: problems.length === 0,
-      message: problems.length === 0 ? 'The shape follows the stride and every value is non-negative.' : `${problems.join('; ')}.`,
+      message: problems.length === 0 ? msg('judge.block.right') : msg('judge.problems', { problems }),
     },
   ];
 }
@@ -126,17 +123,18 @@ async function judgeBlockStructure(actual: Value, ctx: JudgeContext): Promise<Ve
  * "stage 5, identity block b" for row i: from its layer's name (res5b_branch2a, bn5b_branch2a), or,
  * for unnamed layers (activations, additions), from the nearest named layer before it.
  */
-function whereInResNet(names: readonly string[], i: number): string {
+function whereInResNet(names: readonly string[], i: number): MessageRef | null {
   for (let j = i; j >= 0; j--) {
     if (!names[j]) continue;
     const m = /^(?:res|bn)(\d)([a-f])_branch/.exec(names[j]);
-    return m ? `stage ${m[1]}, ${m[2] === 'a' ? 'convolutional' : 'identity'} block ${m[2]}` : '';
+    return m ? msg(m[2] === 'a' ? 'judge.resnet.where-conv-block' : 'judge.resnet.where-identity-block', { stage: m[1], block: m[2] }) : null;
   }
-  return '';
+  return null;
 }
 
 /** The old notebook text (and the sample report) gives stage 5's identity blocks [256, 256, 2048]. */
 const STAGE5_OLD_TEXT_PARAMS = 17_958_790;
+const STAGE5_OLD_FILTERS = msg('judge.resnet.stage5-old-filters');
 
 const COURSE_LAYER_NAME = /^(conv1|bn_conv1|avg_pool|fc\d+|(res|bn)\d[a-f]_branch(1|2[abc]))$/;
 
@@ -146,13 +144,10 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
   const want: ModelSummary = expected.$model;
   const named = want.names.filter((n) => COURSE_LAYER_NAME.test(n));
   const count = (n: number) => n.toLocaleString('en-US');
-  const summaryDescription = `resNet50(): all ${want.rows.length} rows of the course's summary (class, output shape, parameters, padding/activation/initializer) and the row count; total ${count(want.trainableParams + want.nonTrainableParams)}, trainable ${count(want.trainableParams)}, non-trainable ${count(want.nonTrainableParams)}.`;
-  const namesDescription = `The course's layer names (${named.length} of them: conv1, bn_conv1, res2a_branch2a, bn2a_branch2a, res2a_branch1, …, avg_pool, fc6), by which trained weights are loaded.`;
+  const summaryDescription = msg('judge.resnet.summary-description', { rows: String(want.rows.length), total: count(want.trainableParams + want.nonTrainableParams), trainable: count(want.trainableParams), nonTrainable: count(want.nonTrainableParams) });
+  const namesDescription = msg('judge.resnet.names-description', { count: String(named.length) });
   if (!isEncodedModel(actual)) {
-    const message =
-      actual === null
-        ? 'resNet50 returned null: is the code between ### START CODE HERE ### and ### END CODE HERE ### filled in?'
-        : 'resNet50 must return a tf.LayersModel (tf.model({inputs, outputs})).';
+    const message = msg(actual === null ? 'judge.resnet.null' : 'judge.resnet.not-model');
     return [
       { idSuffix: 'summary', description: summaryDescription, passed: false, message },
       { idSuffix: 'layer-names', description: namesDescription, passed: false, message },
@@ -167,21 +162,14 @@ async function judgeResNet50(actual: Value, ctx: JudgeContext): Promise<Verdict[
       idSuffix: 'summary',
       description: summaryDescription,
       passed: differences.length === 0,
-      message: differences.length === 0 ? 'Every row matches the course\'s ResNet50.' : `${differences.join('; ')}.`,
-      ...(oldText
-        ? {
-            diagnosis: {
-              mistake: 'stage5-old-filters',
-              message: "Stage 5's identity blocks take filters [512, 512, 2048]. The old notebook text says [256, 256, 2048], which gives 17,958,790 parameters instead of 23,600,006.",
-            },
-          }
-        : {}),
+      message: differences.length === 0 ? msg('judge.resnet.rows-match') : msg('judge.problems', { problems: differences }),
+      ...(oldText ? { diagnosis: { mistake: 'stage5-old-filters', message: english(STAGE5_OLD_FILTERS), messageRef: STAGE5_OLD_FILTERS } } : {}),
     },
     {
       idSuffix: 'layer-names',
       description: namesDescription,
       passed: missing.length === 0,
-      message: missing.length === 0 ? 'Every named layer is there.' : `${missing.length} layer names are missing, e.g. ${missing.slice(0, 5).join(', ')}: name the layers as the course does ('res' + stage + block + '_branch2a', ...).`,
+      message: missing.length === 0 ? msg('judge.resnet.names-there') : msg('judge.resnet.names-missing', { count: String(missing.length), examples: missing.slice(0, 5).join(', ') }),
     },
   ];
 }
@@ -197,7 +185,8 @@ export const ACCURACY_BANDS = [0.8, 0.9, 0.95] as const;
  */
 export interface PublishedWeights {
   sha256: string;
-  description: string;
+  /** Its description is the catalogues' `published.<id>`. */
+  id: string;
   sample: number[];
   channelNorms: number[];
 }
@@ -212,22 +201,21 @@ export function publishedWeights(): PublishedWeights[] {
 
 /** The scores, saying which published weights they are, or are made from, where they are. */
 export function identifyPublished(scores: ModelScores): ModelScores {
+  const named = (ref: MessageRef) => ({ ...scores, published: english(ref), publishedRef: ref });
   for (const weights of publishedWeights()) {
-    if (weights.sha256 === scores.weightsSha256) return { ...scores, published: weights.description };
+    const name = msg(`published.${weights.id}`);
+    if (weights.sha256 === scores.weightsSha256) return named(name);
     const r = sampleCorrelation(scores.weightsSample, weights.sample);
-    if (r !== null && r >= SAME_WEIGHTS_CORRELATION) return { ...scores, published: `${weights.description}, or weights made from it (kernels correlating ${r.toFixed(3)} with it)` };
+    if (r !== null && r >= SAME_WEIGHTS_CORRELATION) return named(msg('trained.published-made-from', { weights: name, r: r.toFixed(3) }));
     const agreement = channelNormAgreement(scores.channelNorms, weights.channelNorms);
-    if (agreement !== null && agreement >= SAME_CHANNEL_NORMS) return { ...scores, published: `${weights.description}, with its channels reordered (${Math.round(agreement * 100)}% of its channel norms the same)` };
+    if (agreement !== null && agreement >= SAME_CHANNEL_NORMS) return named(msg('trained.published-reordered', { weights: name, percent: String(Math.round(agreement * 100)) }));
   }
   return scores;
 }
 
-const bandDescription = (band: number, holdout: boolean) =>
-  holdout
-    ? `The trained ResNet50's accuracy on the instructor's held-out images, measured by labgrade with the weights loaded into the course's ResNet50: at least ${band}.`
-    : `The trained ResNet50's accuracy on the 120 SIGNS test images, measured by labgrade with the weights loaded into the course's ResNet50: at least ${band}.`;
+const bandDescription = (band: number, holdout: boolean) => msg(holdout ? 'trained.band-holdout' : 'trained.band-test', { band: String(band) });
 
-const describeScore = (s: ImageSetScore) => `${s.accuracy.toFixed(4)} (${s.correct} of ${s.total})`;
+const describeScore = (s: ImageSetScore) => msg('trained.score', { accuracy: s.accuracy.toFixed(4), correct: String(s.correct), total: String(s.total) });
 
 /**
  * The three bands' verdicts for a scored model: the held-out accuracy decides where there is one;
@@ -236,21 +224,20 @@ const describeScore = (s: ImageSetScore) => `${s.accuracy.toFixed(4)} (${s.corre
 export function bandVerdicts(scores: ModelScores): Verdict[] {
   const decisive = scores.holdout ?? scores.test;
   const detail = scores.holdout
-    ? `Held-out accuracy ${describeScore(scores.holdout)} decides the points; on the public SIGNS test set ${describeScore(scores.test)} (every student has those images, so it is not what counts here)`
-    : `Test accuracy ${describeScore(scores.test)} on the public SIGNS test set (${scores.file}). Every student has those images: a model trained on them would score 100%, so an instructor may grade on held-out images instead (--holdout)`;
+    ? msg('trained.holdout-decides', { holdout: describeScore(scores.holdout), test: describeScore(scores.test) })
+    : msg('trained.test-decides', { test: describeScore(scores.test), file: scores.file });
   // Unlike Lab 2's model, nothing fixes where a student's own training run started: say so.
-  const luck = 'A training run depends on chance (its initial weights, its shuffles): another run of the same code may land a little higher or lower';
-  const published = scores.published ? ` These weights are ${scores.published}: they score as any model does, but they show no training of your own.` : '';
+  const message = scores.published ? msg('trained.scored-published', { detail, published: scores.publishedRef ?? scores.published }) : msg('trained.scored', { detail });
   return ACCURACY_BANDS.map((band) => ({
     idSuffix: `accuracy-${band}`,
     description: bandDescription(band, scores.holdout !== undefined),
     passed: decisive.accuracy >= band,
-    message: `${detail}. ${luck}.${published}`,
+    message,
   }));
 }
 
 /** Every band failed, with why: the model file could not be read or evaluated. */
-function unreadable(message: string, holdout: boolean): FilesAssessment {
+function unreadable(message: MessageRef, holdout: boolean): FilesAssessment {
   return { verdicts: ACCURACY_BANDS.map((band) => ({ idSuffix: `accuracy-${band}`, description: bandDescription(band, holdout), passed: false, message })) };
 }
 
@@ -258,13 +245,13 @@ async function assessTrainedModel(ctx: FilesContext): Promise<FilesAssessment> {
   const found = readTrainedModel(ctx.files);
   const holdout = ctx.holdoutDir !== undefined;
   if ('missing' in found) return { missing: found.missing };
-  if ('problem' in found) return unreadable(`${found.problem}.`, holdout);
+  if ('problem' in found) return unreadable(msg('trained.problem', { problem: found.problem }), holdout);
   const architecture = loadArchitecture('residual-networks');
-  if (!architecture) return unreadable(NO_ARCHITECTURE, holdout);
+  if (!architecture) return unreadable(NO_ARCHITECTURE_REF, holdout);
   const sets = { test: cachedSigns(ctx.dataDir).test, ...(ctx.holdoutDir ? { holdout: cachedHoldout(ctx.holdoutDir) } : {}) };
   const scoring = await scoreModelFile(found.model, architecture, sets, ctx.run, ctx.timeoutMs);
   if ('incomplete' in scoring) return scoring;
-  if ('rejected' in scoring) return unreadable(scoring.rejected, holdout);
+  if ('rejected' in scoring) return unreadable(msg('trained.rejected', { problem: scoring.rejected }), holdout);
   const scores = identifyPublished(scoring.scores);
   return { verdicts: bandVerdicts(scores), scores };
 }
@@ -276,7 +263,6 @@ const exercises: ExerciseDefinition[] = [
     points: 12,
     graded: true,
     outputNames: ['A'],
-    hint: 'Main path: Conv2D(F1, 1×1, valid) → BN → ReLU → Conv2D(F2, f×f, same) → BN → ReLU → Conv2D(F3, 1×1, valid) → BN; then add the input and apply a ReLU. Pass {training} to BatchNormalization.apply and the initializer to every Conv2D.',
     mistakes: identityMistakes,
   },
   {
@@ -285,7 +271,6 @@ const exercises: ExerciseDefinition[] = [
     points: 10,
     graded: true,
     outputNames: ['A'],
-    hint: 'As the identity block, but the first 1×1 conv has stride s, and the shortcut is Conv2D(F3, 1×1, stride s, valid) → BN before the addition.',
     mistakes: convMistakes,
     judge: judgeBlockStructure,
   },

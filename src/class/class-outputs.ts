@@ -15,7 +15,8 @@ import { markedRegions, similarPairs, type SimilarityFlag } from './similarity.j
 import { starterSource } from '../submission/student-code.js';
 import { renderClassJunit } from '../report/junit.js';
 import { distributionSpec, renderSvg } from '../report/charts.js';
-import { format, labels, type Lang } from '../report/report-view.js';
+import { format, labels } from '../report/report-view.js';
+import type { Lang } from '../i18n/messages.js';
 import { renderTemplate } from '../report/templates.js';
 import { validateResult } from '../report/result-json.js';
 import { STUDENT_FILES } from '../report/student-outputs.js';

@@ -5,7 +5,7 @@ import type { LabDefinition } from '../engine/lab-definition.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
 import { BACKEND_CHOICES, parseBackendChoice } from '../backends/backends.js';
 import { datasetsDir } from '../data/datasets-dir.js';
-import { LANGS, parseLang, type Lang } from '../report/report-view.js';
+import { LANGS, parseLang, type Lang } from '../i18n/messages.js';
 import { parseSubmittedAt, readRoster, type Roster } from '../submission/roster.js';
 import { loadCourseConfig, withConfiguredPoints, type CourseConfig } from '../config/course-config.js';
 import type { LateRules } from '../engine/scoring.js';

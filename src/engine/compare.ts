@@ -3,8 +3,10 @@
  * (naming the axis), then values with a stated tolerance, naming the first wrong index, how many
  * elements differ and the largest errors. Hidden checks get the same diagnosis without expected values.
  */
-import { describeValue, formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from './values.js';
+import { formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from './values.js';
 import { compareSummaries } from './model-summary.js';
+import type { MessageRef } from './model.js';
+import { english, msg } from '../i18n/messages.js';
 
 export interface Tolerance {
   /** |actual - expected| <= atol + rtol * |expected| */
@@ -12,13 +14,16 @@ export interface Tolerance {
   atol: number;
 }
 
-export type MismatchKind = 'type' | 'unsupported' | 'dtype' | 'rank' | 'shape' | 'length' | 'keys' | 'nonfinite' | 'values' | 'model';
+export const MISMATCH_KINDS = ['type', 'unsupported', 'dtype', 'rank', 'shape', 'length', 'keys', 'nonfinite', 'values', 'model'] as const;
+export type MismatchKind = (typeof MISMATCH_KINDS)[number];
 
 export interface Mismatch {
   kind: MismatchKind;
   /** Where in the output, e.g. "Z" or "cache[3].stride"; empty for the whole output. */
   path: string;
+  /** The English text of `ref`. */
   message: string;
+  ref: MessageRef;
 }
 
 export interface CompareOptions {
@@ -33,10 +38,10 @@ export function compareValues(expected: Value, actual: Value, options: CompareOp
   const names = options.outputNames;
   if (names && names.length > 1 && Array.isArray(expected)) {
     if (!Array.isArray(actual)) {
-      return mismatch('type', '', `expected a tuple [${names.join(', ')}], got ${describeValue(actual)}`);
+      return mismatch('type', '', msg('compare.tuple-type', { names: names.join(', '), actual: describeValue(actual) }));
     }
     if (actual.length !== expected.length) {
-      return mismatch('length', '', `expected a tuple of ${expected.length} items [${names.join(', ')}], got ${actual.length}`);
+      return mismatch('length', '', msg('compare.tuple-length', { count: String(expected.length), names: names.join(', '), actualCount: String(actual.length) }));
     }
     for (let i = 0; i < expected.length; i++) {
       const m = compareAt(expected[i], actual[i], names[i] ?? `[${i}]`, options);
@@ -47,42 +52,43 @@ export function compareValues(expected: Value, actual: Value, options: CompareOp
   return compareAt(expected, actual, names?.[0] ?? '', options);
 }
 
-function mismatch(kind: MismatchKind, path: string, detail: string): Mismatch {
-  return { kind, path, message: path ? `${path}: ${detail}` : detail };
+function mismatch(kind: MismatchKind, path: string, detail: MessageRef): Mismatch {
+  const ref = path ? msg('compare.at', { path, detail }) : detail;
+  return { kind, path, message: english(ref), ref };
 }
 
+const shapeText = (shape: readonly number[]) => shape.join(', ');
+
 function compareAt(expected: Value, actual: Value, path: string, options: CompareOptions): Mismatch | null {
-  if (isUnsupported(actual)) return mismatch('unsupported', path, `returned ${actual.$unsupported}`);
+  if (isUnsupported(actual)) return mismatch('unsupported', path, msg('compare.unsupported', { what: actual.$unsupported }));
   if (actual === null && expected !== null) {
-    const wanted = options.reveal ? `, expected ${describeValue(expected)}` : '';
-    return mismatch('type', path, `got null${wanted}: is the code between ### START CODE HERE ### and ### END CODE HERE ### filled in?`);
+    return mismatch('type', path, options.reveal ? msg('compare.null-expected', { expected: describeValue(expected) }) : msg('compare.null'));
   }
   if (isEncodedTensor(expected)) return compareTensor(expected, actual, path, options);
   if (typeof expected === 'number') {
     if (typeof actual !== 'number') {
-      const hint = isEncodedTensor(actual) ? ' (read the value out of the tensor, e.g. with .dataSync()[0])' : '';
-      return mismatch('type', path, `expected a number, got ${describeValue(actual)}${hint}`);
+      return mismatch('type', path, msg(isEncodedTensor(actual) ? 'compare.number-type-tensor' : 'compare.number-type', { actual: describeValue(actual) }));
     }
-    if (!Number.isFinite(actual)) return mismatch('nonfinite', path, `got ${actual}`);
+    if (!Number.isFinite(actual)) return mismatch('nonfinite', path, msg('compare.nonfinite-number', { value: String(actual) }));
     if (!withinTolerance(expected, actual, options.tolerance)) {
       // The error magnitude would give a hidden expected value away, so only public checks show it.
       const shown = options.reveal
-        ? `expected ${formatNumber(expected)}, got ${formatNumber(actual)} (error ${formatNumber(Math.abs(actual - expected))})`
-        : `got ${formatNumber(actual)}, which is not the expected value`;
+        ? msg('compare.number', { expected: formatNumber(expected), actual: formatNumber(actual), error: formatNumber(Math.abs(actual - expected)) })
+        : msg('compare.not-expected', { actual: formatNumber(actual) });
       return mismatch('values', path, shown);
     }
     return null;
   }
   if (expected === null || typeof expected === 'boolean' || typeof expected === 'string') {
     if (actual !== expected) {
-      const shown = options.reveal ? `expected ${describeValue(expected)}, got ${describeValue(actual)}` : `got ${describeValue(actual)}, which is not the expected value`;
+      const shown = options.reveal ? msg('compare.value', { expected: describeValue(expected), actual: describeValue(actual) }) : msg('compare.not-expected', { actual: describeValue(actual) });
       return mismatch(typeof actual === typeof expected ? 'values' : 'type', path, shown);
     }
     return null;
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return mismatch('type', path, `expected an array of ${expected.length} items, got ${describeValue(actual)}`);
-    if (actual.length !== expected.length) return mismatch('length', path, `expected ${expected.length} items, got ${actual.length}`);
+    if (!Array.isArray(actual)) return mismatch('type', path, msg('compare.array-type', { count: String(expected.length), actual: describeValue(actual) }));
+    if (actual.length !== expected.length) return mismatch('length', path, msg('compare.array-length', { count: String(expected.length), actualCount: String(actual.length) }));
     for (let i = 0; i < expected.length; i++) {
       const m = compareAt(expected[i], actual[i], `${path}[${i}]`, options);
       if (m) return m;
@@ -91,17 +97,17 @@ function compareAt(expected: Value, actual: Value, path: string, options: Compar
   }
   if (isUnsupported(expected)) return null; // fixtures never hold these
   if (isEncodedModel(expected)) {
-    if (!isEncodedModel(actual)) return mismatch('type', path, `expected a model, got ${describeValue(actual)}`);
+    if (!isEncodedModel(actual)) return mismatch('type', path, msg('compare.model-type', { actual: describeValue(actual) }));
     const { differences } = compareSummaries(expected.$model, actual.$model);
     if (differences.length === 0) return null;
     // The differences spell out the expected layers, which a hidden check must not show.
-    return mismatch('model', path, options.reveal ? differences.join('; ') : `the model's layers differ from the expected ones (${differences.length} difference${differences.length === 1 ? '' : 's'})`);
+    return mismatch('model', path, options.reveal ? msg('compare.model', { differences }) : msg('compare.model-hidden', { count: differences.length }));
   }
   if (actual === null || typeof actual !== 'object' || Array.isArray(actual) || isEncodedTensor(actual) || isEncodedModel(actual)) {
-    return mismatch('type', path, `expected an object with keys {${Object.keys(expected).join(', ')}}, got ${describeValue(actual)}`);
+    return mismatch('type', path, msg('compare.object-type', { keys: Object.keys(expected).join(', '), actual: describeValue(actual) }));
   }
   for (const key of Object.keys(expected)) {
-    if (!(key in actual)) return mismatch('keys', path, `is missing the key "${key}"`);
+    if (!(key in actual)) return mismatch('keys', path, msg('compare.missing-key', { key }));
     const m = compareAt(expected[key], actual[key], path ? `${path}.${key}` : key, options);
     if (m) return m;
   }
@@ -115,26 +121,25 @@ function withinTolerance(expected: number, actual: number, tol: Tolerance): bool
 function compareTensor(expected: EncodedTensor, actual: Value, path: string, options: CompareOptions): Mismatch | null {
   const e = expected.$tensor;
   if (!isEncodedTensor(actual)) {
-    const hint = Array.isArray(actual) ? ' (wrap the result with tf.tensor(...))' : '';
-    const wanted = options.reveal ? `a ${e.dtype} tensor of shape [${e.shape.join(', ')}]` : `a ${e.dtype} tensor`;
-    return mismatch('type', path, `expected ${wanted}, got ${describeValue(actual)}${hint}`);
+    const wanted = options.reveal ? msg('value.tensor', { dtype: e.dtype, shape: shapeText(e.shape) }) : msg('value.tensor-hidden', { dtype: e.dtype });
+    return mismatch('type', path, msg(Array.isArray(actual) ? 'compare.tensor-type-array' : 'compare.tensor-type', { expected: wanted, actual: describeValue(actual) }));
   }
   const a = actual.$tensor;
   if (a.dtype !== e.dtype) {
-    const hint = e.dtype === 'bool' ? ' (comparisons such as tf.equal return bool tensors)' : e.dtype === 'float32' ? ' (use tf.cast(x, "float32") or float inputs)' : '';
-    return mismatch('dtype', path, `expected dtype ${e.dtype}, got ${a.dtype}${hint}`);
+    const id = e.dtype === 'bool' ? 'compare.dtype-bool' : e.dtype === 'float32' ? 'compare.dtype-float' : 'compare.dtype';
+    return mismatch('dtype', path, msg(id, { expected: e.dtype, actual: a.dtype }));
   }
   if (a.shape.length !== e.shape.length) {
-    const shown = options.reveal ? `expected rank ${e.shape.length} (shape [${e.shape.join(', ')}]), got rank ${a.shape.length} (shape [${a.shape.join(', ')}])` : `got rank ${a.shape.length} (shape [${a.shape.join(', ')}]), which is not the expected rank`;
+    const actualRank = { rank: String(a.shape.length), shape: shapeText(a.shape) };
+    const shown = options.reveal ? msg('compare.rank', { ...actualRank, expectedRank: String(e.shape.length), expectedShape: shapeText(e.shape) }) : msg('compare.rank-hidden', actualRank);
     return mismatch('rank', path, shown);
   }
   const badAxes = e.shape.map((d, i) => (d !== a.shape[i] ? i : -1)).filter((i) => i >= 0);
   if (badAxes.length > 0) {
     const axis = badAxes[0];
-    const shown = options.reveal
-      ? `shape [${a.shape.join(', ')}] differs from the expected [${e.shape.join(', ')}] on axis ${axis} (${a.shape[axis]} instead of ${e.shape[axis]})`
-      : `shape [${a.shape.join(', ')}] has the wrong size on axis ${axis} (${a.shape[axis]})`;
-    return mismatch('shape', path, badAxes.length > 1 ? `${shown}; axes ${badAxes.join(', ')} all differ` : shown);
+    const actualShape = { shape: shapeText(a.shape), axis: String(axis), size: String(a.shape[axis]) };
+    const shown = options.reveal ? msg('compare.shape', { ...actualShape, expectedShape: shapeText(e.shape), expectedSize: String(e.shape[axis]) }) : msg('compare.shape-hidden', actualShape);
+    return mismatch('shape', path, badAxes.length > 1 ? msg('compare.shape-axes', { first: shown, axes: badAxes.join(', ') }) : shown);
   }
   let firstNonFinite = -1;
   let nonFinite = 0;
@@ -161,16 +166,17 @@ function compareTensor(expected: EncodedTensor, actual: Value, path: string, opt
     }
   }
   if (nonFinite > 0) {
-    return mismatch('nonfinite', path, `${nonFinite} of ${e.data.length} values are not finite; the first, at ${formatIndex(firstNonFinite, e.shape)}, is ${a.data[firstNonFinite]}`);
+    return mismatch('nonfinite', path, msg('compare.nonfinite', { count: String(nonFinite), total: String(e.data.length), at: formatIndex(firstNonFinite, e.shape), value: String(a.data[firstNonFinite]) }));
   }
   if (differing === 0) return null;
   const at = formatIndex(first, e.shape);
-  const firstText = options.reveal
-    ? `first at ${at}: expected ${formatElement(e.data[first], e.dtype)}, got ${formatElement(a.data[first], e.dtype)}`
-    : `first at ${at}`;
+  const counts = { count: String(differing), total: String(e.data.length), at };
+  if (!options.reveal) return mismatch('values', path, msg('compare.values-hidden', counts));
+  const expectedActual = { expected: formatElement(e.data[first], e.dtype), actual: formatElement(a.data[first], e.dtype) };
   // Error sizes, next to the student's own values, would give hidden expected values away.
-  const errors = e.dtype === 'float32' && options.reveal ? `; max abs error ${formatNumber(maxAbs)}, max rel error ${formatNumber(maxRel)}` : '';
-  return mismatch('values', path, `${differing} of ${e.data.length} values differ (${firstText})${errors}`);
+  return mismatch('values', path, e.dtype === 'float32'
+    ? msg('compare.values-errors', { ...counts, ...expectedActual, abs: formatNumber(maxAbs), rel: formatNumber(maxRel) })
+    : msg('compare.values', { ...counts, ...expectedActual }));
 }
 
 function formatElement(x: number, dtype: string): string {
@@ -188,16 +194,32 @@ export function formatIndex(flat: number, shape: readonly number[]): string {
   return `[${idx.join(', ')}]`;
 }
 
-/** A compact summary of a value for result.json: type, shape and a few statistics. */
-export function summarizeValue(v: Value): string {
+/** What a value is, in a few words ("a float32 tensor of shape [2, 3]", "the number 1.5"). */
+export function describeValue(v: Value): MessageRef {
+  if (v === null) return msg('value.null');
+  if (typeof v === 'number') return msg('value.number', { value: formatNumber(v) });
+  if (typeof v === 'boolean') return msg('value.boolean', { value: String(v) });
+  if (typeof v === 'string') return msg('value.string', { value: JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) });
+  if (Array.isArray(v)) return msg('value.array', { count: v.length });
+  if (isEncodedTensor(v)) return msg('value.tensor', { dtype: v.$tensor.dtype, shape: shapeText(v.$tensor.shape) });
+  if (isUnsupported(v)) return msg('value.unsupported', { what: v.$unsupported });
+  if (isEncodedModel(v)) return msg('value.model', { count: v.$model.rows.length });
+  const keys = Object.keys(v);
+  return msg('value.object', { keys: `${keys.slice(0, 8).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k)).join(', ')}${keys.length > 8 ? ', …' : ''}` });
+}
+
+/** A compact summary of a value for result.json and the report: type, shape and a few statistics. */
+export function summarizeValue(v: Value): MessageRef {
   if (!isEncodedTensor(v)) {
-    if (Array.isArray(v)) return `[${v.map(summarizeValue).join(', ')}]`;
-    return describeValue(v);
+    if (!Array.isArray(v)) return describeValue(v);
+    // "[a, b, c]": the items as a chain of pairs, so that each language writes its own comma.
+    const items = v.map(summarizeValue).reduceRight<MessageRef | null>((rest, first) => (rest ? msg('summary.items', { first, rest }) : first), null);
+    return msg('summary.list', { items: items ?? '' });
   }
   const { dtype, shape, data } = v.$tensor;
-  const head = `${dtype} [${shape.join(', ')}]`;
-  if (data.length === 0) return `${head} (empty)`;
-  if (dtype === 'bool') return `${head}, ${data.filter((x) => x !== 0).length} true`;
+  const head = { dtype, shape: shapeText(shape) };
+  if (data.length === 0) return msg('summary.empty', head);
+  if (dtype === 'bool') return msg('summary.bool', { ...head, count: String(data.filter((x) => x !== 0).length) });
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
@@ -206,5 +228,5 @@ export function summarizeValue(v: Value): string {
     min = Math.min(min, x);
     max = Math.max(max, x);
   }
-  return `${head}, mean ${formatNumber(sum / data.length)}, min ${formatNumber(min)}, max ${formatNumber(max)}`;
+  return msg('summary.tensor', { ...head, mean: formatNumber(sum / data.length), min: formatNumber(min), max: formatNumber(max) });
 }

@@ -4,9 +4,10 @@
  * exercises judged in an evaluator), assemble the result. Whatever goes wrong in the submission
  * becomes a per-check status and message; the rest of the lab is still graded.
  */
-import { compareValues, summarizeValue, type Mismatch } from './compare.js';
-import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
-import type { CheckResult, Diagnosis, ExerciseResult, LabResult, TrainingMetrics, Visibility } from './model.js';
+import { compareValues, summarizeValue } from './compare.js';
+import type { ExerciseDefinition, LabDefinition, Verdict } from './lab-definition.js';
+import type { CheckResult, Diagnosis, ExerciseResult, LabResult, MessageRef, TrainingMetrics, Visibility } from './model.js';
+import { english, hasMessage, msg } from '../i18n/messages.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from './values.js';
 import { boundLab } from './bounds.js';
@@ -116,10 +117,10 @@ function checkBase(loaded: LoadedCase, durationMs = 0) {
 }
 
 /** Checks that were not run (the function is missing, the file does not compile...), each with the reason. */
-function notRun(def: ExerciseDefinition, ctx: LabContext, status: CheckResult['status'], message: string): CheckResult[] {
+function notRun(def: ExerciseDefinition, ctx: LabContext, status: CheckResult['status'], message: MessageRef): CheckResult[] {
   return scoreChecks(
     def.points,
-    ctx.cases.filter((c) => c.fixture.exercise === def.id).map((c) => ({ ...checkBase(c), status, passed: false, message })),
+    ctx.cases.filter((c) => c.fixture.exercise === def.id).map((c) => ({ ...checkBase(c), status, passed: false, ...said(message) })),
   );
 }
 
@@ -128,9 +129,9 @@ function exerciseResult(def: ExerciseDefinition, checks: CheckResult[], extra: P
   return { id: def.id, title: def.title, graded: def.graded, status: exerciseStatus(checks), points: sumPoints(checks).points, maxPoints: def.points, checks, ...extra };
 }
 
-function ungradedExercise(def: ExerciseDefinition, ctx: LabContext, status: ExerciseResult['status'], message: string, code?: string): ExerciseResult {
-  const checks = notRun(def, ctx, 'skipped', `not run: ${message}`);
-  return { ...exerciseResult(def, checks, { message, ...(code !== undefined ? { code } : {}) }), status, points: 0 };
+function ungradedExercise(def: ExerciseDefinition, ctx: LabContext, status: ExerciseResult['status'], message: MessageRef, code?: string): ExerciseResult {
+  const checks = notRun(def, ctx, 'skipped', msg('grading.not-run', { reason: message }));
+  return { ...exerciseResult(def, checks, { ...said(message), ...(code !== undefined ? { code } : {}) }), status, points: 0 };
 }
 
 function labResult(ctx: LabContext, status: LabResult['status'], exercises: ExerciseResult[], extra: Partial<LabResult> = {}): LabResult {
@@ -180,9 +181,8 @@ function exerciseLimit(def: ExerciseDefinition, timeouts: LabTimeouts): number {
 }
 
 /** A lab whose code cannot run (it does not compile, its file cannot be read, its process does not start): file exercises are still judged. */
-async function unrunnableLab(ctx: LabContext, message: string, source?: string): Promise<LabResult> {
+async function unrunnableLab(ctx: LabContext, message: MessageRef, short: MessageRef = message, source?: string): Promise<LabResult> {
   const code = source ? extractStudentCode(source) : new Map<string, string>();
-  const short = message.split('\n')[0];
   const exercises: ExerciseResult[] = [];
   let incomplete = false;
   for (const def of ctx.lab.exercises) {
@@ -192,7 +192,7 @@ async function unrunnableLab(ctx: LabContext, message: string, source?: string):
       exercises.push(judged.result);
     } else exercises.push(ungradedExercise(def, ctx, 'error', short, code.get(def.id)));
   }
-  return labResult(ctx, 'error', exercises, { message, ...(incomplete ? { incomplete } : {}) });
+  return labResult(ctx, 'error', exercises, { ...said(message), ...(incomplete ? { incomplete } : {}) });
 }
 
 export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, options: GradeLabOptions): Promise<LabResult> {
@@ -214,14 +214,15 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   };
   // A lab file that is not there costs nothing: no data is read, no process started.
   if (!files.has(lab.file)) {
-    return labResult(ctx, 'missing', lab.exercises.map((def) => ungradedExercise(def, ctx, 'missing', `${lab.file} was not submitted`)), { message: `${lab.file} was not submitted` });
+    const notSubmitted = msg('grading.not-submitted', { file: lab.file });
+    return labResult(ctx, 'missing', lab.exercises.map((def) => ungradedExercise(def, ctx, 'missing', notSubmitted)), said(notSubmitted));
   }
   let source: string;
   try {
     source = files.readText(lab.file, MAX_SOURCE_BYTES);
   } catch (err) {
     // Nothing of a file that could not be read is shown: it may not be the student's (a link to someone else's).
-    if (err instanceof SubmissionFileError) return unrunnableLab(ctx, `${lab.file} could not be graded: ${err.message}`);
+    if (err instanceof SubmissionFileError) return unrunnableLab(ctx, msg('grading.unreadable', { file: lab.file, reason: err.message }));
     throw err;
   }
   ctx.code = extractStudentCode(source);
@@ -231,7 +232,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     bundle = await bundleSubmission(files, lab.file);
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
-    return unrunnableLab(ctx, `${lab.file} could not be compiled:\n${err.message}`, source);
+    return unrunnableLab(ctx, msg('grading.not-compiled', { file: lab.file, errors: err.message }), msg('grading.not-compiled-short', { file: lab.file }), source);
   }
   // A function written in another of the submission's files (the lab file importing or re-exporting
   // it) is the student's code as well: the report shows it and the class run compares it.
@@ -247,7 +248,10 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   const holders: Holders = { public: holder, hidden: hiddenHolder };
   try {
     const first = await holder.ensure(ctx.labDeadline - performance.now());
-    if ('failure' in first) return await unrunnableLab(ctx, first.failure, source);
+    if ('failure' in first) {
+      const failure = msg('grading.failure', { reason: first.failure });
+      return await unrunnableLab(ctx, failure, msg('grading.failure', { reason: first.failure.split('\n')[0] }), source);
+    }
     const exercises: ExerciseResult[] = [];
     let incomplete = false;
     for (const def of lab.exercises) {
@@ -257,11 +261,12 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
         exercises.push(judged.result);
       } else if (holder.exports[def.id] !== 'function') {
         const found = holder.exports[def.id];
-        const message = found === undefined ? `${lab.file} does not export a function named ${def.id}` : `${def.id} is exported but is ${found === 'undefined' ? 'undefined' : `a ${found}`}, not a function`;
+        const message = found === undefined ? msg('grading.not-exported', { file: lab.file, fn: def.id }) : msg('grading.not-a-function', { fn: def.id, found });
         exercises.push(ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id)));
       } else exercises.push(await gradeExercise(def, ctx, holders));
     }
-    return labResult(ctx, 'graded', exercises, { backend: holder.backend, device: holder.device, tfjsVersion: holder.tfjsVersion, ...(incomplete ? { incomplete } : {}) });
+    const device = holder.device === undefined ? {} : { device: holder.device, ...deviceRef(holder.device) };
+    return labResult(ctx, 'graded', exercises, { backend: holder.backend, ...device, tfjsVersion: holder.tfjsVersion, ...(incomplete ? { incomplete } : {}) });
   } finally {
     holder.close();
     hiddenHolder.close();
@@ -320,6 +325,16 @@ class SessionHolder {
   }
 }
 
+/**
+ * The words of the backends' device lines ("WebAssembly SIMD, 2 threads", "plain JavaScript"), for
+ * reports in other languages; a GPU adapter's name stays a name.
+ */
+function deviceRef(device: string): { deviceRef?: MessageRef } {
+  const wasm = /^WebAssembly( SIMD)?, (\d+) threads?(?: \(threads unavailable: (.*)\))?$/.exec(device);
+  if (wasm) return { deviceRef: msg(wasm[3] ? 'device.wasm-no-threads' : 'device.wasm', { simd: wasm[1] ? 'simd' : 'plain', threads: Number(wasm[2]), why: wasm[3] ?? '' }) };
+  return device === 'plain JavaScript' ? { deviceRef: msg('device.cpu') } : {};
+}
+
 function describeThrown(error: ThrownError): string {
   return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
 }
@@ -329,35 +344,23 @@ function describeThrown(error: ThrownError): string {
  * name or shape the submission produced (an error's message or name, an exit code, what changed)
  * could carry the hidden inputs out.
  */
-export function describeOutcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string {
+export function outcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): MessageRef {
   switch (outcome.kind) {
     case 'threw':
-      return reveal ? `threw ${describeThrown(outcome.error)}` : 'threw an error (hidden checks do not show what a submission reports)';
+      return reveal ? msg('outcome.threw', { error: describeThrown(outcome.error) }) : msg('outcome.threw-hidden');
     case 'timeout':
-      return `did not finish within ${(outcome.limitMs / 1000).toFixed(1)} s (is there an infinite loop?)`;
+      return msg('outcome.timeout', { seconds: (outcome.limitMs / 1000).toFixed(1) });
     case 'crashed':
-      if (reveal) return outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason;
-      return /memory/.test(outcome.reason) ? 'ran out of memory' : 'stopped the process (it crashed, exited or sent something malformed)';
+      if (reveal) return msg('outcome.crashed', { reason: outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason });
+      return msg(/memory/.test(outcome.reason) ? 'outcome.out-of-memory-hidden' : 'outcome.crashed-hidden');
     case 'stale':
-      return reveal ? `could not run: the submission keeps changing ${outcome.tampered.join(', ')} between calls` : 'could not run: the submission keeps changing JavaScript built-ins or tfjs between calls';
+      return reveal ? msg('outcome.stale', { what: outcome.tampered.join(', ') }) : msg('outcome.stale-hidden');
     default:
-      return `answered a function call with ${outcome.kind === 'trained' ? 'a trained model' : 'something else'}`;
+      return msg(outcome.kind === 'trained' ? 'outcome.trained' : 'outcome.other');
   }
 }
 
-/** A hidden check's words for a mismatch: its kind only. */
-const HIDDEN_MISMATCH: Record<Mismatch['kind'], string> = {
-  type: 'The output is not of the expected type.',
-  unsupported: 'The output cannot be compared (it is not a tensor, number or plain data).',
-  dtype: "The output's dtype is not the expected one.",
-  rank: "The output's rank is not the expected one.",
-  shape: "The output's shape is not the expected one.",
-  length: 'The output does not have the expected number of items.',
-  keys: 'The output lacks an expected key.',
-  nonfinite: 'The output holds values that are not finite (NaN or infinity).',
-  values: 'Some values are not the expected ones.',
-  model: "The model's layers differ from the expected ones.",
-};
+export const describeOutcomeFailure = (outcome: Exclude<CallOutcome, { kind: 'value' }>, reveal: boolean): string => english(outcomeFailure(outcome, reveal));
 
 function diagnose(actual: Value, expected: ExpectedCase, def: ExerciseDefinition, lab: LabDefinition): Diagnosis | undefined {
   const tolerance = def.tolerance ?? lab.tolerance;
@@ -365,10 +368,27 @@ function diagnose(actual: Value, expected: ExpectedCase, def: ExerciseDefinition
     const output = expected.mistakes[mistake.id];
     if (output === undefined) continue;
     if (compareValues(output, actual, { tolerance, outputNames: def.outputNames, reveal: true }) === null) {
-      return { mistake: mistake.id, message: mistake.message };
+      const ref = msg(`mistake.${lab.id}.${def.id}.${mistake.id}`);
+      return { mistake: mistake.id, message: english(ref), messageRef: ref };
     }
   }
   return undefined;
+}
+
+/** The output's summary (and the expected one's), as English text and as refs. */
+function summaryFields(actual: Value, expected?: Value) {
+  const actualRef = summarizeValue(actual);
+  const expectedRef = expected === undefined ? undefined : summarizeValue(expected);
+  return { actual: english(actualRef), actualRef, ...(expectedRef ? { expected: english(expectedRef), expectedRef } : {}) };
+}
+
+/** A check's message: the English text for result.json, and the ref a report renders in its language. */
+const said = (ref: MessageRef) => ({ message: english(ref), messageRef: ref });
+const described = (ref: MessageRef) => ({ description: english(ref), descriptionRef: ref });
+
+/** A public check from a judge's verdict (a file exercise's, or `labgrade evaluate`'s). */
+export function verdictCheck(v: Verdict, id: string, durationMs: number): UnscoredCheck {
+  return { id, public: true, ...described(v.description), status: v.passed ? 'passed' : 'failed', passed: v.passed, ...said(v.message), ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}), durationMs };
 }
 
 /** A check that compares the call's output with the reference's. */
@@ -377,7 +397,7 @@ function compareOutcome(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseD
   const isPublic = base.public;
   if (outcome.kind !== 'value') {
     const status = outcome.kind === 'timeout' ? 'timeout' : 'error';
-    return { ...base, status, passed: false, message: `${def.id} ${describeOutcomeFailure(outcome, isPublic)}` };
+    return { ...base, status, passed: false, ...said(msg('check.call-failed', { fn: def.id, what: outcomeFailure(outcome, isPublic) })) };
   }
   const expected = loaded.expected;
   if (!expected) throw new Error(`${loaded.fixture.key} has no expected output, and ${def.id} has no judge of its own`);
@@ -387,26 +407,28 @@ function compareOutcome(outcome: CallOutcome, loaded: LoadedCase, def: ExerciseD
     reveal: isPublic,
   });
   // Summaries of the output are the submission's numbers: public checks only.
-  const summaries = isPublic ? { actual: summarizeValue(outcome.value), expected: summarizeValue(expected.expected) } : {};
+  const summaries = isPublic ? summaryFields(outcome.value, expected.expected) : {};
   // Changing built-ins cannot fool the comparison (it happens here), but the student should know.
-  const tamperNote = outcome.tampered ? (isPublic ? ` (${def.id} changed ${outcome.tampered.join(', ')}; later checks ran in a fresh process.)` : ` (${def.id} changed JavaScript built-ins or tfjs; later checks ran in a fresh process.)`) : '';
-  if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, message: `The result is correct.${tamperNote}` };
+  const tamperNote = outcome.tampered ? (isPublic ? msg('check.tampered', { fn: def.id, what: outcome.tampered.join(', ') }) : msg('check.tampered-hidden', { fn: def.id })) : null;
+  const noted = (ref: MessageRef) => said(tamperNote ? msg('check.with-note', { message: ref, note: tamperNote }) : ref);
+  if (!mismatch) return { ...base, ...summaries, status: 'passed', passed: true, ...noted(msg('check.correct')) };
   const diagnosis = diagnose(outcome.value, expected, def, lab);
-  if (!isPublic) return { ...base, status: 'failed', passed: false, message: `${HIDDEN_MISMATCH[mismatch.kind]}${tamperNote}`, ...(diagnosis ? { diagnosis } : {}) };
+  if (!isPublic) return { ...base, status: 'failed', passed: false, ...noted(msg(`check.hidden-mismatch.${mismatch.kind}`)), ...(diagnosis ? { diagnosis } : {}) };
   // A diagnosis says more than the general hint; an unfilled function (null) needs neither.
-  const hint = !diagnosis && def.hint && !mismatch.message.includes('got null') ? ` Hint: ${def.hint}` : '';
-  const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.message : `${mismatch.message}.`;
-  return { ...base, ...summaries, status: 'failed', passed: false, message: `${sentence}${hint}${tamperNote}`, ...(diagnosis ? { diagnosis } : {}) };
+  const hintId = `hint.${lab.id}.${def.id}`;
+  const sentence = /[.?!]$/.test(mismatch.message) ? mismatch.ref : msg('check.sentence', { text: mismatch.ref });
+  const withHint = !diagnosis && hasMessage(hintId) && !mismatch.message.includes('got null') ? msg('check.with-hint', { message: sentence, hint: msg(hintId) }) : sentence;
+  return { ...base, ...summaries, status: 'failed', passed: false, ...noted(withHint), ...(diagnosis ? { diagnosis } : {}) };
 }
 
 /** A file exercise (a trained model): judged as data in an evaluator; its checks are the verdicts. `incomplete`: labgrade could not judge it this time. */
 async function gradeFiles(def: ExerciseDefinition, ctx: LabContext): Promise<{ result: ExerciseResult; incomplete: boolean }> {
   const started = performance.now();
   const dataProblem = ctx.dataProblem();
-  const single = (status: CheckResult['status'], message: string) => scoreChecks(def.points, [{ id: `${def.id}/${status === 'skipped' ? 'data' : 'evaluation'}`, public: true, description: def.title, status, passed: false, message, durationMs: 0 }]);
+  const single = (status: CheckResult['status'], message: MessageRef) => scoreChecks(def.points, [{ id: `${def.id}/${status === 'skipped' ? 'data' : 'evaluation'}`, public: true, description: def.title, status, passed: false, ...said(message), durationMs: 0 }]);
   if (dataProblem || !ctx.options.dataDir) {
-    const message = `not run: the dataset is not available: ${dataProblem ?? 'no datasets folder was given'}`;
-    return { result: { ...exerciseResult(def, single('skipped', message)), status: 'skipped', message }, incomplete: false };
+    const message = msg('grading.no-dataset', { reason: dataProblem ?? 'no datasets folder was given' });
+    return { result: { ...exerciseResult(def, single('skipped', message)), status: 'skipped', ...said(message) }, incomplete: false };
   }
   const assessment = await def.assessFiles!({
     files: ctx.files,
@@ -415,25 +437,25 @@ async function gradeFiles(def: ExerciseDefinition, ctx: LabContext): Promise<{ r
     run: { sandbox: ctx.options.sandbox, backend: ctx.options.backend ?? 'auto', wasmThreads: ctx.options.wasmThreads },
     timeoutMs: Math.max(1, Math.min(exerciseLimit(def, ctx.timeouts), ctx.labDeadline - performance.now())),
   });
-  if ('missing' in assessment) return { result: { ...exerciseResult(def, []), status: 'missing', message: assessment.missing, points: 0 }, incomplete: false };
+  if ('missing' in assessment) return { result: { ...exerciseResult(def, []), status: 'missing', ...said(assessment.missing), points: 0 }, incomplete: false };
   if ('incomplete' in assessment) {
-    const message = `${assessment.incomplete}; it is graded again on the next run, and counts nothing against the student`;
-    return { result: { ...exerciseResult(def, single('error', message)), message }, incomplete: true };
+    const message = msg('grading.incomplete', { reason: assessment.incomplete });
+    return { result: { ...exerciseResult(def, single('error', message)), ...said(message) }, incomplete: true };
   }
   const durationMs = Math.round(performance.now() - started);
   const checks = scoreChecks(
     def.points,
-    assessment.verdicts.map((v) => ({ id: `${def.id}/${v.idSuffix}`, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs })),
+    assessment.verdicts.map((v) => verdictCheck(v, `${def.id}/${v.idSuffix}`, durationMs)),
   );
   const metrics = assessment.verdicts.find((v) => v.metrics)?.metrics;
   return { result: exerciseResult(def, checks, { ...(metrics ? { metrics } : {}), ...(assessment.scores ? { scores: assessment.scores } : {}) }), incomplete: false };
 }
 
 /** Why a case is not run at all, before any call: training skipped, or its data unusable. */
-function skipReason(loaded: LoadedCase, ctx: LabContext): string | null {
+function skipReason(loaded: LoadedCase, ctx: LabContext): MessageRef | null {
   const def = ctx.lab.exercises.find((e) => e.id === loaded.fixture.exercise);
-  if (def?.trains && ctx.options.skipTraining) return 'not run: training checks were skipped (--skip-training); they score nothing';
-  if (loaded.datasets.length > 0 && ctx.dataProblem()) return `not run: the dataset is not available: ${ctx.dataProblem()}`;
+  if (def?.trains && ctx.options.skipTraining) return msg('grading.training-skipped');
+  if (loaded.datasets.length > 0 && ctx.dataProblem()) return msg('grading.no-dataset', { reason: ctx.dataProblem()! });
   return null;
 }
 
@@ -453,12 +475,12 @@ async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: 
   const checks = verdicts.map((v) => ({
     ...base,
     id: `${base.id}:${v.idSuffix}`,
-    description: base.public ? v.description : base.description,
+    ...(base.public ? described(v.description) : { description: base.description }),
     status: v.passed ? ('passed' as const) : ('failed' as const),
     passed: v.passed,
     // A judge's words may describe the hidden case's inputs or expected values.
-    message: base.public ? v.message : (v.hiddenMessage ?? (v.passed ? 'The result is right.' : 'The result is not right (details are not shown for hidden checks).')),
-    ...(base.public ? { actual: summarizeValue(outcome.value) } : {}),
+    ...said(base.public ? v.message : (v.hiddenMessage ?? msg(v.passed ? 'check.right' : 'check.not-right-hidden'))),
+    ...(base.public ? summaryFields(outcome.value) : {}),
     ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
   }));
   return { checks, metrics };
@@ -472,18 +494,18 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holders: 
   let metrics: TrainingMetrics | undefined;
   let timedOut = false;
   const deadline = Math.min(exerciseDeadline, labDeadline);
-  const outOfTime = () => `not run: the time limit for ${labDeadline <= exerciseDeadline ? 'the lab' : def.id} was used up`;
+  const outOfTime = () => said(labDeadline <= exerciseDeadline ? msg('grading.lab-time-used') : msg('grading.exercise-time-used', { fn: def.id }));
   for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
     const caseStarted = performance.now();
     try {
       const base = { ...checkBase(loaded), passed: false };
       const skipped = skipReason(loaded, ctx);
       if (skipped) {
-        checks.push({ ...base, status: 'skipped', message: skipped });
+        checks.push({ ...base, status: 'skipped', ...said(skipped) });
         continue;
       }
       if (timedOut || deadline <= performance.now()) {
-        checks.push({ ...base, status: 'timeout', message: timedOut ? `not run: an earlier check of ${def.id} timed out` : outOfTime() });
+        checks.push({ ...base, status: 'timeout', ...(timedOut ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
         continue;
       }
       const holder = holders[loaded.fixture.visibility];
@@ -491,12 +513,12 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holders: 
       const ready = await holder.ensure(deadline - performance.now());
       if ('failure' in ready) {
         const status = deadline <= performance.now() ? 'timeout' : 'error';
-        checks.push({ ...base, status, message: loaded.fixture.visibility === 'public' ? `could not restart the submission's process: ${ready.failure}` : "could not restart the submission's process" });
+        checks.push({ ...base, status, ...said(loaded.fixture.visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
         continue;
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        checks.push({ ...base, status: 'timeout', message: outOfTime() });
+        checks.push({ ...base, status: 'timeout', ...outOfTime() });
         continue;
       }
       const bindings = buildInputs(loaded.fixture);

@@ -1,7 +1,7 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tolerance } from './compare.js';
-import type { Diagnosis, ModelScores, TrainingMetrics } from './model.js';
+import type { Diagnosis, MessageRef, ModelScores, TrainingMetrics } from './model.js';
 import type { Value } from './values.js';
 import type { SubmissionFiles } from '../submission/submission-files.js';
 import type { SessionOptions } from '../sandbox/session.js';
@@ -16,11 +16,11 @@ export interface MistakeContext {
 
 /**
  * A typical wrong variant of a function. Its output on each fixture is computed when fixtures are
- * generated; a student's wrong output that matches it gets `message` as the diagnosis.
+ * generated; a student's wrong output that matches it gets the catalogue's explanation
+ * `mistake.<lab>.<exercise>.<id>` as the diagnosis.
  */
 export interface MistakeDefinition {
   id: string;
-  message: string;
   variant: (ctx: MistakeContext) => unknown;
 }
 
@@ -42,15 +42,15 @@ export interface JudgeContext {
   reveal: boolean;
 }
 
-/** One check's outcome, from a judge: a call's output may be judged on several counts. */
+/** One check's outcome, from a judge: a call's output may be judged on several counts. Its words are catalogue refs. */
 export interface Verdict {
   /** Appended to the case's id, e.g. "train-accuracy". */
   idSuffix: string;
-  description: string;
+  description: MessageRef;
   passed: boolean;
-  message: string;
+  message: MessageRef;
   /** What a hidden case says instead of `message`: fixed words, no numbers (default: right / not right). */
-  hiddenMessage?: string;
+  hiddenMessage?: MessageRef;
   /** A typical mistake the output shows. */
   diagnosis?: Diagnosis;
   metrics?: TrainingMetrics;
@@ -64,8 +64,6 @@ export interface ExerciseDefinition {
   graded: boolean;
   /** Names of the items of a tuple result (["Z", "cache"]), or the single output's name. */
   outputNames: readonly string[];
-  /** Shown when a check fails, e.g. the course's "Don't hard code the pad and stride values". */
-  hint?: string;
   mistakes: readonly MistakeDefinition[];
   tolerance?: Tolerance;
   /**
@@ -100,7 +98,7 @@ export interface FilesContext {
  * (and what was looked for), or that labgrade itself could not judge it this time (graded again on
  * the next run, never counted against the student).
  */
-export type FilesAssessment = { verdicts: Verdict[]; scores?: ModelScores } | { missing: string } | { incomplete: string };
+export type FilesAssessment = { verdicts: Verdict[]; scores?: ModelScores } | { missing: MessageRef } | { incomplete: string };
 
 export interface LabDefinition {
   /** The lab file's base name, e.g. "conv-step-by-step". */

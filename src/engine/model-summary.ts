@@ -6,6 +6,8 @@
  * row *and* checks the row count, which the course's own comparator does not always do.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import type { MessageRef } from './model.js';
+import { msg } from '../i18n/message-ref.js';
 
 export type SummaryRow = (string | number | null | SummaryRow | (number | null)[])[];
 
@@ -123,11 +125,22 @@ function show(v: unknown): string {
   return JSON.stringify(v).replace(/null/g, 'None').replace(/,/g, ', ');
 }
 
-function fieldName(className: string, index: number): string {
-  if (index === 0) return 'layer class';
-  if (index === 1) return 'output shape';
-  if (index === 2) return 'parameter count';
-  return EXTRAS[className]?.[index - 3]?.[0] ?? `setting ${index - 2}`;
+/** Catalogue ids of the summary's fields: class, output shape, parameter count, then the class's settings. */
+const FIELD_IDS: Record<string, string> = {
+  padding: 'layers.field.padding',
+  activation: 'layers.field.activation',
+  'kernel initializer': 'layers.field.kernel-initializer',
+  'pool size': 'layers.field.pool-size',
+  strides: 'layers.field.strides',
+  rate: 'layers.field.rate',
+};
+
+function fieldName(className: string, index: number): MessageRef {
+  if (index === 0) return msg('layers.field.class');
+  if (index === 1) return msg('layers.field.output-shape');
+  if (index === 2) return msg('layers.field.params');
+  const extra = EXTRAS[className]?.[index - 3]?.[0];
+  return extra ? msg(FIELD_IDS[extra]) : msg('layers.field.setting', { n: String(index - 2) });
 }
 
 function formatCount(n: number): string {
@@ -137,12 +150,12 @@ function formatCount(n: number): string {
 export interface SummaryComparison {
   passed: boolean;
   /** Every difference found, the structural cause first; empty when the summaries match. */
-  differences: string[];
+  differences: MessageRef[];
 }
 
-/** "a Conv2D", "an InputLayer". */
-export function withArticle(word: string): string {
-  return `${/^[AEIOU]/i.test(word) ? 'an' : 'a'} ${word}`;
+/** A layer class with its English article ("a Conv2D", "an InputLayer"), which other languages leave out. */
+function layerClass(word: string): MessageRef {
+  return msg(/^[AEIOU]/i.test(word) ? 'layers.class-an' : 'layers.class-a', { name: word });
 }
 
 type Step = { op: 'match' | 'substitute'; e: number; a: number } | { op: 'missing'; e: number; a: number } | { op: 'extra'; e: number; a: number };
@@ -186,11 +199,12 @@ function alignClasses(expected: readonly string[], actual: readonly string[]): S
  * the aligned rows field by field; then the parameter totals. `describeRow` may say where a row of
  * the expected model sits (e.g. "stage 5, identity block b") for a long model.
  */
-export function compareSummaries(expected: ModelSummary, actual: ModelSummary, describeRow: (index: number) => string = () => ''): SummaryComparison {
-  const differences: string[] = [];
+export function compareSummaries(expected: ModelSummary, actual: ModelSummary, describeRow: (index: number) => MessageRef | null = () => null): SummaryComparison {
+  const differences: MessageRef[] = [];
   const rowLabel = (i: number, name?: string) => {
     const where = describeRow(i);
-    return `row ${i + 1}${where ? ` (${where})` : ''}${name ? `, layer "${name}"` : ''}`;
+    const row = where ? msg('layers.row-where', { row: String(i + 1), where }) : msg('layers.row', { row: String(i + 1) });
+    return name ? msg('layers.row-named', { row, name }) : row;
   };
   const classOf = (row: SummaryRow) => String(row[0]);
   const steps = alignClasses(expected.rows.map(classOf), actual.rows.map(classOf));
@@ -198,42 +212,40 @@ export function compareSummaries(expected: ModelSummary, actual: ModelSummary, d
   // The course builds its models with the functional API; tf.sequential has no InputLayer row.
   const onlyInputMissing = structural.length === 1 && structural[0].op === 'missing' && structural[0].e === 0 && classOf(expected.rows[0]) === 'InputLayer';
   if (onlyInputMissing) {
-    differences.push(
-      "the model has no InputLayer row: the course builds this model with the functional API (tf.input, then tf.model({inputs, outputs})), whose summary starts with an InputLayer; a tf.sequential model has none (its layers are otherwise in the course's order)",
-    );
+    differences.push(msg('layers.no-input-layer'));
   } else {
     for (const step of structural.slice(0, 5)) {
-      const before = step.a > 0 ? `after row ${step.a} (${classOf(actual.rows[step.a - 1])})` : 'at the start';
-      if (step.op === 'missing') differences.push(`${withArticle(classOf(expected.rows[step.e]))} layer is missing ${before}: the course's ${rowLabel(step.e)}`);
-      else if (step.op === 'extra') differences.push(`row ${step.a + 1} of the model, ${withArticle(classOf(actual.rows[step.a]))} layer${actual.names[step.a] ? ` "${actual.names[step.a]}"` : ''}, is not in the course's model`);
-      else differences.push(`${rowLabel(step.e, actual.names[step.a])}: ${withArticle(classOf(actual.rows[step.a]))} layer where the course has ${withArticle(classOf(expected.rows[step.e]))}`);
+      const before = step.a > 0 ? msg('layers.after-row', { row: String(step.a), name: classOf(actual.rows[step.a - 1]) }) : msg('layers.at-start');
+      if (step.op === 'missing') differences.push(msg('layers.missing', { layer: layerClass(classOf(expected.rows[step.e])), before, row: rowLabel(step.e) }));
+      else if (step.op === 'extra') {
+        const values = { row: String(step.a + 1), layer: layerClass(classOf(actual.rows[step.a])) };
+        differences.push(actual.names[step.a] ? msg('layers.extra-named', { ...values, name: actual.names[step.a] }) : msg('layers.extra', values));
+      } else differences.push(msg('layers.substituted', { row: rowLabel(step.e, actual.names[step.a]), layer: layerClass(classOf(actual.rows[step.a])), expected: layerClass(classOf(expected.rows[step.e])) }));
     }
-    if (structural.length > 5) differences.push(`and ${structural.length - 5} more layers differ in kind`);
+    if (structural.length > 5) differences.push(msg('layers.more-differ', { count: String(structural.length - 5) }));
   }
-  if (expected.rows.length !== actual.rows.length) differences.push(`the model has ${actual.rows.length} layers, expected ${expected.rows.length}`);
+  if (expected.rows.length !== actual.rows.length) differences.push(msg('layers.count', { count: String(actual.rows.length), expected: String(expected.rows.length) }));
   let fieldDifferences = 0;
   for (const step of steps) {
     if (step.op !== 'match') continue;
     const e = expected.rows[step.e];
     const a = actual.rows[step.a];
     const className = classOf(e);
-    const fields: string[] = [];
+    const fields: MessageRef[] = [];
     for (let f = 1; f < Math.max(e.length, a.length); f++) {
       if (show(e[f]) === show(a[f])) continue;
       const isCount = f === 2 && typeof e[f] === 'number' && typeof a[f] === 'number';
+      const values = { field: fieldName(className, f), expected: isCount ? formatCount(e[f] as number) : show(e[f]), found: isCount ? formatCount(a[f] as number) : show(a[f]) };
       // tfjs's Conv2D default differs from Keras's, which the course's summaries record.
-      const why = e[f] === 'GlorotUniform' && a[f] === 'GlorotNormal' ? " (tfjs's Conv2D default; Keras's is glorot_uniform: pass kernelInitializer: 'glorotUniform')" : '';
-      fields.push(`${fieldName(className, f)} ${isCount ? formatCount(e[f] as number) : show(e[f])} expected, ${isCount ? formatCount(a[f] as number) : show(a[f])} found${why}`);
+      fields.push(msg(e[f] === 'GlorotUniform' && a[f] === 'GlorotNormal' ? 'layers.field-differs-glorot' : 'layers.field-differs', values));
     }
     if (fields.length === 0) continue;
     if (++fieldDifferences > 5) break;
-    differences.push(`${rowLabel(step.e, actual.names[step.a])} ${className}: ${fields.join('; ')}`);
+    differences.push(msg('layers.row-differs', { row: rowLabel(step.e, actual.names[step.a]), name: className, fields }));
   }
-  const totals = (s: ModelSummary) => [s.trainableParams + s.nonTrainableParams, s.trainableParams, s.nonTrainableParams];
+  const totals = (s: ModelSummary) => [s.trainableParams + s.nonTrainableParams, s.trainableParams, s.nonTrainableParams].map(formatCount);
   const [et, etr, en] = totals(expected);
   const [at, atr, an] = totals(actual);
-  if (et !== at || etr !== atr || en !== an) {
-    differences.push(`total params ${formatCount(at)} (trainable ${formatCount(atr)}, non-trainable ${formatCount(an)}), expected ${formatCount(et)} (trainable ${formatCount(etr)}, non-trainable ${formatCount(en)})`);
-  }
+  if (et !== at || etr !== atr || en !== an) differences.push(msg('layers.totals', { total: at, trainable: atr, nonTrainable: an, expectedTotal: et, expectedTrainable: etr, expectedNonTrainable: en }));
   return { passed: differences.length === 0, differences };
 }

@@ -5,10 +5,21 @@ export type CheckStatus = 'passed' | 'failed' | 'error' | 'timeout' | 'skipped';
 export type ExerciseStatus = 'passed' | 'failed' | 'error' | 'timeout' | 'missing' | 'skipped';
 export type LabStatus = 'graded' | 'missing' | 'error';
 
+/**
+ * A sentence by its catalogue id and parameters (src/i18n/messages.ts), so that a report can say it
+ * in its own language; beside it, results keep the English text.
+ */
+export interface MessageRef {
+  id: string;
+  params?: Record<string, MessageParam>;
+}
+export type MessageParam = string | number | MessageRef | MessageRef[];
+
 export interface Diagnosis {
   /** Id of the typical mistake the output matched, e.g. "bias-multiplied". */
   mistake: string;
   message: string;
+  messageRef?: MessageRef;
 }
 
 export interface CheckResult {
@@ -18,10 +29,15 @@ export interface CheckResult {
   public: boolean;
   /** What the check does, e.g. the course recipe it reproduces; hidden checks say only that they are hidden. */
   description: string;
+  /** A judge's description of what it checks, for reports in other languages (a recipe's is code, or a name translated by id). */
+  descriptionRef?: MessageRef;
   message: string;
+  messageRef?: MessageRef;
   /** Summaries (type, shape, statistics); `expected` is omitted for hidden checks. */
   expected?: string;
   actual?: string;
+  expectedRef?: MessageRef;
+  actualRef?: MessageRef;
   diagnosis?: Diagnosis;
   points: number;
   maxPoints: number;
@@ -54,6 +70,7 @@ export interface ModelScores {
   channelNorms?: number[];
   /** The published weights these are, or are made from (the course's pretrained model), where they are. */
   published?: string;
+  publishedRef?: MessageRef;
 }
 
 /** What a training exercise measured; accuracies are the grader's own, from the returned parameters. */
@@ -87,6 +104,7 @@ export interface ExerciseResult {
   graded: boolean;
   status: ExerciseStatus;
   message?: string;
+  messageRef?: MessageRef;
   points: number;
   maxPoints: number;
   checks: CheckResult[];
@@ -102,6 +120,7 @@ export interface LabResult {
   file: string;
   status: LabStatus;
   message?: string;
+  messageRef?: MessageRef;
   points: number;
   maxPoints: number;
   exercises: ExerciseResult[];
@@ -109,6 +128,7 @@ export interface LabResult {
   backend?: string;
   /** What the backend ran on, in words. */
   device?: string;
+  deviceRef?: MessageRef;
   tfjsVersion?: string;
   optional?: boolean;
   /** Some checks were not run for reasons outside the submission (training skipped, dataset missing, labgrade could not evaluate a model): a rerun may grade more. */

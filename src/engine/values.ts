@@ -187,19 +187,6 @@ export function validateValue(v: unknown, limits: EncodeLimits = DEFAULT_LIMITS)
 }
 
 /** A short human description of a value, used in feedback ("a float32 tensor of shape [2, 3]"). */
-export function describeValue(v: Value): string {
-  if (v === null) return 'null';
-  if (typeof v === 'number') return `the number ${formatNumber(v)}`;
-  if (typeof v === 'boolean') return `the boolean ${v}`;
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
-  if (isEncodedTensor(v)) return `a ${v.$tensor.dtype} tensor of shape [${v.$tensor.shape.join(', ')}]`;
-  if (isUnsupported(v)) return v.$unsupported;
-  if (isEncodedModel(v)) return `a model of ${v.$model.rows.length} layers`;
-  const keys = Object.keys(v);
-  return `an object with keys {${keys.slice(0, 8).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k)).join(', ')}${keys.length > 8 ? ', …' : ''}}`;
-}
-
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)) return x.toExponential(6);

@@ -5,7 +5,8 @@
  * it gets right on each set of images. The grading process never parses a model file. `grade`,
  * `labgrade evaluate` and `labgrade train` all score models here.
  */
-import type { ImageSetScore, ModelScores } from '../engine/model.js';
+import type { ImageSetScore, MessageRef, ModelScores } from '../engine/model.js';
+import { english, msg } from '../i18n/messages.js';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SubmissionFileError, SubmissionFiles } from '../submission/submission-files.js';
@@ -53,11 +54,14 @@ function asProblem(read: () => ModelFileBytes): { model: ModelFileBytes } | { pr
 }
 
 /** The model file a submission holds, as bytes; `missing` says what was looked for; `problem` why a file there cannot be used. */
-export function readTrainedModel(files: SubmissionFiles): { model: ModelFileBytes } | { missing: string } | { problem: string } {
+/** No model file where a submission keeps one. */
+export const MISSING_MODEL = msg('trained.missing', { keras: KERAS_NAMES[0], tfjs: `${TFJS_FOLDER}/model.json` });
+
+export function readTrainedModel(files: SubmissionFiles): { model: ModelFileBytes } | { missing: MessageRef } | { problem: string } {
   const keras = KERAS_NAMES.find((name) => files.has(name));
   if (keras) return asProblem(() => readKeras(files, keras));
   if (!files.list(TFJS_FOLDER).includes('model.json')) {
-    return { missing: `no trained model in the submission: add ${KERAS_NAMES[0]} (Keras weights) or ${TFJS_FOLDER}/model.json with its weight files (tfjs), e.g. as \`labgrade train residual-networks\` saves it` };
+    return { missing: MISSING_MODEL };
   }
   return asProblem(() => readTfjsFolder(files, TFJS_FOLDER));
 }
@@ -82,7 +86,8 @@ const score = (s: { correct: number; total: number }): ImageSetScore => ({ ...s,
  * is the file's fault (`rejected`); an evaluator that fails otherwise is labgrade's (`incomplete`).
  */
 /** Why a trained model cannot be scored by a labgrade without the course architecture. */
-export const NO_ARCHITECTURE = 'trained models are scored by loading their weights into the course architecture, which this labgrade does not have (a student kit has none): your instructor scores it when grading';
+export const NO_ARCHITECTURE_REF = msg('trained.no-architecture');
+export const NO_ARCHITECTURE = english(NO_ARCHITECTURE_REF);
 
 export async function scoreModelFile(model: ModelFileBytes, architecture: string, sets: { test: LabelledImages; holdout?: LabelledImages }, run: Pick<SessionOptions, 'sandbox' | 'backend' | 'wasmThreads'>, timeoutMs: number): Promise<ModelScoring> {
   const started = await SandboxSession.startWorker('evaluator', { ...run, purpose: 'train' }, EVALUATOR_LIMITS);

@@ -5,8 +5,11 @@
  * score (which Gradescope takes over the tests' sum) is the total after it.
  */
 import { compileSchema } from '../schema.js';
-import type { GradeResult, LabResult } from '../engine/model.js';
+import type { GradeResult } from '../engine/model.js';
 import type { CourseConfig, Visibility } from '../config/course-config.js';
+import type { Lang } from '../i18n/messages.js';
+import { localized } from './localized.js';
+import { labels, lateText } from './report-view.js';
 
 export interface GradescopeTest {
   name: string;
@@ -38,29 +41,23 @@ export interface GradescopeResults {
 
 export const validateGradescope = compileSchema<GradescopeResults>('gradescope-results.schema.json');
 
-/** A lab's late deduction in words, for the output. */
-export function lateLine(lab: LabResult): string | undefined {
-  const late = lab.late;
-  if (!late) return undefined;
-  if (late.submittedAt === undefined) return `due ${late.dueAt}; no submission time was given, so no late policy was applied`;
-  if (late.daysLate === 0) return `due ${late.dueAt}, handed in ${late.submittedAt}: on time`;
-  const slack = late.slackDaysUsed > 0 ? `, ${late.slackDaysUsed} of them slack day${late.slackDaysUsed === 1 ? '' : 's'}` : '';
-  return `due ${late.dueAt}, handed in ${late.submittedAt}: ${late.daysLate} day${late.daysLate === 1 ? '' : 's'} late${slack}; ${late.percent}% of ${late.pointsBeforeDeduction} points taken off (−${late.deduction})`;
-}
-
-export function toGradescope(result: GradeResult, visibility: CourseConfig['visibility'] = {}): GradescopeResults {
+export function toGradescope(result: GradeResult, visibility: CourseConfig['visibility'] = {}, lang: Lang = 'en'): GradescopeResults {
+  const t = labels(lang);
+  const words = localized(lang);
   const tests: GradescopeTest[] = [];
   result.labs.forEach((lab, l) =>
     lab.exercises.forEach((ex, e) =>
       ex.checks.forEach((check, c) => {
-        const diagnosis = check.diagnosis ? `\nLikely mistake: ${check.diagnosis.message}` : '';
+        const likely = words.diagnosis(check);
+        const diagnosis = likely ? `\n${t.likelyMistake}: ${likely}` : '';
+        const description = check.public ? words.checkDescription(lab.id, check) : t.hiddenCheck;
         tests.push({
-          name: `${lab.title}: ${check.id}${check.public ? '' : ' (hidden)'}`,
+          name: `${words.labTitle(lab)}: ${check.id}${check.public ? '' : ` ${t.hiddenTest}`}`,
           number: `${l + 1}.${e + 1}.${c + 1}`,
           score: check.points,
           max_score: check.maxPoints,
           status: check.passed ? 'passed' : 'failed',
-          output: `${check.description}\n${check.message}${diagnosis}`,
+          output: `${description}\n${words.checkMessage(check)}${diagnosis}`,
           tags: [lab.id, ex.id],
           visibility: check.public ? (visibility.public ?? 'visible') : (visibility.hidden ?? 'after_published'),
         });
@@ -68,13 +65,13 @@ export function toGradescope(result: GradeResult, visibility: CourseConfig['visi
     ),
   );
   const labs = result.labs.flatMap((lab) => {
-    const late = lateLine(lab);
-    return [`${lab.title}: ${lab.points} / ${lab.maxPoints}${lab.message ? ` (${lab.message.split('\n')[0]})` : ''}`, ...(late ? [`  Late: ${late}`] : [])];
+    const message = lab.message === undefined ? undefined : words.say(lab.message, lab.messageRef).split('\n')[0];
+    return [`${words.labTitle(lab)}: ${lab.points} / ${lab.maxPoints}${message ? ` (${message})` : ''}`, ...(lab.late ? [`  ${t.late}: ${lateText(lab.late, lang)}`] : [])];
   });
   const trained = result.labs.flatMap((lab) => lab.exercises.flatMap((x) => (x.scores ? [x.scores] : [])))[0];
   const decided = trained && (trained.decidedBy === 'holdout' && trained.holdout ? trained.holdout : trained.test);
   const leaderboard: LeaderboardEntry[] = decided && decided.total > 0
-    ? [{ name: trained.decidedBy === 'holdout' ? 'Trained model accuracy (held-out images)' : 'Trained model accuracy (SIGNS test set)', value: Math.round((decided.correct / decided.total) * 10000) / 10000, order: 'desc' }]
+    ? [{ name: trained.decidedBy === 'holdout' ? t.leaderboardHoldout : t.leaderboardTest, value: Math.round((decided.correct / decided.total) * 10000) / 10000, order: 'desc' }]
     : [];
   return {
     score: result.total.points,

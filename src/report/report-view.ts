@@ -4,21 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GradeResult, LateRecord, TrainingMetrics } from '../engine/model.js';
+import type { CheckResult, GradeResult, LateRecord, TrainingMetrics } from '../engine/model.js';
+import { formatMessage, type Lang } from '../i18n/messages.js';
+import { localized } from './localized.js';
 import { projectRoot } from '../paths.js';
-import { UsageError } from '../errors.js';
 import { visibleStrings } from './markdown-text.js';
 
-export type Lang = 'en' | 'zh';
-export const LANGS: readonly Lang[] = ['en', 'zh'];
-
-export function parseLang(text: string | undefined): Lang {
-  const lang = text ?? 'en';
-  if (!(LANGS as readonly string[]).includes(lang)) throw new UsageError(`--lang must be one of ${LANGS.join(', ')}, got "${lang}"`);
-  return lang as Lang;
-}
-
-export type Labels = Record<string, string> & { statuses: Record<string, string> };
+export type Labels = Record<string, string> & { statuses: Record<string, string>; marks: Record<string, string> };
 
 const labelCache = new Map<Lang, Labels>();
 
@@ -31,9 +23,9 @@ export function labels(lang: Lang): Labels {
   return found;
 }
 
-/** Fills "{name}" placeholders of a label. */
+/** A label with its "{name}" arguments filled, as ICU MessageFormat (the labels' own catalogue syntax). */
 export function format(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
+  return formatMessage(template, values);
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -58,8 +50,9 @@ function trainingView(m: TrainingMetrics, t: Labels) {
   };
 }
 
-/** What lateness cost a lab, in one sentence. */
-function lateView(late: LateRecord, t: Labels): string {
+/** What lateness cost a lab, in one sentence (the report's line, and Gradescope's output). */
+export function lateText(late: LateRecord, lang: Lang): string {
+  const t = labels(lang);
   if (late.submittedAt === undefined) return format(t.lateUnknown, { due: late.dueAt });
   if (late.daysLate === 0) return format(t.lateOnTime, { due: late.dueAt, submitted: late.submittedAt });
   const days = (n: number) => format(n === 1 ? t.dayOne : t.dayMany, { n });
@@ -78,27 +71,29 @@ export function reportView(raw: GradeResult, lang: Lang) {
   const result = visibleStrings(raw);
   const t = labels(lang);
   const status = (s: string) => t.statuses[s] ?? s;
+  const { say, labTitle, exerciseTitle, checkDescription, checkMessage, diagnosis } = localized(lang);
+  const summaries = (c: CheckResult) => ({ id: c.id, expected: say(c.expected ?? '', c.expectedRef), actual: say(c.actual ?? '', c.actualRef) });
   const labs = result.labs.map((lab) => ({
     id: lab.id,
-    title: lab.title,
+    title: labTitle(lab),
     file: lab.file,
     status: lab.status,
     statusLabel: status(lab.status),
     points: lab.points,
     maxPoints: lab.maxPoints,
-    message: lab.message,
-    late: lab.late ? lateView(lab.late, t) : undefined,
-    ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, device: lab.device ?? '?', version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
+    message: lab.message === undefined ? undefined : say(lab.message, lab.messageRef),
+    late: lab.late ? lateText(lab.late, lang) : undefined,
+    ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, device: lab.device === undefined ? '?' : say(lab.device, lab.deviceRef), version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
     optional: lab.optional ?? false,
     exercises: lab.exercises.map((ex) => ({
       id: ex.id,
-      title: ex.title,
+      title: exerciseTitle(lab.id, ex),
       optional: !ex.graded,
       status: ex.status,
       statusLabel: status(ex.status),
       points: ex.points,
       maxPoints: ex.maxPoints,
-      message: ex.message,
+      message: ex.message === undefined ? undefined : say(ex.message, ex.messageRef),
       code: ex.code,
       training: ex.metrics ? trainingView(ex.metrics, t) : undefined,
       // Checks that were not run all say what the exercise's message says.
@@ -106,16 +101,16 @@ export function reportView(raw: GradeResult, lang: Lang) {
       checks: ex.checks.map((c) => ({
         id: c.id,
         public: c.public,
-        what: c.public ? c.description : t.hiddenCheck,
+        what: c.public ? checkDescription(lab.id, c) : t.hiddenCheck,
         status: c.status,
         statusLabel: status(c.status),
-        message: c.message,
+        message: checkMessage(c),
         withheld: c.withheld ? t.withheldLabel : undefined,
-        diagnosis: c.diagnosis?.message,
+        diagnosis: diagnosis(c),
         points: c.points,
         maxPoints: c.maxPoints,
       })),
-      shown: ex.checks.filter((c) => c.public && !c.passed && c.expected).map((c) => ({ id: c.id, expected: c.expected, actual: c.actual ?? '' })),
+      shown: ex.checks.filter((c) => c.public && !c.passed && c.expected).map(summaries),
     })),
   }));
   const exercises = labs.flatMap((lab) => lab.exercises.map((ex) => ({ lab: lab.title, ex })));

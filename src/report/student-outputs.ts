@@ -6,7 +6,7 @@ import type { GradeResult } from '../engine/model.js';
 import { toGradescope, validateGradescope } from './gradescope.js';
 import { renderJunit } from './junit.js';
 import { renderHtml, renderMarkdown } from './templates.js';
-import type { Lang } from './report-view.js';
+import type { Lang } from '../i18n/messages.js';
 import type { CourseConfig } from '../config/course-config.js';
 import { printPdf } from './pdf.js';
 
@@ -34,7 +34,7 @@ export async function writeReports(outDir: string, result: GradeResult, options:
     const printed = await printPdf(options.pdf.chromium, path.join(outDir, STUDENT_FILES.html), path.join(outDir, STUDENT_FILES.pdf));
     if (!printed.written) options.pdf.onFailure(printed.reason);
   }
-  const gradescope = validateGradescope(toGradescope(result, options.visibility), 'the Gradescope results');
+  const gradescope = validateGradescope(toGradescope(result, options.visibility, lang), 'the Gradescope results');
   writeFileAtomic(path.join(outDir, STUDENT_FILES.gradescope), `${JSON.stringify(gradescope, null, 2)}\n`);
 }
 

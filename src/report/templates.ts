@@ -6,7 +6,8 @@ import { projectRoot } from '../paths.js';
 import type { GradeResult } from '../engine/model.js';
 import { cell, fence, quote } from './markdown-text.js';
 import { costCurveSpec, pointsPerExerciseSpec, renderSvg } from './charts.js';
-import { reportView, type Lang } from './report-view.js';
+import { reportView } from './report-view.js';
+import type { Lang } from '../i18n/messages.js';
 
 const handlebars = Handlebars.create();
 // Markdown templates use triple braces and these helpers for their own escaping.

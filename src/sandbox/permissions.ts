@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { distDir, projectRoot } from '../paths.js';
+import { catalogueFile } from '../i18n/messages.js';
 import { candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
 
 /** A submission's process; a model evaluator (model files as data); a trainer (a submitted model's topology, rebuilt and trained by labgrade). */
@@ -35,8 +36,8 @@ export function dependencyClosure(name: string, fromDir: string, found = new Set
   }
 }
 
-/** Packages a child loads: tfjs, the backends it may be asked to start (optional ones only where installed), the HDF5 reader (evaluators) and the mini-batch shuffler. */
-const CHILD_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'jsfive', '@stdlib/random-base-mt19937'];
+/** Packages a child loads: tfjs, the backends it may be asked to start (optional ones only where installed), the HDF5 reader (evaluators), the mini-batch shuffler and the message formatter (a training child says in English why a model is not the course's). */
+const CHILD_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'jsfive', '@stdlib/random-base-mt19937', 'intl-messageformat'];
 
 let runtimePaths: string[] | undefined;
 
@@ -44,6 +45,7 @@ export function childReadablePaths(): string[] {
   runtimePaths ??= [
     path.join(distDir, 'src'),
     path.join(projectRoot, 'package.json'),
+    catalogueFile('en'),
     ...new Set(CHILD_PACKAGES.flatMap((name) => [...dependencyClosure(name, projectRoot)])),
   ];
   return runtimePaths;

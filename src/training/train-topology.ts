@@ -49,7 +49,11 @@ export async function trainTopology(
   try {
     // The initializers are not compared: the topology's are rebuilt as their serialized base class, and training starts afresh anyway.
     const { differences } = compareSummaries(withoutInitializers(expected), withoutInitializers(summarizeModel(model)));
-    if (differences.length > 0) throw new NotTheCourseModelError(`the model is not the course's ResNet50: ${differences.slice(0, 3).join('; ')}`);
+    if (differences.length > 0) {
+      // Loaded only here: the formatter is not needed for a model that fits.
+      const { english } = await import('../i18n/messages.js');
+      throw new NotTheCourseModelError(`the model is not the course's ResNet50: ${differences.slice(0, 3).map(english).join('; ')}`);
+    }
     return await trainModel(tf, model, x, y, options, onProgress);
   } finally {
     model.dispose();

@@ -70,7 +70,7 @@ describe('labgrade.config.json', () => {
 
     const gradescope = validateGradescope(json(path.join(out, 'students', 'late', 'gradescope-results.json')), 'late');
     expect(gradescope.score).toBeCloseTo(max - deduction, 6);
-    expect(gradescope.output).toContain(`2 days late; 20% of ${max} points taken off (−${deduction})`);
+    expect(gradescope.output).toContain(`2 days late; 20% of ${max} points taken off, −${deduction}.`);
     expect(new Set(gradescope.tests.filter((t) => t.name.endsWith('(hidden)')).map((t) => t.visibility))).toEqual(new Set(['after_due_date']));
     expect(new Set(gradescope.tests.filter((t) => !t.name.endsWith('(hidden)')).map((t) => t.visibility))).toEqual(new Set(['visible']));
 

@@ -137,6 +137,18 @@ describe('labgrade check', () => {
     expect(r.stdout).toContain('26 of 28 public checks passed');
   });
 
+  test("the feedback speaks the terminal's language (LANG=zh_CN), or the one --lang names", async () => {
+    const dir = makeSubmission({ 'conv-step-by-step.ts': REFERENCE.replace('export function distributeValue(', 'function distributeValue(') });
+    const file = path.join(dir, 'conv-step-by-step.ts');
+    const zh = await execaNode(BIN, ['check', file], { reject: false, cwd: os.tmpdir(), env: { LANG: 'zh_CN.UTF-8', LC_ALL: '' } });
+    expect(zh.stdout).toContain('卷积模型——逐步实现（conv-step-by-step.ts）：公开检查');
+    expect(zh.stdout).toContain('distributeValue: 缺失');
+    expect(zh.stdout).toContain('conv-step-by-step.ts 没有导出名为 distributeValue 的函数');
+    expect(zh.stdout).toContain('28 个公开检查中通过了 26 个');
+    const en = await execaNode(BIN, ['check', file, '--lang', 'en'], { reject: false, cwd: os.tmpdir(), env: { LANG: 'zh_CN.UTF-8', LC_ALL: '' } });
+    expect(en.stdout).toContain('26 of 28 public checks passed');
+  });
+
   test('a file that is not a lab file is bad usage', async () => {
     const dir = makeSubmission({ 'my-lab.ts': REFERENCE });
     const r = await run('check', path.join(dir, 'my-lab.ts'));

@@ -3,6 +3,7 @@
  * the shared 177-row reference, the stage-5 filters of the old notebook text, typical block
  * mistakes, the trained model's accuracy bands, and a CPU smoke run of `labgrade train`.
  */
+import { english } from '../../src/i18n/messages.js';
 import { describe, expect, test } from '@jest/globals';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -108,7 +109,7 @@ describe('Lab 3 grading', () => {
     ]);
     expect(trained.checks[0].message).toMatch(/^Test accuracy 0\.9833 \(118 of 120\) on the public SIGNS test set \(ResNet50\.h5\)\. Every student has those images/);
     // The course's published weights: they score as any model does, and the report says what they are.
-    expect(trained.scores).toEqual({ file: 'ResNet50.h5', test: { correct: 118, total: 120, accuracy: 118 / 120 }, decidedBy: 'test', weightsSha256: publishedWeights()[0].sha256, weightsSample: publishedWeights()[0].sample, channelNorms: publishedWeights()[0].channelNorms.map((v) => expect.closeTo(v, 6)), published: publishedWeights()[0].description });
+    expect(trained.scores).toEqual({ file: 'ResNet50.h5', test: { correct: 118, total: 120, accuracy: 118 / 120 }, decidedBy: 'test', weightsSha256: publishedWeights()[0].sha256, weightsSample: publishedWeights()[0].sample, channelNorms: publishedWeights()[0].channelNorms.map((v) => expect.closeTo(v, 6)), published: english({ id: `published.${publishedWeights()[0].id}` }), publishedRef: { id: `published.${publishedWeights()[0].id}` } });
     expect(trained.checks[0].message).toContain("These weights are the course's published pretrained ResNet50 for SIGNS (the notebook's resnet50.h5): they score as any model does, but they show no training of your own.");
     expect([lab.points, lab.maxPoints]).toEqual([50, 50]);
   });

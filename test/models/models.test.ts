@@ -3,6 +3,7 @@
  * here) read for the layers the course architecture expects, tfjs model.json weights, and
  * `labgrade evaluate`, which scores a file in a sandboxed evaluator as grading does.
  */
+import { english } from '../../src/i18n/messages.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,7 +157,7 @@ describe('labgrade evaluate', () => {
       expect(same.correct).toBe(118);
       // Saved another way, they are the same weights: the same hash, named as the published ones.
       expect(same.weightsSha256).toBe(publishedWeights()[0].sha256);
-      expect(same.published).toBe(publishedWeights()[0].description);
+      expect(same.published).toBe(english({ id: `published.${publishedWeights()[0].id}` }));
       // One value changed (a student dodging the hash): another hash, the same weights all the same.
       const conv = model.getLayer('conv1');
       const [kernel, bias] = conv.getWeights();

@@ -8,7 +8,7 @@ import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { projectRoot } from '../../src/paths.js';
 import { renderHtml } from '../../src/report/templates.js';
-import { findChromium, findTool, renderInChromium } from './browser.js';
+import { findChromium, findTool, measureLayout, renderInChromium } from './browser.js';
 import { SANDBOX } from '../sandbox-kind.js';
 
 test('report.html renders in Chromium with the header, total, chart and checks, and loads nothing from outside', async () => {
@@ -41,6 +41,17 @@ test('the Chinese report uses the Chinese labels', async () => {
   expect(html).toContain('总分: 50 / 50');
   expect(html).toContain('所有练习均通过全部检查。');
 });
+
+test.each(['en', 'zh'] as const)('at A4 width (%s), every status and points cell takes one line and nothing is wider than the page', async (lang) => {
+  const result = await gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes')), [convStepByStep], { checks: 'all', sandbox: SANDBOX });
+  const chromium = await findChromium();
+  if (!chromium) return;
+  const layout = await measureLayout(chromium, await renderHtml(result, lang));
+  expect(layout.statusLines[lang === 'zh' ? '通过' : 'passed']).toBe(1);
+  expect(layout.statusLines[lang === 'zh' ? '未通过' : 'failed']).toBe(1);
+  expect(layout.tallestStatus).toBe(1);
+  expect(layout.overflow).toBeLessThanOrEqual(0);
+}, 120_000);
 
 describe('--pdf', () => {
   const BIN = path.join(projectRoot, 'bin', 'labgrade.js');

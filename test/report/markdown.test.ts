@@ -49,3 +49,28 @@ test('a quote and a code fence keep submitted text from breaking out', () => {
   expect(quote('line one\r# heading\n![img](x)')).toBe('> line one\n> \\# heading\n> \\!\\[img\\]\\(x\\)');
   expect(fence('a\r```\rb')).toBe('````ts\na\n```\nb\n````');
 });
+
+/**
+ * English left in a report in another language, outside code: three or more English words in a
+ * row, once code spans, fenced code, the "what it ran" column (code) and the names a report shows
+ * as they are (people, software) are taken out.
+ */
+function englishProse(markdown: string, names: readonly string[]): string[] {
+  const prose = markdown
+    .replace(/^(`{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+    .split('\n')
+    .map((line) => {
+      const cells = line.startsWith('|') ? line.split(/(?<!\\)\|/).slice(1, -1) : null;
+      // A check's row: id | what it ran | result | feedback | points; the first two are code.
+      const kept = cells && cells.length === 5 ? cells.slice(2).join('|') : line;
+      return names.reduce((text, name) => text.split(name).join(' '), kept.replace(/`[^`]*`/g, ' ').replace(/\\/g, ''));
+    });
+  return prose.flatMap((line) => line.match(/[A-Za-z]{2,}(?:[\s,;:()]+[A-Za-z]{2,}){2,}/g) ?? []);
+}
+
+test('the Chinese report has no English sentence outside code and names', () => {
+  const zh = readFileSync(GOLDEN.replace('.md', '.zh.md'), 'utf8');
+  expect(englishProse(zh, ['Sample Report Student', 'CNN example class'])).toEqual([]);
+  // The check can fail: the English report is full of sentences.
+  expect(englishProse(readFileSync(GOLDEN.replace('.md', '.en.md'), 'utf8'), []).length).toBeGreaterThan(20);
+});

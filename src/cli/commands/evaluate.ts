@@ -4,6 +4,7 @@
  * it: scored exactly as grading scores it (score-model-file.ts, in a sandboxed evaluator; the
  * bands' verdicts of the grader, resolved by the same scoring).
  */
+import { verdictCheck } from '../../engine/grade-lab.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -54,7 +55,7 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       const exercise = residualNetworks.exercises.find((e) => e.assessFiles)!;
       // The points as grading gives them: the grader's verdicts, resolved by the grader's scoring.
       const scores = identifyPublished(scoring.scores);
-      const checks = scoreChecks(exercise.points, bandVerdicts(scores).map((v) => ({ id: v.idSuffix, public: true, description: v.description, status: v.passed ? 'passed' : 'failed', passed: v.passed, message: v.message, durationMs: 0 })));
+      const checks = scoreChecks(exercise.points, bandVerdicts(scores).map((v) => verdictCheck(v, v.idSuffix, 0)));
       const { points, maxPoints } = sumPoints(checks);
       const decisive = scores.holdout ?? scores.test;
       const result = { model: path.resolve(model), ...scores, accuracy: decisive.accuracy, correct: decisive.correct, total: decisive.total, points, maxPoints, sandbox: sandbox.kind, totalMs: Math.round(performance.now() - started) };

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { STUDENTS_DIR } from '../../class/grade-class.js';
 import { readClass, writeClassOutputs, CLASS_FILES, type ClassEntry } from '../../class/class-outputs.js';
 import { UsageError } from '../../errors.js';
-import { LANGS, parseLang } from '../../report/report-view.js';
+import { LANGS, parseLang } from '../../i18n/messages.js';
 import { manifestHash } from '../../submission/submission-files.js';
 import { loadCourseConfig } from '../../config/course-config.js';
 

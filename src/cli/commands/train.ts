@@ -6,6 +6,7 @@
  * its topology; a trainer that runs no submitted code rebuilds it, checks it is the course's
  * ResNet50, and trains it with tfjs's own fit and save (train-topology.ts). Both run sandboxed.
  */
+import { english } from '../../i18n/messages.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -170,7 +171,7 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       // 3. The saved model, scored as grading scores a submission's (where this labgrade has the course architecture: not a student kit).
       const architecture = loadArchitecture(lab.id);
       const saved = readTrainedModel(openSubmission(out));
-      if (!('model' in saved)) throw new Error(`the saved model could not be read back: ${'problem' in saved ? saved.problem : saved.missing}`);
+      if (!('model' in saved)) throw new Error(`the saved model could not be read back: ${'problem' in saved ? saved.problem : english(saved.missing)}`);
       const scoring = architecture && options.score ? await scoreModelFile(saved.model, architecture, { test: testSet }, run, 10 * 60_000) : null;
       if (scoring && !('scores' in scoring)) throw new Error(`the saved model could not be scored: ${'rejected' in scoring ? scoring.rejected : scoring.incomplete}`);
       const scores = scoring && 'scores' in scoring ? scoring.scores : null;
