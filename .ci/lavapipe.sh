@@ -6,12 +6,19 @@
 # The default folder is inside the clone (git-ignored), not a shared temporary path that another
 # user could have filled first.
 lavapipe_dir="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.cache/lavapipe}"
+# The Debian mirror this machine's apt already uses for bookworm (a proxy or a local mirror behind a
+# firewall included), with the backports suite added; deb.debian.org only where none is configured.
+lavapipe_mirror() {
+  local uri
+  uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | awk '$2 == "bookworm" { print $1; exit }')
+  echo "${uri:-http://deb.debian.org/debian/}"
+}
 lavapipe_setup() {
   local dir="$1"
   mkdir -p "$dir/apt/lists/partial" "$dir/apt/archives/partial" "$dir/debs" "$dir/root"
   cat > "$dir/backports.sources" <<SOURCES
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $(lavapipe_mirror)
 Suites: bookworm bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

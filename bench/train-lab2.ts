@@ -5,7 +5,8 @@
  * backend measured in the same run. The stock wasm backend cannot train at all (no
  * Conv2DBackpropFilter kernel); that is checked and printed too.
  *
- * BENCH_EPOCHS (default 100) sets the wasm run's epochs. The stock cpu backend needs minutes per
+ * BENCH_EPOCHS (default 100) sets the wasm run's epochs; `--training-only` prints that run alone
+ * as JSON. The stock cpu backend needs minutes per
  * epoch, so the two are compared per training step (one mini-batch of 64: median of
  * BENCH_STEPS steps after a warm-up one; BENCH_CPU_STEPS on cpu).
  */
@@ -80,6 +81,11 @@ async function stockWasmTrains(): Promise<string> {
 }
 
 const wasmEpochs = Number(process.env.BENCH_EPOCHS ?? COURSE_EPOCHS);
+// `--training-only`: the wasm training alone, as one JSON line (the PyTorch anchor runs it).
+if (process.argv[2] === '--training-only') {
+  process.stdout.write(`${JSON.stringify(await trainOn('wasm', wasmEpochs))}\n`);
+  process.exit(0);
+}
 console.log(`Lab 2 reference training on SIGNS (1080 images, batch 64), goal <= ${GOAL_S} s for ${COURSE_EPOCHS} epochs with wasm`);
 console.log(`stock wasm (no labgrade kernels): ${await stockWasmTrains()}`);
 const wasmStep = await stepSeconds('wasm', Number(process.env.BENCH_STEPS ?? 10));

@@ -25,10 +25,16 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
  * Returns a validator for schemas/<file> that throws a SchemaError naming each problem. The schema
  * is compiled on first use, so importing a module costs nothing.
  */
+/** One validator per schema file: ajv refuses a second schema with the same $id (two modules reading student.json and the roster both compile it). */
+const compiled = new Map<string, ValidateFunction>();
+
 export function compileSchema<T>(file: string): (data: unknown, source: string) => T {
-  let validate: ValidateFunction | undefined;
   return (data, source) => {
-    validate ??= ajv.compile(JSON.parse(readFileSync(path.join(schemasDir, file), 'utf8')));
+    let validate = compiled.get(file);
+    if (!validate) {
+      validate = ajv.compile(JSON.parse(readFileSync(path.join(schemasDir, file), 'utf8')));
+      compiled.set(file, validate);
+    }
     if (!validate(data)) throw new SchemaError(source, describe(validate.errors));
     return data as T;
   };

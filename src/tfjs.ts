@@ -10,4 +10,9 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { requirePackage } from './require-package.js';
 
-export const tf: typeof tfType = Object.freeze({ ...(requirePackage('@tensorflow/tfjs') as typeof tfType) });
+const tfjs = requirePackage('@tensorflow/tfjs') as typeof tfType;
+// tfjs's console warnings (the cpu backend's "install tfjs-node" banner on first use) are noise on
+// a user's terminal; labgrade says itself which backend ran (PROD silences warnings, nothing else).
+tfjs.env().set('PROD', true);
+
+export const tf: typeof tfType = Object.freeze({ ...tfjs });

@@ -29,6 +29,8 @@ export interface ActiveBackend {
   name: BackendName;
   /** What it runs on, in words, for reports ("wasm, SIMD, 1 thread", "NVIDIA H100 via WebGPU"). */
   device: string;
+  /** The faster backends `auto` tried first, and why each did not start ("webgpu: no hardware adapter"). */
+  passedOver?: string[];
 }
 
 export function parseBackendChoice(text: string): BackendChoice {
@@ -224,7 +226,7 @@ export async function activateBackend(tf: Tf, choice: BackendChoice, purpose: Ba
     try {
       const active = await starter(name, choice !== 'auto')(tf);
       await tf.ready();
-      return active;
+      return reasons.length > 0 ? { ...active, passedOver: reasons } : active;
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
       reasons.push(`${name}: ${err.message}`);

@@ -241,7 +241,12 @@ export function classLinks(submissionsDir: string, folders: readonly string[]): 
     }
   };
   for (const folder of folders) {
-    const root = realpathSync(path.join(submissionsDir, folder));
+    let root: string;
+    try {
+      root = realpathSync(path.join(submissionsDir, folder));
+    } catch {
+      continue; // a folder that cannot be opened by its name is ungradable, said when it is graded
+    }
     walk(root, root);
   }
   return found;

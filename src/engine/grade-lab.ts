@@ -15,7 +15,7 @@ import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type Fixture
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../fixtures/expected.js';
-import { BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
+import { BUNDLE_TIMEOUT_MS, BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
 import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
 import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
 import type { SandboxKind } from '../sandbox/os-sandbox.js';
@@ -229,7 +229,8 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   ctx.codeOutsideMarkers = codeOutsideMarkers(source, starterSource(lab.file));
   let bundle: SubmissionBundle;
   try {
-    bundle = await bundleSubmission(files, lab.file);
+    // Bundling counts against the lab's time: a file that holds esbuild for minutes holds nothing else.
+    bundle = await bundleSubmission(files, lab.file, Math.min(BUNDLE_TIMEOUT_MS, Math.max(1, ctx.labDeadline - performance.now())));
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
     return unrunnableLab(ctx, msg('grading.not-compiled', { file: lab.file, errors: err.message }), msg('grading.not-compiled-short', { file: lab.file }), source);

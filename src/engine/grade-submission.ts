@@ -30,6 +30,8 @@ const folderName = (root: string) => path.basename(root);
 
 /** Opens a submission folder for grading; a missing folder is bad usage. `classLinks`: the hard links of its class (a class run). */
 export function openSubmission(dir: string, classLinks?: ClassLinks): SubmissionFiles {
+  // A name that is not UTF-8 is listed with replacement characters, and that name opens nothing.
+  if (!existsSync(dir) && path.basename(dir).includes('\uFFFD')) throw new UsageError(`the folder's name is not valid UTF-8, so it cannot be opened by name: rename it (to the student's id, say)`);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
   return new SubmissionFiles(dir, classLinks);
 }

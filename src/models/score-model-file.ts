@@ -10,7 +10,7 @@ import { english, msg } from '../i18n/messages.js';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SubmissionFileError, SubmissionFiles } from '../submission/submission-files.js';
-import { SandboxSession, DEFAULT_LIMITS, type SessionOptions, type SandboxLimits } from '../sandbox/session.js';
+import { SandboxSession, DEFAULT_LIMITS, type BackendInfo, type SessionOptions, type SandboxLimits } from '../sandbox/session.js';
 import type { LabelledImages, ModelFileBytes } from '../sandbox/protocol.js';
 
 /** Where a trained model may be: Keras weights, or a tfjs model folder (model.json and its .bin weight files). */
@@ -76,7 +76,8 @@ export function readModelAt(location: string): { model: ModelFileBytes } | { pro
   return asProblem(() => (name.toLowerCase().endsWith('.h5') ? readKeras(files, name) : readTfjsFolder(files, '')));
 }
 
-export type ModelScoring = { scores: ModelScores } | { rejected: string } | { incomplete: string };
+/** `ran`: the evaluator's backend, for a command to say where the model ran. */
+export type ModelScoring = { scores: ModelScores; ran: BackendInfo } | { rejected: string } | { incomplete: string };
 
 const score = (s: { correct: number; total: number }): ImageSetScore => ({ ...s, accuracy: s.total ? s.correct / s.total : 0 });
 
@@ -99,7 +100,7 @@ export async function scoreModelFile(model: ModelFileBytes, architecture: string
         const test = outcome.scores.test;
         const holdout = outcome.scores.holdout;
         if (!test || (sets.holdout && !holdout)) return { incomplete: 'the model evaluator did not score every set' };
-        return { scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test', weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, channelNorms: outcome.channelNorms } };
+        return { ran: { backend: started.backend, device: started.device, tfjsVersion: started.tfjsVersion, ...(started.passedOver ? { passedOver: started.passedOver } : {}) }, scores: { file: model.name, test: score(test), ...(holdout ? { holdout: score(holdout) } : {}), decidedBy: holdout ? 'holdout' : 'test', weightsSha256: outcome.weightsSha256, weightsSample: outcome.weightsSample, channelNorms: outcome.channelNorms } };
       }
       case 'rejected':
         return { rejected: outcome.reason };

@@ -51,7 +51,14 @@ export function expectedWeights(model: tfType.LayersModel): ExpectedWeights {
 }
 
 /** Sets every weight of `model` from `stored` (read for exactly these layers). */
+/**
+ * Sets the weights read from a file on the model's layers. A weight holding NaN or infinity is the
+ * file's fault, said as such: it would make every prediction (and the weights' fingerprint) NaN.
+ */
 export function setTrainedWeights(tf: typeof tfType, model: tfType.LayersModel, stored: LayerWeights): void {
+  for (const [layer, weights] of stored) {
+    for (const w of weights) if (!w.values.every(Number.isFinite)) throw new ModelFileError(`the weight ${w.name} of layer ${layer} holds values that are not finite (NaN or infinity)`);
+  }
   for (const layer of model.layers) {
     const fromFile = stored.get(layer.name);
     if (!fromFile || layer.weights.length === 0) continue;

@@ -5,9 +5,11 @@
  * fails, the caller says so and everything else is still written.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '../atomic-write.js';
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome'];
 const TIMEOUT_MS = 120_000;
@@ -29,8 +31,17 @@ export function chromiumForPdf(): { path: string } | { missing: string } {
 
 export type PdfOutcome = { written: true } | { written: false; reason: string };
 
+/**
+ * Prints `htmlFile` to `pdfFile`. Chromium sees neither path: the report is copied into a fresh
+ * folder of labgrade's own and printed from there to a fixed name, then moved. A path in a file://
+ * URL is Chromium's to interpret (a backslash is a slash, `..` climbs, `?` and `#` end it), and a
+ * submission folder's name is the student's to choose.
+ */
 export async function printPdf(chromium: string, htmlFile: string, pdfFile: string): Promise<PdfOutcome> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'labgrade-pdf-'));
+  const page = path.join(profile, 'report.html');
+  const printed = path.join(profile, 'report.pdf');
+  copyFileSync(htmlFile, page);
   const flags = [
     '--headless',
     '--disable-gpu',
@@ -41,18 +52,20 @@ export async function printPdf(chromium: string, htmlFile: string, pdfFile: stri
     // Nothing in the report loads from anywhere; a proxy that goes nowhere makes sure of it.
     '--proxy-server=127.0.0.1:9',
     '--no-pdf-header-footer',
-    `--user-data-dir=${profile}`,
-    `--print-to-pdf=${pdfFile}`,
+    `--user-data-dir=${path.join(profile, 'profile')}`,
+    `--print-to-pdf=${printed}`,
     // Chromium's own sandbox cannot start as root (a container's usual user).
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-    `file://${path.resolve(htmlFile)}`,
+    pathToFileURL(page).href,
   ];
   try {
     rmSync(pdfFile, { force: true });
     await new Promise<void>((resolve, reject) => {
       execFile(chromium, flags, { timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (err) => (err ? reject(err) : resolve()));
     });
-    return existsSync(pdfFile) ? { written: true } : { written: false, reason: 'Chromium ran but wrote no PDF' };
+    if (!existsSync(printed)) return { written: false, reason: 'Chromium ran but wrote no PDF' };
+    writeFileAtomic(pdfFile, readFileSync(printed));
+    return { written: true };
   } catch (err) {
     return { written: false, reason: `Chromium could not print the report: ${(err as Error).message.split('\n')[0].slice(0, 200)}` };
   } finally {

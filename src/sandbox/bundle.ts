@@ -4,30 +4,33 @@
  * external (with the course helpers, labgrade/course-utils) so it resolves to labgrade's tfjs
  * wherever the submission lives.
  *
- * esbuild runs in the grading process, so it is given nothing of the file system: labgrade resolves
- * every import itself (a file of the submission by its own rules: the path, or the path with .ts,
- * .js, .mjs, .cjs or .json, or its index.ts or index.js; a .js import may name the .ts file) and
- * reads it through SubmissionFiles, in a namespace of its own, so esbuild never reads a
- * tsconfig.json (it would follow "extends" anywhere on the host), a package.json or a folder.
- * Every name tried is recorded, so that adding a file an import would now resolve to is noticed by
- * a class run's rerun. Any other import (`node:fs`, a package) becomes a module that throws when it
- * is used, naming the import: a debugging import left at the top costs only the functions using it.
+ * esbuild runs in a process of its own per bundle (bundle-worker.ts), under a time limit, and is
+ * given nothing of the file system: labgrade resolves every import itself (a file of the submission
+ * by its own rules: the path, or the path with .ts, .js, .mjs, .cjs or .json, or its index.ts or
+ * index.js; a .js import may name the .ts file) and this process reads it through SubmissionFiles
+ * and hands it over, so esbuild never reads a tsconfig.json (it would follow "extends" anywhere on
+ * the host), a package.json or a folder. Every name tried is recorded, so that adding a file an
+ * import would now resolve to is noticed by a class run's rerun. Any other import (`node:fs`, a
+ * package) becomes a module that throws when it is used, naming the import: a debugging import
+ * left at the top costs only the functions using it.
  */
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Loader } from 'esbuild';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
+import { distDir } from '../paths.js';
 import type { SubmissionBundle } from './session.js';
 
 /** What a submission may import besides its own files; its process serves these itself. */
-const PROVIDED_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'labgrade/course-utils']);
+export const PROVIDED_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'labgrade/course-utils']);
 
 /** A lab file, or a file it imports, may be this large at most (the largest fixture file a kit ships is 1.4 MB). */
 export const MAX_SOURCE_BYTES = 4 << 20;
 
-const SUBMISSION_NAMESPACE = 'submission';
-const REFUSED_NAMESPACE = 'labgrade-refused-import';
+export const SUBMISSION_NAMESPACE = 'submission';
+export const REFUSED_NAMESPACE = 'labgrade-refused-import';
 const EXTENSIONS = ['.ts', '.js', '.mjs', '.cjs', '.json'];
-const LOADERS: Record<string, esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.json': 'json' };
+export const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.json': 'json' };
 
 /** A file's name in messages and stack traces: its path inside the submission, without esbuild's namespace. */
 export function sourceName(bundled: string): string {
@@ -45,7 +48,7 @@ export class BundleError extends Error {
  * A module standing in for an import a submission may not make: loading it does nothing, and any
  * use of what it exports throws, naming the import and where it is.
  */
-function refusedModule(specifier: string, importer: string): string {
+export function refusedModule(specifier: string, importer: string): string {
   const message = `Cannot use "${specifier.slice(0, 100)}" (imported in ${importer.slice(0, 100)}): a submission may import only @tensorflow/tfjs, labgrade/course-utils and its own files`;
   return `const message = ${JSON.stringify(message)};
 const refuse = () => { throw new Error(message); };
@@ -72,67 +75,117 @@ function resolveOwnFile(files: SubmissionFiles, wanted: string): string | null {
   return candidates.find((candidate) => files.isFile(candidate)) ?? null;
 }
 
-export async function bundleSubmission(files: SubmissionFiles, labFile: string): Promise<SubmissionBundle> {
+/** The most a bundle may read: files, and bytes over all of them. */
+export const BUNDLE_LIMITS = { files: 500, totalBytes: 32 << 20 } as const;
+
+/** How long bundling may take at most, and the memory its process may hold (esbuild's own is held to a soft limit). */
+export const BUNDLE_TIMEOUT_MS = 60_000;
+const WORKER_HEAP_MB = 1024;
+
+type WorkerRequest = { type: 'isFile' | 'read'; job: number; id: number; name: string };
+type WorkerReply = { type: 'built'; job: number; code: string; map: string } | { type: 'failed'; job: number; errors: string[] };
+
+/**
+ * Bundler processes (bundle-worker.ts), each running its own esbuild and one bundle at a time:
+ * a bundle takes an idle one or starts another, so bundles running side by side (a class run's
+ * jobs) never share a process. One that finishes a bundle waits for the next; one that failed,
+ * crashed or ran out of time is killed with its esbuild, so whatever a submission did to it ends
+ * there.
+ */
+const idle: ChildProcess[] = [];
+let jobs = 0;
+
+function startWorker(): ChildProcess {
+  return fork(path.join(distDir, 'src', 'sandbox', 'bundle-worker.js'), [], {
+    execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
+    // esbuild's Go process inherits this: its collector keeps the heap under it where it can.
+    env: { ...process.env, GOMEMLIMIT: `${WORKER_HEAP_MB}MiB` },
+    // Its own process group: killing it kills its esbuild too.
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
+function killWorker(worker: ChildProcess): void {
+  try {
+    if (worker.pid) process.kill(-worker.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** An idle worker keeps no grading process alive. */
+function setIdle(worker: ChildProcess, isIdle: boolean): void {
+  const handles = [worker, worker.channel, worker.stderr] as ({ ref(): void; unref(): void } | null | undefined)[];
+  for (const h of handles) (isIdle ? h?.unref() : h?.ref());
+}
+
+/**
+ * Bundles in a bundler process of its own; this process serves every file it reads, by the
+ * submission's rules. A file that crashes esbuild, or makes it run for minutes or take gigabytes,
+ * costs only its own submission. `timeoutMs` (what is left of the lab's time) bounds it.
+ */
+export async function bundleSubmission(files: SubmissionFiles, labFile: string, timeoutMs = BUNDLE_TIMEOUT_MS): Promise<SubmissionBundle> {
   const filename = path.join(files.root, labFile);
   const sources = new Map<string, string>();
-  const confine: esbuild.Plugin = {
-    name: 'labgrade-confine',
-    setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return { path: labFile, namespace: SUBMISSION_NAMESPACE };
-        if (PROVIDED_IMPORTS.has(args.path)) return { path: args.path, external: true };
-        if (!args.path.startsWith('./') && !args.path.startsWith('../')) {
-          if (path.isAbsolute(args.path)) return { errors: [{ text: `${path.basename(args.path).slice(0, 100)} is outside the submission folder (an absolute import): import the submission's own files by relative paths` }] };
-          return { path: args.path, namespace: REFUSED_NAMESPACE, pluginData: args.importer };
-        }
-        const wanted = path.posix.normalize(path.posix.join(path.posix.dirname(args.importer), args.path));
-        if (wanted.startsWith('../') || wanted === '..') return { errors: [{ text: `${args.path.slice(0, 100)} is outside the submission folder` }] };
-        const found = resolveOwnFile(files, wanted);
-        if (!found) return { errors: [{ text: `Could not resolve "${args.path.slice(0, 100)}": no such file in the submission (tried ${wanted}, with .ts, .js, .mjs, .cjs, .json and index.ts)` }] };
-        return { path: found, namespace: SUBMISSION_NAMESPACE };
-      });
-      build.onLoad({ filter: /.*/, namespace: REFUSED_NAMESPACE }, (args) => ({ contents: refusedModule(args.path, args.pluginData as string), loader: 'js' }));
-      build.onLoad({ filter: /.*/, namespace: SUBMISSION_NAMESPACE }, (args) => {
-        try {
-          const contents = files.readText(args.path, MAX_SOURCE_BYTES);
-          sources.set(args.path, contents);
-          return { contents, loader: LOADERS[path.posix.extname(args.path)] ?? 'ts' };
-        } catch (err) {
-          if (err instanceof SubmissionFileError) return { errors: [{ text: err.message }] };
-          throw err;
-        }
-      });
-    },
+  let bytes = 0;
+  const serve = (request: WorkerRequest): { ok: boolean | string } | { error: string } => {
+    if (request.type === 'isFile') return { ok: resolveOwnFile(files, request.name) ?? false };
+    if (!sources.has(request.name) && sources.size >= BUNDLE_LIMITS.files) return { error: `the submission imports more than ${BUNDLE_LIMITS.files} files` };
+    try {
+      const contents = sources.get(request.name) ?? files.readText(request.name, MAX_SOURCE_BYTES);
+      if (!sources.has(request.name)) {
+        bytes += Buffer.byteLength(contents);
+        if (bytes > BUNDLE_LIMITS.totalBytes) return { error: `the submission's files add up to more than ${BUNDLE_LIMITS.totalBytes >> 20} MB` };
+        sources.set(request.name, contents);
+      }
+      return { ok: contents };
+    } catch (err) {
+      if (err instanceof SubmissionFileError) return { error: err.message };
+      throw err;
+    }
   };
-  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
-  try {
-    result = await esbuild.build({
-      entryPoints: [labFile],
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'neutral',
-      target: 'es2022',
-      // No tsconfig.json is read: these are the only settings.
-      tsconfigRaw: {},
-      sourcemap: 'external',
-      sourcesContent: false,
-      outfile: 'submission.bundle.js',
-      absWorkingDir: files.root,
-      logLevel: 'silent',
-      plugins: [confine],
-    });
-  } catch (err) {
-    const failure = err as esbuild.BuildFailure;
-    if (!failure.errors) throw err;
-    const lines = failure.errors.slice(0, 5).map((e) => {
-      const where = e.location ? `${sourceName(e.location.file)}:${e.location.line}:${e.location.column + 1}: ` : '';
-      const code = e.location?.lineText ? `\n    ${e.location.lineText.trim().slice(0, 200)}` : '';
-      return `${where}${e.text.slice(0, 500)}${code}`;
-    });
-    throw new BundleError(lines.join('\n'));
+  const worker = idle.pop() ?? startWorker();
+  setIdle(worker, false);
+  const job = ++jobs;
+  let stderr = '';
+  const onStderr = (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000));
+  worker.stderr?.on('data', onStderr);
+  let onMessage: (m: WorkerRequest | WorkerReply) => void = () => undefined;
+  let onExit: (code: number | null, signal: string | null) => void = () => undefined;
+  const reply = await new Promise<WorkerReply | { stopped: string }>((resolve) => {
+    const timer = setTimeout(() => resolve({ stopped: `bundling the submission's files did not finish within ${Math.round(timeoutMs / 1000)} s` }), Math.max(1, timeoutMs));
+    const done = (r: WorkerReply | { stopped: string }) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    onMessage = (m) => {
+      if (m.job !== job) return;
+      if (m.type === 'built' || m.type === 'failed') return done(m);
+      try {
+        worker.send({ job, id: m.id, ...serve(m) });
+      } catch (err) {
+        done({ stopped: `labgrade could not serve the bundler: ${(err as Error).message}` });
+      }
+    };
+    onExit = (code, signal) => {
+      const last = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+      done({ stopped: `the bundler stopped on this submission's files (${signal ?? `exit code ${code}`})${/stack|overflow|memory/i.test(stderr) ? `: ${last.slice(0, 200)}` : ''}` });
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+    worker.send({ type: 'bundle', job, labFile });
+  });
+  worker.off('message', onMessage);
+  worker.off('exit', onExit);
+  worker.stderr?.off('data', onStderr);
+  if ('stopped' in reply || reply.type === 'failed') killWorker(worker);
+  else {
+    setIdle(worker, true);
+    idle.push(worker);
   }
-  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text;
-  return { code, filename, sourceMap: JSON.parse(map), sources };
+  if ('stopped' in reply) throw new BundleError(reply.stopped);
+  if (reply.type === 'failed') throw new BundleError(reply.errors.join('\n'));
+  return { code: reply.code, filename, sourceMap: JSON.parse(reply.map), sources };
 }

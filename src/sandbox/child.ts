@@ -216,4 +216,7 @@ const reader = new FrameReader(
 channel.on('data', (chunk: Buffer) => reader.push(chunk));
 
 if ('failure' in backend) await send({ type: 'backend-failed', reason: backend.failure.slice(0, 2000) });
-else await send({ type: 'ready', backend: backend.active.name, device: backend.active.device, tfjsVersion: tf.version.tfjs });
+else {
+  const passedOver = backend.active.passedOver?.join('; ').replace(/[^\w .,:;?()+-]/g, ' ').slice(0, 300);
+  await send({ type: 'ready', backend: backend.active.name, device: backend.active.device, tfjsVersion: tf.version.tfjs, ...(passedOver ? { passedOver } : {}) });
+}

@@ -60,8 +60,9 @@ export function isChildMessage(m: unknown, role: ChildRole): m is ChildMessage {
   switch (type) {
     case 'ready': {
       // These end up in reports: plain version-like words only.
-      const { backend, tfjsVersion, device } = message;
-      return isShortWord(backend) && isShortWord(tfjsVersion) && typeof device === 'string' && /^[\w .,()+-]{1,80}$/.test(device);
+      const { backend, tfjsVersion, device, passedOver } = message;
+      const passedOverOk = passedOver === undefined || (typeof passedOver === 'string' && /^[\w .,:;?()+-]{1,300}$/.test(passedOver));
+      return isShortWord(backend) && isShortWord(tfjsVersion) && typeof device === 'string' && /^[\w .,()+-]{1,80}$/.test(device) && passedOverOk;
     }
     case 'loaded': {
       const exports = message.exports;

@@ -51,7 +51,7 @@ export type Scores = Record<string, { correct: number; total: number }>;
 
 export type ChildMessage =
   /** The backend runs (before any submitted code could): what it is, for reports. */
-  | { type: 'ready'; backend: string; device: string; tfjsVersion: string }
+  | { type: 'ready'; backend: string; device: string; tfjsVersion: string; passedOver?: string }
   | { type: 'loaded'; exports: Record<string, string> }
   | { type: 'load-failed'; error: ThrownError }
   /** The backend asked for could not start (before any submitted code ran). */

@@ -52,6 +52,8 @@ export interface BackendInfo {
   backend: string;
   device: string;
   tfjsVersion: string;
+  /** Why `auto` did not start the faster backends it tried first, in one line. */
+  passedOver?: string;
 }
 
 export type StartOutcome =
@@ -162,7 +164,7 @@ export class SandboxSession {
     }
     if (ready.type !== 'ready') throw new Error('unreachable');
     if (options.datasets) session.post({ type: 'datasets', tensors: options.datasets });
-    return { session, info: { backend: ready.backend, device: ready.device, tfjsVersion: ready.tfjsVersion } };
+    return { session, info: { backend: ready.backend, device: ready.device, tfjsVersion: ready.tfjsVersion, ...(ready.passedOver ? { passedOver: ready.passedOver } : {}) } };
   }
 
   /** Starts a process for one submission and loads its bundled code. */

@@ -19,6 +19,7 @@ import { REFERENCE } from '../grading/submissions.js';
 import { SANDBOX } from '../sandbox-kind.js';
 import { sharedFile } from '../shared-data.js';
 import { writeKerasWeights } from '../models/keras-weights-file.js';
+import { findChromium } from '../report/browser.js';
 
 const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
 const weights = sharedFile('models/resnet50_signs_weights.h5');
@@ -125,4 +126,45 @@ describe('a class run with hostile students', () => {
     },
     900_000,
   );
+});
+
+describe('a class run whose hostile students reach for the bundler, folder names and the PDF printer', () => {
+  test('each costs only itself: a file that crashes the bundler, a folder name that is not UTF-8, names that lead elsewhere in a file URL, a student not on the roster', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'labgrade-hostile-names-'));
+    const cls = path.join(root, 'class');
+    student(cls, 'bob', { 'conv-step-by-step.ts': REFERENCE }, 'bob-id');
+    // Chromium reads a backslash in a file URL as a slash, climbs `..`, and stops the path at `?`.
+    student(cls, 'a\\..\\bob', { 'conv-step-by-step.ts': REFERENCE });
+    student(cls, 'b\\..\\..\\..\\..\\..\\..\\..\\..\\etc\\passwd?', { 'conv-step-by-step.ts': REFERENCE });
+    student(cls, 'hash#', { 'conv-step-by-step.ts': REFERENCE });
+    // 1,990,000 nested arrays crashed the esbuild process every bundle of the class run shared.
+    const n = 1_990_000;
+    student(cls, 'deep-bundle', { 'conv-step-by-step.ts': `import { d } from './deep';\nvoid d;\n${REFERENCE}`, 'deep.ts': `export const d = ${'['.repeat(n)}${']'.repeat(n)};\n` });
+    student(cls, 'zz-after', { 'conv-step-by-step.ts': REFERENCE }, 'after');
+    // Bytes that are not UTF-8: listed as a name that opens nothing.
+    const notUtf8 = Buffer.concat([Buffer.from(`${cls}/`), Buffer.from([0xff, 0xfe])]);
+    mkdirSync(notUtf8);
+    writeFileSync(Buffer.concat([notUtf8, Buffer.from('/conv-step-by-step.ts')]), REFERENCE);
+    const roster = path.join(root, 'roster.csv');
+    writeFileSync(roster, 'folder,id,name,email\nbob,bob-id,Bob,bob@example.edu\n');
+    const chromium = await findChromium();
+    const out = path.join(root, 'graded');
+    const r = await execaNode(BIN, ['grade-class', cls, '--out', out, '--jobs', '2', '--lab', 'conv-step-by-step', '--fixed-limits', '--roster', roster, '--sandbox', SANDBOX, ...(chromium ? ['--pdf'] : [])], { reject: false, all: true, timeout: 600_000 });
+    expect({ exitCode: r.exitCode, output: r.all?.slice(-1500) }).toEqual({ exitCode: 0, output: expect.any(String) });
+    const result = (folder: string) => JSON.parse(readFileSync(path.join(out, 'students', folder, 'result.json'), 'utf8'));
+    for (const folder of ['bob', 'a\\..\\bob', 'hash#', 'zz-after']) expect([folder, result(folder).total.points]).toEqual([folder, 50]);
+    expect(result('deep-bundle').labs[0].message).toMatch(/could not be compiled:\nthe bundler failed on this submission's files/);
+    // A student off the roster with a student.json of its own is graded, under that id.
+    expect(result('zz-after').student.id).toBe('after');
+    const ungradable = JSON.parse(readFileSync(path.join(out, 'students', '\uFFFD\uFFFD', 'ungradable.json'), 'utf8'));
+    expect(ungradable).toMatchObject({ retry: false, reason: expect.stringContaining('not valid UTF-8') });
+    if (!chromium) return;
+    const pdfText = (folder: string) => execFileSync('pdftotext', [path.join(out, 'students', folder, 'report.pdf'), '-'], { encoding: 'utf8' });
+    expect(pdfText('bob')).toContain('bob-id');
+    // Each PDF is its own report: not a classmate's, not a file of the host.
+    expect(pdfText('a\\..\\bob')).not.toContain('bob-id');
+    expect(pdfText('a\\..\\bob')).toContain('50 / 50');
+    expect(pdfText('b\\..\\..\\..\\..\\..\\..\\..\\..\\etc\\passwd?')).not.toContain('root:');
+    expect(pdfText('hash#')).toContain('50 / 50');
+  }, 600_000);
 });

@@ -81,6 +81,25 @@ describe('CI templates', () => {
     expect(ci.merge.script.join('\n')).toContain('labgrade merge out/shard-* --out class');
   });
 
+  test('an optional GPU job trains each ResNet50 with labgrade train, and grading scores those models; without a GPU runner it says so', () => {
+    const wf = load('github/grade-class.yml');
+    expect(wf.jobs.train['runs-on']).toBe('${{ vars.LABGRADE_GPU_RUNNER }}');
+    expect(wf.jobs.train.if).toBe("vars.LABGRADE_GPU_RUNNER != ''");
+    expect(wf.jobs.train.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain('npx labgrade train residual-networks "$dir" --out "trained/$student" --backend webgpu');
+    expect(wf.jobs['no-gpu'].if).toBe("vars.LABGRADE_GPU_RUNNER == ''");
+    expect(wf.jobs['no-gpu'].steps[0].run).toContain('No GPU runner');
+    // The grade jobs run after a skipped GPU job too, and put the trained models in place first.
+    expect(wf.jobs.grade.needs).toEqual(['train', 'no-gpu']);
+    expect(wf.jobs.grade.if).toBe('${{ !cancelled() && !failure() }}');
+    const gradeRun = wf.jobs.grade.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(gradeRun.indexOf('cp -r "$model" "submissions/$student/resnet50"')).toBeLessThan(gradeRun.indexOf('labgrade grade-class'));
+    const ci = load('gitlab/grade-class.gitlab-ci.yml');
+    expect(ci.train.tags).toEqual(['$LABGRADE_GPU_TAG']);
+    expect(ci.train.rules[0].if).toBe('$LABGRADE_GPU_TAG');
+    expect(ci.grade.needs).toEqual([{ job: 'train', optional: true }]);
+    expect(ci['no-gpu'].script.join('\n')).toContain('No GPU runner');
+  });
+
   test('the student workflow runs the public checks', () => {
     const wf = load('github/student-check.yml');
     expect(wf.jobs.check.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain('npx labgrade check "$lab"');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { compareValues, formatIndex, summarizeValue } from '../../src/engine/compare.js';
+import { english, render } from '../../src/i18n/messages.js';
 import type { Value } from '../../src/engine/values.js';
 
 const tensor = (shape: number[], data: number[], dtype: 'float32' | 'int32' | 'bool' = 'float32'): Value => ({ $tensor: { dtype, shape, data } });
@@ -93,8 +94,10 @@ describe('formatting helpers', () => {
   });
 
   test('summarizeValue gives dtype, shape and statistics', () => {
-    expect(summarizeValue(tensor([2], [1, 3]))).toBe('float32 [2], mean 2, min 1, max 3');
-    expect(summarizeValue(tensor([2], [1, 0], 'bool'))).toBe('bool [2], 1 true');
-    expect(summarizeValue(2.5)).toBe('the number 2.5');
+    expect(english(summarizeValue(tensor([2], [1, 3])))).toBe('float32 [2], mean 2, min 1, max 3');
+    expect(english(summarizeValue(tensor([2], [1, 0], 'bool')))).toBe('bool [2], 1 true');
+    expect(english(summarizeValue(2.5))).toBe('the number 2.5');
+    expect(english(summarizeValue([tensor([1], [4]), 2.5]))).toBe('[float32 [1], mean 4, min 4, max 4, the number 2.5]');
+    expect(render(summarizeValue(tensor([2], [1, 3])), 'zh')).toBe('float32 [2]，均值 2，最小值 1，最大值 3');
   });
 });

@@ -132,6 +132,20 @@ describe('tfjs model files', () => {
   });
 });
 
+test('weights that are not finite are the file\'s fault, said as such (they were blamed on labgrade and retried)', () => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'fc' })] });
+  const kernel = new Float32Array(6).fill(0.5);
+  kernel[4] = Number.NaN;
+  const stored = new Map([['fc', [{ name: 'kernel', shape: [3, 2], values: kernel }, { name: 'bias', shape: [2], values: new Float32Array([0, Infinity]) }]]]);
+  expect(() => setTrainedWeights(tf, model, stored)).toThrow(ModelFileError);
+  expect(() => setTrainedWeights(tf, model, stored)).toThrow('the weight kernel of layer fc holds values that are not finite (NaN or infinity)');
+  kernel[4] = 0;
+  stored.get('fc')![1].values[1] = 0;
+  setTrainedWeights(tf, model, stored);
+  expect(Array.from(model.getWeights()[0].dataSync())).toEqual(Array.from(kernel));
+  model.dispose();
+});
+
 describe('labgrade evaluate', () => {
   withShared('the shared Keras file scores 0.9833 (118 of 120) and full marks', async () => {
     const r = await execaNode(BIN, ['evaluate', shared!, '--data', dataDir!, '--sandbox', SANDBOX, '--json'], { reject: false });

@@ -56,7 +56,7 @@ describe('labgrade gradescope', () => {
     // Faulty, and two days late by the config's own deadline (it wins over the assignment's): 39 less 20%.
     const faulty = await runAutograder(path.join(projectRoot, 'examples', 'submissions', 'sample-report-mistakes', 'conv-step-by-step.ts'), '2026-12-03T08:00:00.5+08:00');
     expect(faulty.score).toBeCloseTo(39 * 0.8, 6);
-    expect(faulty.output).toContain('2 days late; 20% of 39 points taken off (−7.8)');
+    expect(faulty.output).toContain('2 days late; 20% of 39 points taken off, −7.8.');
     expect(faulty.tests.some((t) => t.status === 'failed')).toBe(true);
     // The same, with an extension Gradescope records for the student: it wins over the config's deadline.
     const extended = await runAutograder(path.join(projectRoot, 'examples', 'submissions', 'sample-report-mistakes', 'conv-step-by-step.ts'), '2026-12-03T08:00:00.5+08:00', '2026-12-10T23:59:00.000000+08:00');

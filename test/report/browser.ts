@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -29,7 +30,7 @@ export async function findTool(name: string): Promise<string | null> {
 export async function renderInChromium(chromium: string, file: string, screenshot: string): Promise<string> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'labgrade-chromium-'));
   const common = [...FLAGS, `--user-data-dir=${profile}`, '--window-size=1100,1600'];
-  const url = `file://${file}`;
+  const url = pathToFileURL(file).href;
   const dom = await execa(chromium, [...common, '--dump-dom', url], { timeout: 60_000 });
   await execa(chromium, [...common, `--screenshot=${screenshot}`, url], { timeout: 60_000 });
   return dom.stdout;
@@ -55,7 +56,7 @@ document.body.append(out);
   const file = path.join(dir, 'report.html');
   writeFileSync(file, html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', `${probe}</body>`));
   const profile = mkdtempSync(path.join(os.tmpdir(), 'labgrade-chromium-'));
-  const dom = await execa(chromium, [...FLAGS, `--user-data-dir=${profile}`, '--window-size=712,1000', '--dump-dom', `file://${file}`], { timeout: 60_000 });
+  const dom = await execa(chromium, [...FLAGS, `--user-data-dir=${profile}`, '--window-size=712,1000', '--dump-dom', pathToFileURL(file).href], { timeout: 60_000 });
   const found = /<pre id="layout">([^<]*)<\/pre>/.exec(dom.stdout);
   if (!found) throw new Error('the layout probe did not run');
   return JSON.parse(found[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));

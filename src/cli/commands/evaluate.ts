@@ -58,9 +58,13 @@ export function registerEvaluate(program: Command, setExitCode: (code: number) =
       const checks = scoreChecks(exercise.points, bandVerdicts(scores).map((v) => verdictCheck(v, v.idSuffix, 0)));
       const { points, maxPoints } = sumPoints(checks);
       const decisive = scores.holdout ?? scores.test;
-      const result = { model: path.resolve(model), ...scores, accuracy: decisive.accuracy, correct: decisive.correct, total: decisive.total, points, maxPoints, sandbox: sandbox.kind, totalMs: Math.round(performance.now() - started) };
+      const { ran } = scoring;
+      const result = { model: path.resolve(model), ...scores, accuracy: decisive.accuracy, correct: decisive.correct, total: decisive.total, points, maxPoints, sandbox: sandbox.kind, backend: ran.backend, device: ran.device, ...(ran.passedOver ? { passedOver: ran.passedOver } : {}), totalMs: Math.round(performance.now() - started) };
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else process.stdout.write(`${path.basename(model)}: ${checks[0].message} ${points} / ${maxPoints} points; ${(result.totalMs / 1000).toFixed(1)} s\n`);
+      else {
+        process.stdout.write(`${path.basename(model)}: ${checks[0].message} ${points} / ${maxPoints} points; ${(result.totalMs / 1000).toFixed(1)} s\n`);
+        process.stdout.write(`Ran on the ${ran.backend} backend (${ran.device})${ran.passedOver ? `; not on a faster one: ${ran.passedOver}` : ''}.\n`);
+      }
       setExitCode(0);
     });
 }
