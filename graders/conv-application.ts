@@ -13,9 +13,9 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
-import type { MessageRef, TrainingMetrics } from '../src/engine/model.js';
+import type { MessageRef, TrainingMetrics } from '../src/contract/result.js';
 import { english, msg } from '../src/i18n/messages.js';
-import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/engine/values.js';
+import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/contract/values.js';
 import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 import { glorotLimit } from '../src/fixtures/recipes.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../atomic-write.js';
 import { median } from '../median.js';
-import type { GradeResult, ModelScores } from '../engine/model.js';
+import type { GradeResult, ModelScores } from '../contract/result.js';
 import { roundPoints } from '../engine/scoring.js';
 import { labgradeVersion } from '../paths.js';
 import { labs } from '../../graders/index.js';

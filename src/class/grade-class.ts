@@ -16,7 +16,7 @@ import { gradeSubmission, openSubmission, type SubmissionOptions } from '../engi
 import type { LabDefinition } from '../engine/lab-definition.js';
 import type { LabTimeouts } from '../engine/grade-lab.js';
 import { calibrateLimits } from '../engine/calibration.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult } from '../contract/result.js';
 import { labgradeVersion } from '../paths.js';
 import { STUDENT_FILES, writeReports, writeStudentOutputs, type ReportOptions } from '../report/student-outputs.js';
 import { validateResult } from '../report/result-json.js';

@@ -4,7 +4,7 @@
  * reaches reports only through these fields, and a lab's checks are labgrade's, so one student's reports stay within a
  * few megabytes whatever the submission does.
  */
-import type { CheckResult, ExerciseResult, LabResult } from './model.js';
+import type { CheckResult, ExerciseResult, LabResult } from '../contract/result.js';
 
 export const TEXT_CAPS = { message: 4000, summary: 600, description: 1000, code: 20_000 } as const;
 /** The most epochs' costs a result keeps (the course's recipe has 100). */

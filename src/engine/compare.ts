@@ -3,9 +3,9 @@
  * (naming the axis), then values with a stated tolerance, naming the first wrong index, how many
  * elements differ and the largest errors. Hidden checks get the same diagnosis without expected values.
  */
-import { formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from './values.js';
+import { formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../contract/values.js';
 import { compareSummaries } from './model-summary.js';
-import type { MessageRef } from './model.js';
+import type { MessageRef } from '../contract/result.js';
 import { english, msg } from '../i18n/messages.js';
 
 export interface Tolerance {

@@ -6,10 +6,10 @@
  */
 import { compareValues, summarizeValue } from './compare.js';
 import type { ExerciseDefinition, LabDefinition, Verdict } from './lab-definition.js';
-import type { CheckResult, Diagnosis, ExerciseResult, LabResult, MessageRef, TrainingMetrics, Visibility } from './model.js';
+import type { CheckResult, Diagnosis, ExerciseResult, LabResult, MessageRef, TrainingMetrics, Visibility } from '../contract/result.js';
 import { english, hasMessage, msg } from '../i18n/messages.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
-import type { Value } from './values.js';
+import type { Value } from '../contract/values.js';
 import { boundLab } from './bounds.js';
 import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type FixtureCase } from '../fixtures/recipes.js';
 import { existsSync } from 'node:fs';

@@ -9,7 +9,7 @@ import type { Roster } from '../submission/roster.js';
 import { manifestHash, SubmissionFiles, type ClassLinks } from '../submission/submission-files.js';
 import { gradeLab, type GradeLabOptions, type LabTimeouts } from './grade-lab.js';
 import type { LabDefinition } from './lab-definition.js';
-import type { GradeResult, LabResult, SandboxRecord } from './model.js';
+import type { GradeResult, LabResult, SandboxRecord } from '../contract/result.js';
 import { applyLatePolicy, sumPoints, type LateRules } from './scoring.js';
 
 export interface SubmissionOptions extends GradeLabOptions {

@@ -1,8 +1,8 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tolerance } from './compare.js';
-import type { Diagnosis, MessageRef, ModelScores, TrainingMetrics } from './model.js';
-import type { Value } from './values.js';
+import type { Diagnosis, MessageRef, ModelScores, TrainingMetrics } from '../contract/result.js';
+import type { Value } from '../contract/values.js';
 import type { SubmissionFiles } from '../submission/submission-files.js';
 import type { SessionOptions } from '../sandbox/session.js';
 

@@ -7,7 +7,7 @@
  * gives without computing (pad 0: the input back; a 1×1 matrix: the value itself) unlocks nothing
  * and pays on the same terms as a public check.
  */
-import type { CheckResult, ExerciseStatus, LabResult, LateRecord } from './model.js';
+import type { CheckResult, ExerciseStatus, LabResult, LateRecord } from '../contract/result.js';
 
 /** Rounds to hundredths; points are shown with two decimals at most. */
 export function roundPoints(x: number): number {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IntlMessageFormat } from 'intl-messageformat';
-import type { MessageParam, MessageRef } from '../engine/model.js';
+import type { MessageParam, MessageRef } from '../contract/result.js';
 import { UsageError } from '../errors.js';
 
 export type Lang = 'en' | 'zh';

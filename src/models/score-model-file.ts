@@ -5,7 +5,7 @@
  * it gets right on each set of images. The grading process never parses a model file. `grade`,
  * `labgrade evaluate` and `labgrade train` all score models here.
  */
-import type { ImageSetScore, MessageRef, ModelScores } from '../engine/model.js';
+import type { ImageSetScore, MessageRef, ModelScores } from '../contract/result.js';
 import { english, msg } from '../i18n/messages.js';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';

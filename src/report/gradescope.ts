@@ -5,7 +5,7 @@
  * score (which Gradescope takes over the tests' sum) is the total after it.
  */
 import { compileSchema } from '../schema.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult } from '../contract/result.js';
 import type { CourseConfig, Visibility } from '../config/course-config.js';
 import type { Lang } from '../i18n/messages.js';
 import { localized } from './localized.js';

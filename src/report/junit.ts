@@ -3,7 +3,7 @@
  * (or, for a class, per student and exercise), one <testcase> per check.
  */
 import path from 'node:path';
-import type { CheckResult, GradeResult } from '../engine/model.js';
+import type { CheckResult, GradeResult } from '../contract/result.js';
 
 /** Escapes text for XML content and attributes, dropping characters XML 1.0 cannot hold. */
 export function xmlEscape(text: string): string {

@@ -9,7 +9,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { claimedTwice, type ClassEntry } from '../class/class-outputs.js';
 import type { Roster } from '../submission/roster.js';
-import type { StudentInfo } from '../engine/model.js';
+import type { StudentInfo } from '../contract/result.js';
 import { roundPoints } from '../engine/scoring.js';
 
 export const EXPORT_FORMATS = ['canvas', 'moodle', 'csv'] as const;

@@ -3,7 +3,7 @@
  * keep; others render each sentence's ref, and names the graders and recipes give in English (lab
  * and exercise titles, a public case's description) from the catalogue where it has them.
  */
-import type { CheckResult, MessageRef } from '../engine/model.js';
+import type { CheckResult, MessageRef } from '../contract/result.js';
 import { hasMessage, render, type Lang } from '../i18n/messages.js';
 
 export function localized(lang: Lang) {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CheckResult, GradeResult, LateRecord, TrainingMetrics } from '../engine/model.js';
+import type { CheckResult, GradeResult, LateRecord, TrainingMetrics } from '../contract/result.js';
 import { formatMessage, type Lang } from '../i18n/messages.js';
 import { localized } from './localized.js';
 import { projectRoot } from '../paths.js';

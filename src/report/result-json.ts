@@ -1,7 +1,7 @@
 /** Writes result.json after validating it against the published schema (schemas/result.schema.json). */
 import { writeFileAtomic } from '../atomic-write.js';
 import { compileSchema } from '../schema.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult } from '../contract/result.js';
 
 export const validateResult = compileSchema<GradeResult>('result.schema.json');
 

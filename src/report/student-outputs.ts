@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult } from '../contract/result.js';
 import { toGradescope, validateGradescope } from './gradescope.js';
 import { renderJunit } from './junit.js';
 import { renderHtml, renderMarkdown } from './templates.js';

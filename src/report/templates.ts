@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { projectRoot } from '../paths.js';
-import type { GradeResult } from '../engine/model.js';
+import type { GradeResult } from '../contract/result.js';
 import { cell, fence, quote } from './markdown-text.js';
 import { costCurveSpec, pointsPerExerciseSpec, renderSvg } from './charts.js';
 import { reportView } from './report-view.js';

@@ -1,5 +1,5 @@
 /** Plain-text feedback for `labgrade check`: one line per check, with what to fix. */
-import type { LabResult, TrainingMetrics } from '../engine/model.js';
+import type { LabResult, TrainingMetrics } from '../contract/result.js';
 import type { Lang } from '../i18n/messages.js';
 import { localized } from './localized.js';
 import { format, labels } from './report-view.js';

@@ -1,6 +1,6 @@
 /** Messages between the grading process (parent) and a sandboxed process (child), sent as frames (channel.ts). */
-import type { Value } from '../engine/values.js';
-import type { ModelSummary } from '../engine/model-summary.js';
+import type { Value } from '../contract/values.js';
+import type { ModelSummary } from '../contract/summary.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 
 /** An argument the child fills in from the datasets the parent sent it once (e.g. "signs/train/x"): too big to send with every call. */

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
-import { validateValue, type Value } from '../engine/values.js';
-import type { ModelSummary } from '../engine/model-summary.js';
+import { validateValue, type Value } from '../contract/values.js';
+import type { ModelSummary } from '../contract/summary.js';
 import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
 import { wasmThreads } from '../backends/wasm-threads.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { compileSchema, SchemaError } from '../schema.js';
-import type { StudentInfo } from '../engine/model.js';
+import type { StudentInfo } from '../contract/result.js';
 import { UsageError } from '../errors.js';
 
 const validateStudent = compileSchema<StudentInfo>('student.schema.json');

@@ -1,7 +1,7 @@
 /** Who a submission belongs to: the instructor's roster where it names the folder, else the folder's own student.json (schema-checked). */
 import path from 'node:path';
 import { compileSchema, SchemaError } from '../schema.js';
-import type { StudentInfo } from '../engine/model.js';
+import type { StudentInfo } from '../contract/result.js';
 import { UsageError } from '../errors.js';
 import { SubmissionFileError, type SubmissionFiles } from './submission-files.js';
 

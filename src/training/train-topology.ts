@@ -6,7 +6,8 @@
  * returned is ever called.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { compareSummaries, summarizeModel, withoutInitializers, type ModelSummary } from '../engine/model-summary.js';
+import { compareSummaries } from '../engine/model-summary.js';
+import { summarizeModel, withoutInitializers, type ModelSummary } from '../contract/summary.js';
 import { trainModel, type EpochProgress, type TrainedModel, type TrainOptions } from './train-model.js';
 
 export class NotTheCourseModelError extends Error {

@@ -15,7 +15,7 @@ import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { findLab } from '../../graders/index.js';
 import { gradeLab } from '../../src/engine/grade-lab.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
-import type { GradeResult } from '../../src/engine/model.js';
+import type { GradeResult } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/session.js';

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExerciseStatus, LabStatus } from '../../src/engine/model.js';
+import type { ExerciseStatus, LabStatus } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { REFERENCE } from '../grading/submissions.js';
 import { writeKerasWeights } from '../models/keras-weights-file.js';

@@ -1,7 +1,7 @@
 import { expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import { duplicateIds, renderGradebook, sameTrainedWeights, type ClassEntry } from '../../src/class/class-outputs.js';
-import type { GradeResult, ModelScores } from '../../src/engine/model.js';
+import type { GradeResult, ModelScores } from '../../src/contract/result.js';
 import { identifyPublished, publishedWeights } from '../../graders/residual-networks.js';
 
 const PUBLISHED = publishedWeights()[0];

@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { boundLab, MAX_COSTS, TEXT_CAPS } from '../../src/engine/bounds.js';
-import type { LabResult } from '../../src/engine/model.js';
+import type { LabResult } from '../../src/contract/result.js';
 
 const lab = (costs: number[], message: string): LabResult => ({
   id: 'conv-application',

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { compareValues, formatIndex, summarizeValue } from '../../src/engine/compare.js';
 import { english, render } from '../../src/i18n/messages.js';
-import type { Value } from '../../src/engine/values.js';
+import type { Value } from '../../src/contract/values.js';
 
 const tensor = (shape: number[], data: number[], dtype: 'float32' | 'int32' | 'bool' = 'float32'): Value => ({ $tensor: { dtype, shape, data } });
 const tol = { rtol: 1e-5, atol: 1e-6 };

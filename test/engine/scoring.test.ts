@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { applyLatePolicy, exerciseStatus, PUBLIC_WITHHELD, scoreChecks, splitPoints, sumPoints, type UnscoredCheck } from '../../src/engine/scoring.js';
-import type { LabResult } from '../../src/engine/model.js';
+import type { LabResult } from '../../src/contract/result.js';
 
 const check = (status: UnscoredCheck['status'], isPublic = true): UnscoredCheck => ({ id: 'x', status, passed: status === 'passed', public: isPublic, description: '', message: '', durationMs: 0 });
 const hidden = (status: UnscoredCheck['status']) => check(status, false);

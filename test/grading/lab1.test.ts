@@ -9,11 +9,11 @@ import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeLab, type LabTimeouts } from '../../src/engine/grade-lab.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
-import type { ExerciseResult, LabResult } from '../../src/engine/model.js';
+import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { projectRoot } from '../../src/paths.js';
 import { loadExpected } from '../../src/fixtures/expected.js';
-import { formatNumber } from '../../src/engine/values.js';
+import { formatNumber } from '../../src/contract/values.js';
 import { makeSubmission, referenceWith } from './submissions.js';
 import { extractStudentCode } from '../../src/submission/student-code.js';
 

@@ -12,7 +12,7 @@ import { gradeLab, type GradeLabOptions } from '../../src/engine/grade-lab.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
-import type { ExerciseResult, LabResult } from '../../src/engine/model.js';
+import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
 import { makeSubmission, referenceWith } from './submissions.js';

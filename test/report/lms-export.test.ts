@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import type { ClassEntry } from '../../src/class/class-outputs.js';
-import type { GradeResult } from '../../src/engine/model.js';
+import type { GradeResult } from '../../src/contract/result.js';
 import { exportGradebook } from '../../src/report/lms-export.js';
 
 function entry(folder: string, id: string | null, points: number): ClassEntry {

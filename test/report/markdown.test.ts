@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
-import type { GradeResult } from '../../src/engine/model.js';
+import type { GradeResult } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { cell, fence, quote } from '../../src/report/markdown-text.js';
 import { renderMarkdown } from '../../src/report/templates.js';

@@ -12,7 +12,7 @@ import { architectureFilePath, expectedFilePath, loadExpected, writeExpected } f
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { writeFileAtomic } from '../../atomic-write.js';
 
-import type { Visibility } from '../../engine/model.js';
+import type { Visibility } from '../../contract/result.js';
 
 export function registerFixtures(program: Command, setExitCode: (code: number) => void): void {
   const fixtures = program.command('fixtures').description('fixture maintenance (instructors, developers)');
