@@ -18,7 +18,7 @@ import { english, msg } from '../src/i18n/messages.js';
 import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/contract/values.js';
 import { graderBackend } from '../src/backends/backends.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
-import { glorotLimit } from '../src/fixtures/recipes.js';
+import { glorotLimit } from '../src/cases/recipes.js';
 import { correlation } from '../src/engine/correlation.js';
 
 type T4 = tfType.Tensor4D;

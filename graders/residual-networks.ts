@@ -21,7 +21,7 @@ import { compareSummaries } from '../src/engine/model-summary.js';
 import { type ModelSummary } from '../src/contract/summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/contract/values.js';
 import { NO_ARCHITECTURE_REF, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';
-import { loadArchitecture } from '../src/fixtures/expected.js';
+import { loadArchitecture } from '../src/cases/expected.js';
 import { cachedHoldout, cachedSigns } from '../src/data/signs.js';
 import { channelNormAgreement, sampleCorrelation, SAME_CHANNEL_NORMS, SAME_WEIGHTS_CORRELATION } from '../src/models/weights-sample.js';
 import { fixturesDir } from '../src/paths.js';

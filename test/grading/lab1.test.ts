@@ -12,7 +12,7 @@ import { SANDBOX } from '../sandbox-kind.js';
 import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { projectRoot } from '../../src/paths.js';
-import { loadExpected } from '../../src/fixtures/expected.js';
+import { loadExpected } from '../../src/cases/expected.js';
 import { formatNumber } from '../../src/contract/values.js';
 import { makeSubmission, referenceWith } from './submissions.js';
 import { extractStudentCode } from '../../src/submission/student-code.js';

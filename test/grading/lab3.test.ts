@@ -12,7 +12,7 @@ import { execaNode } from 'execa';
 import { publishedWeights, residualNetworks } from '../../graders/residual-networks.js';
 import { gradeLab, type GradeLabOptions } from '../../src/engine/grade-lab.js';
 import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
-import { loadExpected } from '../../src/fixtures/expected.js';
+import { loadExpected } from '../../src/cases/expected.js';
 import type { EncodedTensor } from '../../src/contract/values.js';
 import type { ModelSummary } from '../../src/contract/summary.js';
 import { projectRoot } from '../../src/paths.js';

@@ -12,7 +12,7 @@ import { labs } from '../../graders/index.js';
 import { publishedWeights } from '../../graders/residual-networks.js';
 import { MISMATCH_KINDS } from '../../src/engine/compare.js';
 import { catalogue, langFromLocale, LANGS, render } from '../../src/i18n/messages.js';
-import { loadRecipes } from '../../src/fixtures/recipes.js';
+import { loadRecipes } from '../../src/cases/recipes.js';
 import { projectRoot } from '../../src/paths.js';
 
 function sourceFiles(dir: string): string[] {

@@ -13,7 +13,7 @@ import { parseBackendChoice } from '../../backends/backends.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedHoldout, readSignsH5 } from '../../data/signs.js';
 import { NO_ARCHITECTURE, readModelAt, scoreModelFile } from '../../models/score-model-file.js';
-import { loadArchitecture } from '../../fixtures/expected.js';
+import { loadArchitecture } from '../../cases/expected.js';
 import { UsageError } from '../../errors.js';
 import { scoreChecks, sumPoints } from '../../engine/scoring.js';
 import { chooseSandbox } from '../sandbox-choice.js';

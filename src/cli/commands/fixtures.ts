@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectLabs } from '../../../graders/index.js';
-import { generateArchitecture, generateExpected } from '../../fixtures/generate.js';
-import { architectureFilePath, expectedFilePath, loadExpected, writeExpected } from '../../fixtures/expected.js';
+import { generateArchitecture, generateExpected } from '../generate-expected.js';
+import { architectureFilePath, expectedFilePath, loadExpected, writeExpected } from '../../cases/expected.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { writeFileAtomic } from '../../atomic-write.js';
 

@@ -21,7 +21,7 @@ import { parseBackendChoice } from '../../backends/backends.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedSigns } from '../../data/signs.js';
 import { datasetValue } from '../../data/dataset-tensors.js';
-import { loadArchitecture, loadExpected } from '../../fixtures/expected.js';
+import { loadArchitecture, loadExpected } from '../../cases/expected.js';
 import { SAMPLE_REPORT_RECIPE, type EpochProgress, type TrainedModel, type TrainOptions } from '../../training/train-model.js';
 import { writeTfjsModelFiles } from '../../models/tfjs-files.js';
 import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../../models/score-model-file.js';
