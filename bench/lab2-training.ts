@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convApplication } from '../graders/conv-application.js';
 import { gradeLab } from '../src/engine/grade-lab.js';
 import { openSubmission } from '../src/engine/grade-submission.js';
-import { activateBackend } from '../src/backends/backends.js';
+import { activateBackend } from '../src/backends/choice.js';
 import { datasetsDir } from '../src/data/datasets-dir.js';
 import { signsTensors } from '../src/data/dataset-tensors.js';
 import { projectRoot } from '../src/paths.js';

@@ -11,7 +11,7 @@
  * BENCH_STEPS steps after a warm-up one; BENCH_CPU_STEPS on cpu).
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend, type BackendName } from '../src/backends/backends.js';
+import { activateBackend, type BackendName } from '../src/backends/choice.js';
 import { datasetsDir } from '../src/data/datasets-dir.js';
 import { signsTensors } from '../src/data/dataset-tensors.js';
 import { computeCost, forwardPropagation, initializeParameters, model, type Parameters } from '../solutions/conv-application.js';

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../src/backends/backends.js';
+import { activateBackend } from '../src/backends/choice.js';
 import { WASM_THREADS_VARIABLE, wasmThreads } from '../src/backends/wasm-threads.js';
 import { recordBench } from './bench-record.js';
 import { resNet50Step, type StepFigure, type TrainingCode } from './resnet50-step.js';

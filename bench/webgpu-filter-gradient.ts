@@ -8,7 +8,7 @@
  * Usage: node dist/bench/webgpu-filter-gradient.js
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../src/backends/backends.js';
+import { activateBackend } from '../src/backends/choice.js';
 import { TILED_FILTER_GRADIENT_FLAG } from '../src/backends/webgpu-filter-gradient.js';
 import { useLabgradeWebgpuKernels } from '../src/training/webgpu-kernel-swaps.js';
 import { median } from '../src/median.js';

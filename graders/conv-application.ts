@@ -16,7 +16,7 @@ import type { ExerciseDefinition, JudgeContext, LabDefinition, MistakeDefinition
 import type { MessageRef, TrainingMetrics } from '../src/contract/result.js';
 import { english, msg } from '../src/i18n/messages.js';
 import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../src/contract/values.js';
-import { graderBackend } from '../src/backends/backends.js';
+import { graderBackend } from '../src/backends/choice.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 import { glorotLimit } from '../src/cases/recipes.js';
 import { correlation } from '../src/engine/correlation.js';

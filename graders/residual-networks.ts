@@ -17,7 +17,7 @@ import { tf } from '../src/tfjs.js';
 import type { ExerciseDefinition, FilesAssessment, FilesContext, JudgeContext, LabDefinition, MistakeDefinition, Verdict } from '../src/engine/lab-definition.js';
 import type { ImageSetScore, MessageRef, ModelScores } from '../src/contract/result.js';
 import { english, msg } from '../src/i18n/messages.js';
-import { compareSummaries } from '../src/engine/model-summary.js';
+import { compareSummaries } from '../src/engine/summary-compare.js';
 import { type ModelSummary } from '../src/contract/summary.js';
 import { isEncodedModel, isEncodedTensor, type Value } from '../src/contract/values.js';
 import { NO_ARCHITECTURE_REF, readTrainedModel, scoreModelFile } from '../src/models/score-model-file.js';

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { registerConvGradientKernels } from '../../src/backends/conv-gradients.js';
 import { TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
 import { UNIFORM_CACHE_FLAG } from '../../src/backends/webgpu-uniform-cache.js';

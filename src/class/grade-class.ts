@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSy
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../errors.js';
-import { BackendError } from '../backends/backends.js';
+import { BackendError } from '../backends/choice.js';
 import { wasmThreads } from '../backends/wasm-threads.js';
 import { gradeSubmission, openSubmission, type SubmissionOptions } from '../engine/grade-submission.js';
 import type { LabDefinition } from '../engine/lab-definition.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { labs, selectLabs } from '../../graders/index.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
 import type { GradeLabOptions } from '../engine/grade-lab.js';
-import { BACKEND_CHOICES, parseBackendChoice } from '../backends/backends.js';
+import { BACKEND_CHOICES, parseBackendChoice } from '../backends/choice.js';
 import { datasetsDir } from '../data/datasets-dir.js';
 import { LANGS, parseLang, type Lang } from '../i18n/messages.js';
 import { parseSubmittedAt, readRoster, type Roster } from '../submission/roster.js';

@@ -21,7 +21,7 @@ import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
 import type { SandboxKind } from '../sandbox/os-sandbox.js';
 import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
-import type { BackendChoice } from '../backends/backends.js';
+import type { BackendChoice } from '../backends/choice.js';
 import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec } from '../data/dataset-tensors.js';
 import { cachedHoldout, cachedSigns } from '../data/signs.js';
 

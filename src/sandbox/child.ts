@@ -12,7 +12,7 @@ import { tf } from '../tfjs.js';
 import { decodeToTf, encodeValue } from './codec.js';
 import { type Value } from '../contract/values.js';
 import type { ChildMessage, DatasetRef, DatasetTensor, ParentMessage, ThrownError } from './protocol.js';
-import { activateBackend, parseBackendChoice, type ActiveBackend, type BackendPurpose } from '../backends/backends.js';
+import { activateBackend, parseBackendChoice, type ActiveBackend, type BackendPurpose } from '../backends/choice.js';
 import * as courseUtils from '../course-utils/index.js';
 import { useRecipeShuffles } from '../course-utils/recipe-shuffles.js';
 import { hardenProcess, submissionTf } from './harden.js';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { distDir, projectRoot } from '../paths.js';
 import { catalogueFile } from '../i18n/messages.js';
-import { candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { candidates, type BackendChoice, type BackendPurpose } from '../backends/choice.js';
 
 /** A submission's process; a model evaluator (model files as data); a trainer (a submitted model's topology, rebuilt and trained by labgrade). */
 export type ChildRole = 'submission' | 'evaluator' | 'trainer';

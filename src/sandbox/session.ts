@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { validateValue, type Value } from '../contract/values.js';
 import type { ModelSummary } from '../contract/summary.js';
-import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/choice.js';
 import { wasmThreads } from '../backends/wasm-threads.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
 import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { distDir } from '../paths.js';
-import { candidates, type BackendChoice, type BackendPurpose } from '../backends/backends.js';
+import { candidates, type BackendChoice, type BackendPurpose } from '../backends/choice.js';
 import { WASM_THREADS_VARIABLE } from '../backends/wasm-threads.js';
 import { createChildCgroup, type ChildCgroup } from './cgroup.js';
 import { BWRAP, bwrapArguments, limitedCommand, vulkanView, type SandboxKind } from './os-sandbox.js';

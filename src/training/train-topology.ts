@@ -6,7 +6,7 @@
  * returned is ever called.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { compareSummaries } from '../engine/model-summary.js';
+import { compareSummaries } from '../engine/summary-compare.js';
 import { summarizeModel, withoutInitializers, type ModelSummary } from '../contract/summary.js';
 import { trainModel, type EpochProgress, type TrainedModel, type TrainOptions } from './train-model.js';
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilterFromOps, conv2dBackpropInputFromOps, type BackpropAttrs } from '../../src/backends/conv-gradients.js';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { RandomState } from '../../src/rng/random-state.js';
 
 interface Case {

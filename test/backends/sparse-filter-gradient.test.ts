@@ -4,7 +4,7 @@
  * NaN in dy passed on, and the dense kernel still running where dy is dense or x is not finite.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { nonzeroPositions } from '../../src/backends/sparse-filter-gradient.js';
 import { RandomState } from '../../src/rng/random-state.js';
 

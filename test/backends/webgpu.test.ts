@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
-import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../src/backends/backends.js';
+import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../src/backends/choice.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 import { fusedAdam } from '../../src/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../src/training/train-model.js';

@@ -1,6 +1,6 @@
 /** labgrade/course-utils: the mini-batches are numpy's rows, copied on cpu and wasm as tf.gather would pick them. */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { convertToOneHot, randomMiniBatches } from '../../src/course-utils/index.js';
 import { miniBatchIndices } from '../../src/data/signs-arrays.js';
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { keepTapeSavesByReference } from '../../src/training/tape-saves.js';
 import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
 

@@ -1,6 +1,6 @@
 /** trainModel's training code: the fused batch normalization while it trains (and never after), and Adam per backend. */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/backends.js';
+import { activateBackend } from '../../src/backends/choice.js';
 import { adamForBackend, SAMPLE_REPORT_RECIPE, trainModel, type EpochProgress } from '../../src/training/train-model.js';
 
 function smallModel(): tf.LayersModel {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { bandVerdicts, identifyPublished, residualNetworks } from '../../../graders/residual-networks.js';
-import { parseBackendChoice } from '../../backends/backends.js';
+import { parseBackendChoice } from '../../backends/choice.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedHoldout, readSignsH5 } from '../../data/signs.js';
 import { NO_ARCHITECTURE, readModelAt, scoreModelFile } from '../../models/score-model-file.js';

@@ -17,7 +17,7 @@ import { DEFAULT_LIMITS, SandboxSession } from '../../sandbox/session.js';
 import { describeOutcomeFailure } from '../../engine/grade-lab.js';
 import { isEncodedModel } from '../../contract/values.js';
 import { openSubmission } from '../../engine/grade-submission.js';
-import { parseBackendChoice } from '../../backends/backends.js';
+import { parseBackendChoice } from '../../backends/choice.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedSigns } from '../../data/signs.js';
 import { datasetValue } from '../../data/dataset-tensors.js';
