@@ -17,44 +17,15 @@ import time
 import torch
 from torch import nn
 
+from course_models import keras_parameter_count, lab2_cnn, resnet50
+
 torch.manual_seed(0)
 torch.set_num_threads(os.cpu_count() or 1)
 
 
-def conv_bn(cin, cout, k, stride=1, padding=0):
-    return [nn.Conv2d(cin, cout, k, stride=stride, padding=padding), nn.BatchNorm2d(cout, eps=1e-3)]
-
-
-class Block(nn.Module):
-    """The course's identity block (projection=False) or convolutional block."""
-
-    def __init__(self, cin, f, filters, stride, projection):
-        super().__init__()
-        f1, f2, f3 = filters
-        self.main = nn.Sequential(
-            *conv_bn(cin, f1, 1, stride), nn.ReLU(),
-            *conv_bn(f1, f2, f, 1, f // 2), nn.ReLU(),
-            *conv_bn(f2, f3, 1))
-        self.shortcut = nn.Sequential(*conv_bn(cin, f3, 1, stride)) if projection else nn.Identity()
-
-    def forward(self, x):
-        return torch.relu(self.main(x) + self.shortcut(x))
-
-
-def resnet50(classes=6):
-    layers = [nn.ZeroPad2d(3), *conv_bn(3, 64, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2)]
-    cin = 64
-    for stage, (filters, blocks, stride) in enumerate([((64, 64, 256), 3, 1), ((128, 128, 512), 4, 2), ((256, 256, 1024), 6, 2), ((512, 512, 2048), 3, 2)]):
-        for b in range(blocks):
-            layers.append(Block(cin, 3, filters, stride if b == 0 else 1, b == 0))
-            cin = filters[2]
-    layers += [nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048, classes)]
-    return nn.Sequential(*layers)
-
-
 def resnet50_step(steps):
     model = resnet50()
-    assert sum(p.numel() for p in model.parameters()) + sum(b.numel() for n, b in model.named_buffers() if 'running' in n) == 23_600_006
+    assert keras_parameter_count(model) == 23_600_006
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(32, 3, 64, 64)
     y = torch.randint(0, 6, (32,))
@@ -75,10 +46,7 @@ def resnet50_step(steps):
 
 
 def lab2(epochs):
-    model = nn.Sequential(
-        nn.Conv2d(3, 8, 4, padding='same'), nn.ReLU(), nn.MaxPool2d(8, 8),
-        nn.Conv2d(8, 16, 2, padding='same'), nn.ReLU(), nn.MaxPool2d(4, 4),
-        nn.Flatten(), nn.Linear(64, 6))
+    model = lab2_cnn()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.009)
     x = torch.rand(1080, 3, 64, 64)
     y = torch.randint(0, 6, (1080,))

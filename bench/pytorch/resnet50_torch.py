@@ -14,36 +14,7 @@ import time
 import torch
 from torch import nn
 
-
-def conv_bn(cin, cout, k, stride=1, padding=0):
-    return [nn.Conv2d(cin, cout, k, stride, padding), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)]
-
-
-class Bottleneck(nn.Module):
-    """The course's convolutional block (projection shortcut, stride on the first 1x1) or identity block."""
-
-    def __init__(self, cin, filters, stride, projection):
-        super().__init__()
-        f1, f2, f3 = filters
-        self.main = nn.Sequential(*conv_bn(cin, f1, 1, stride), nn.ReLU(),
-                                  *conv_bn(f1, f2, 3, 1, 1), nn.ReLU(),
-                                  *conv_bn(f2, f3, 1))
-        self.shortcut = nn.Sequential(*conv_bn(cin, f3, 1, stride)) if projection else nn.Identity()
-
-    def forward(self, x):
-        return torch.relu(self.main(x) + self.shortcut(x))
-
-
-def resnet50(classes=6):
-    layers = [nn.ZeroPad2d(3), *conv_bn(3, 64, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2)]
-    cin = 64
-    for filters, stride, identities in [((64, 64, 256), 1, 2), ((128, 128, 512), 2, 3),
-                                        ((256, 256, 1024), 2, 5), ((512, 512, 2048), 2, 2)]:
-        layers.append(Bottleneck(cin, filters, stride, True))
-        layers += [Bottleneck(filters[2], filters, 1, False) for _ in range(identities)]
-        cin = filters[2]
-    layers += [nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048, classes)]
-    return nn.Sequential(*layers)
+from course_models import resnet50
 
 
 def main():
