@@ -249,10 +249,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   const holders: Holders = { public: holder, hidden: hiddenHolder };
   try {
     const first = await holder.ensure(ctx.labDeadline - performance.now());
-    if ('failure' in first) {
-      const failure = msg('grading.failure', { reason: first.failure });
-      return await unrunnableLab(ctx, failure, msg('grading.failure', { reason: first.failure.split('\n')[0] }), source);
-    }
+    if ('failure' in first) return await unrunnableLab(ctx, first.failure, first.short, source);
     const exercises: ExerciseResult[] = [];
     let incomplete = false;
     for (const def of lab.exercises) {
@@ -306,13 +303,21 @@ class SessionHolder {
   ) {}
 
   /** The live session (starting one within `budgetMs` if needed), or why none could be started. */
-  async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: string }> {
+  /** The session, or why none started: `failure` in full, `short` its first line (what every check says). */
+  async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: MessageRef; short: MessageRef }> {
     if (this.session?.alive) return { session: this.session };
     const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
     const started = await SandboxSession.start(this.bundle, this.sessionOptions, limits);
-    if (started.kind === 'load-failed') return { failure: `the file failed while loading: ${describeThrown(started.error)}` };
+    if (started.kind === 'load-failed') {
+      const thrown = describeThrown(started.error);
+      return { failure: msg('grading.load-failed', { error: thrown }), short: msg('grading.load-failed', { error: thrown.split('\n')[0] }) };
+    }
     // Loading runs no fixture, so what the process printed may be shown.
-    if (started.kind === 'crashed') return { failure: started.detail ? `${started.reason}: ${started.detail}` : started.reason };
+    if (started.kind === 'crashed') {
+      const reason = started.reasonRef ?? started.reason;
+      const failure = started.detail ? msg('outcome.crashed-detail', { reason, detail: started.detail }) : msg('outcome.crashed', { reason });
+      return { failure, short: failure };
+    }
     this.session = started.session;
     this.exports = started.exports;
     this.backend = started.backend;
@@ -351,9 +356,11 @@ export function outcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>,
       return reveal ? msg('outcome.threw', { error: describeThrown(outcome.error) }) : msg('outcome.threw-hidden');
     case 'timeout':
       return msg('outcome.timeout', { seconds: (outcome.limitMs / 1000).toFixed(1) });
-    case 'crashed':
-      if (reveal) return msg('outcome.crashed', { reason: outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason });
+    case 'crashed': {
+      const reason = outcome.reasonRef ?? outcome.reason;
+      if (reveal) return outcome.detail ? msg('outcome.crashed-detail', { reason, detail: outcome.detail }) : msg('outcome.crashed', { reason });
       return msg(/memory/.test(outcome.reason) ? 'outcome.out-of-memory-hidden' : 'outcome.crashed-hidden');
+    }
     case 'stale':
       return reveal ? msg('outcome.stale', { what: outcome.tampered.join(', ') }) : msg('outcome.stale-hidden');
     default:
@@ -531,7 +538,7 @@ async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, holders: 
       if (outcome.kind === 'stale') {
         // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
         const fresh = await holder.ensure(deadline - performance.now());
-        outcome = 'failure' in fresh ? { kind: 'crashed', reason: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
+        outcome = 'failure' in fresh ? { kind: 'crashed', reason: english(fresh.failure), reasonRef: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
       }
       if (outcome.kind === 'timeout') timedOut = true;
       if (loaded.fixture.judge) {

@@ -5,6 +5,8 @@
  * reachable from code in the child; here every frame is bounded and parsed inside a try, so what a
  * child writes can end only that child's session.
  */
+import type { MessageRef } from '../contract/result.js';
+import { msg } from '../i18n/message-ref.js';
 import { deserialize, serialize } from 'node:v8';
 
 /** The descriptor the child reads and writes frames on. */
@@ -32,7 +34,7 @@ export class FrameReader {
   constructor(
     private readonly maxFrameBytes: number,
     private readonly onMessage: (message: unknown) => void,
-    private readonly onProblem: (reason: string) => void,
+    private readonly onProblem: (reason: MessageRef) => void,
   ) {}
 
   push(chunk: Buffer): void {
@@ -42,20 +44,20 @@ export class FrameReader {
     while (!this.failed && this.buffered >= HEADER_BYTES) {
       const head = this.peek(HEADER_BYTES);
       const length = head.readUInt32BE(0);
-      if (length > this.maxFrameBytes) return this.fail(`sent a message of ${length} bytes (at most ${this.maxFrameBytes} are read)`);
+      if (length > this.maxFrameBytes) return this.fail(msg('session.message-too-large', { bytes: String(length), max: String(this.maxFrameBytes) }));
       if (this.buffered < HEADER_BYTES + length) return;
       const frame = this.take(HEADER_BYTES + length).subarray(HEADER_BYTES);
       let message: unknown;
       try {
         message = deserialize(frame);
       } catch {
-        return this.fail('sent a message that could not be read');
+        return this.fail(msg('session.unreadable-message'));
       }
       this.onMessage(message);
     }
   }
 
-  private fail(reason: string): void {
+  private fail(reason: MessageRef): void {
     this.failed = true;
     this.chunks = [];
     this.buffered = 0;

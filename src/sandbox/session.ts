@@ -4,6 +4,8 @@
  * requests with a time limit, and watches its memory. A request that times out, a malformed
  * message, or a process that dies ends the session; the caller starts a new one for the rest.
  */
+import type { MessageRef } from '../contract/result.js';
+import { english, msg } from '../i18n/messages.js';
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { validateValue, type Value } from '../contract/values.js';
@@ -41,7 +43,7 @@ export type CallOutcome =
   /** Not run: the process had been changed between calls; run it again in a fresh process. */
   | { kind: 'stale'; tampered: string[]; durationMs: number }
   /** `detail` quotes what the process printed (student-controlled), kept apart so hidden checks can omit it. */
-  | { kind: 'crashed'; reason: string; detail?: string; durationMs: number }
+  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string; durationMs: number }
   | { kind: 'topology'; topology: string; durationMs: number }
   | { kind: 'trained'; trained: TrainedModel; durationMs: number }
   | { kind: 'evaluated'; scores: Scores; weightsSha256: string; weightsSample: number[]; channelNorms: number[]; durationMs: number }
@@ -59,7 +61,7 @@ export interface BackendInfo {
 export type StartOutcome =
   | ({ kind: 'loaded'; session: SandboxSession; exports: Record<string, string> } & BackendInfo)
   | { kind: 'load-failed'; error: ThrownError }
-  | { kind: 'crashed'; reason: string; detail?: string };
+  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string };
 
 export interface SubmissionBundle {
   code: string;
@@ -85,7 +87,8 @@ export interface SessionOptions {
 
 const POLL_MS = 100;
 
-const PROCESS_NAMES: Record<ChildRole, string> = { submission: "the submission's process", evaluator: 'the model evaluator', trainer: 'the trainer' };
+/** Each kind of process by its catalogue id, for the sentences that say why it stopped. */
+const PROCESS_NAMES: Record<ChildRole, MessageRef> = { submission: msg('session.process.submission'), evaluator: msg('session.process.evaluator'), trainer: msg('session.process.trainer') };
 
 /** Resident memory of a process and all its descendants, in kB (0 where /proc cannot tell). */
 function treeRssKb(pid: number): number {
@@ -104,8 +107,8 @@ export class SandboxSession {
   private pending = new Map<number, (outcome: CallOutcome) => void>();
   private progressListeners = new Map<number, (progress: EpochProgress) => void>();
   private nextId = 1;
-  private exitReason: string | null = null;
-  private killedFor: string | null = null;
+  private exitReason: MessageRef | null = null;
+  private killedFor: MessageRef | null = null;
   private readonly output: string[] = [];
   private outputBytes = 0;
   private readonly watchdog: NodeJS.Timeout;
@@ -133,14 +136,14 @@ export class SandboxSession {
     channel.on('error', () => {
       // The child is gone; the exit handler settles what is pending.
     });
-    proc.on('error', (err) => this.kill(`could not be started (${err.message})`));
+    proc.on('error', (err) => this.kill(msg('session.could-not-start', { error: err.message })));
     proc.on('close', (code, signal) => this.onExit(code ?? undefined, signal ?? undefined));
     this.watchdog = setInterval(() => this.checkMemory(), POLL_MS);
     this.watchdog.unref();
   }
 
   /** Starts a process of `role` and waits until its backend runs; a backend that cannot start is labgrade's problem (BackendError), not the submission's. */
-  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; detail?: string } }> {
+  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string } }> {
     const purpose = options.purpose ?? 'grade';
     const child = spawnChild({
       sandbox: options.sandbox,
@@ -155,8 +158,8 @@ export class SandboxSession {
     const session = new SandboxSession(child, role, limits, bundle);
     const ready = await session.waitFor((m) => m.type === 'ready' || m.type === 'backend-failed', limits.startupTimeoutMs);
     if (!ready) {
-      session.kill(`did not start within ${limits.startupTimeoutMs} ms`);
-      return { crashed: session.describeExit('did not start') };
+      session.kill(msg('session.start-timeout', { ms: String(limits.startupTimeoutMs) }));
+      return { crashed: session.describeExit(msg('session.did-not-start')) };
     }
     if (ready.type === 'backend-failed') {
       session.close();
@@ -175,8 +178,8 @@ export class SandboxSession {
     session.post({ type: 'load', code: bundle.code, filename: bundle.filename });
     const loaded = await session.waitFor((m) => m.type === 'loaded' || m.type === 'load-failed', limits.startupTimeoutMs);
     if (!loaded) {
-      session.kill(`took more than ${limits.startupTimeoutMs} ms to load the submission`);
-      return { kind: 'crashed', ...session.describeExit('stopped while loading the submission') };
+      session.kill(msg('session.load-timeout', { ms: String(limits.startupTimeoutMs) }));
+      return { kind: 'crashed', ...session.describeExit(msg('session.stopped-loading')) };
     }
     if (loaded.type === 'load-failed') {
       session.close();
@@ -227,13 +230,13 @@ export class SandboxSession {
 
   private request(message: (id: number) => ParentMessage, timeoutMs: number, onProgress?: (p: EpochProgress) => void): Promise<CallOutcome> {
     const started = performance.now();
-    if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit('had already stopped'), durationMs: 0 });
+    if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit(msg('session.already-stopped')), durationMs: 0 });
     const id = this.nextId++;
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.progressListeners.delete(id);
-        this.kill(`exceeded the ${timeoutMs} ms time limit`);
+        this.kill(msg('session.call-timeout', { ms: String(timeoutMs) }));
         resolve({ kind: 'timeout', durationMs: performance.now() - started, limitMs: timeoutMs });
       }, timeoutMs);
       if (onProgress) this.progressListeners.set(id, onProgress);
@@ -270,7 +273,7 @@ export class SandboxSession {
     channel.write(encodeFrame(message));
   }
 
-  private kill(reason: string): void {
+  private kill(reason: MessageRef): void {
     this.killedFor ??= reason;
     this.close();
   }
@@ -295,7 +298,7 @@ export class SandboxSession {
   private onMessage(raw: unknown): void {
     if (!this.alive) return;
     if (!isChildMessage(raw, this.role)) {
-      this.kill('sent a malformed message to the grader');
+      this.kill(msg('session.malformed-message'));
       return;
     }
     const message = raw;
@@ -319,7 +322,7 @@ export class SandboxSession {
         return settle({ kind: 'rejected', reason: message.reason.slice(0, 2000), durationMs: message.durationMs });
       case 'stale':
         settle({ kind: 'stale', tampered: tamperedNames(message.tampered), durationMs: 0 });
-        return this.kill('changed JavaScript built-ins or tfjs between calls');
+        return this.kill(msg('session.changed-between-calls'));
       case 'threw':
       case 'result': {
         const durationMs = Number(message.durationMs) || 0;
@@ -328,10 +331,11 @@ export class SandboxSession {
         if (message.type === 'threw') settle({ kind: 'threw', error: this.mapError(message.error), durationMs, ...extra });
         else {
           const problem = validateValue(message.value);
-          settle(problem ? { kind: 'crashed', reason: `returned a malformed value (${problem})`, durationMs } : { kind: 'value', value: message.value, durationMs, ...extra });
+          const malformed = msg('session.malformed-value', { problem: problem ?? '' });
+          settle(problem ? { kind: 'crashed', reason: english(malformed), reasonRef: malformed, durationMs } : { kind: 'value', value: message.value, durationMs, ...extra });
         }
         // What one call changed must not reach the next: that one gets a fresh process.
-        if (tampered.length > 0) this.kill(`changed JavaScript built-ins or tfjs (${tampered.join(', ')})`);
+        if (tampered.length > 0) this.kill(msg('session.changed-named', { what: tampered.join(', ') }));
       }
     }
   }
@@ -340,25 +344,26 @@ export class SandboxSession {
     clearInterval(this.watchdog);
     if (this.exitReason !== null) return;
     const oom = this.child.cgroup?.oomKilled() ?? false;
-    this.exitReason = this.killedFor ?? (oom ? `used more than ${this.limits.rssMb} MB of memory` : signal ? `was killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`);
-    if (!this.killedFor && !oom && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = `ran out of memory (V8 heap limit ${this.limits.heapMb} MB)`;
+    this.exitReason = this.killedFor ?? (oom ? msg('session.memory', { mb: String(this.limits.rssMb) }) : signal ? msg('session.killed', { signal }) : msg('session.exited', { code: String(exitCode ?? 'unknown') }));
+    if (!this.killedFor && !oom && /heap out of memory/i.test(this.capturedOutput())) this.exitReason = msg('session.heap', { mb: String(this.limits.heapMb) });
     this.child.cgroup?.remove();
-    for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', ...this.describeExit('stopped during the call'), durationMs: 0 });
+    for (const settle of [...this.pending.values()]) settle({ kind: 'crashed', ...this.describeExit(msg('session.stopped-during-call')), durationMs: 0 });
     this.pending.clear();
     for (const waiter of [...this.exitWaiters]) waiter();
   }
 
-  private describeExit(fallback: string): { reason: string; detail?: string } {
-    const reason = `${PROCESS_NAMES[this.role]} ${this.exitReason ?? this.killedFor ?? fallback}`;
+  private describeExit(fallback: MessageRef): { reason: string; reasonRef: MessageRef; detail?: string } {
+    const reasonRef = msg('session.stopped', { process: PROCESS_NAMES[this.role], why: this.exitReason ?? this.killedFor ?? fallback });
+    const reason = english(reasonRef);
     // An uncaught error (e.g. a rejected promise) prints its name and message; quote that line.
     const errorLine = this.killedFor ? undefined : /^\w*(?:Error|Exception)\b[^\n]*/m.exec(this.capturedOutput())?.[0];
-    return errorLine ? { reason, detail: errorLine.slice(0, 300) } : { reason };
+    return errorLine ? { reason, reasonRef, detail: errorLine.slice(0, 300) } : { reason, reasonRef };
   }
 
   private checkMemory(): void {
     const pid = this.child.process.pid;
     if (!pid || !this.alive) return;
-    if (treeRssKb(pid) > this.limits.rssMb * 1024) this.kill(`used more than ${this.limits.rssMb} MB of memory`);
+    if (treeRssKb(pid) > this.limits.rssMb * 1024) this.kill(msg('session.memory', { mb: String(this.limits.rssMb) }));
   }
 }
 

@@ -4,11 +4,12 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { encodeFrame, FrameReader } from '../../src/sandbox/channel.js';
+import { english } from '../../src/i18n/messages.js';
 
 function reader(max = 1 << 20) {
   const messages: unknown[] = [];
   const problems: string[] = [];
-  return { messages, problems, frames: new FrameReader(max, (m) => messages.push(m), (p) => problems.push(p)) };
+  return { messages, problems, frames: new FrameReader(max, (m) => messages.push(m), (p) => problems.push(english(p))) };
 }
 
 describe('FrameReader', () => {
