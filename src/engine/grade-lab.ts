@@ -222,7 +222,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
     source = files.readText(lab.file, MAX_SOURCE_BYTES);
   } catch (err) {
     // Nothing of a file that could not be read is shown: it may not be the student's (a link to someone else's).
-    if (err instanceof SubmissionFileError) return unrunnableLab(ctx, msg('grading.unreadable', { file: lab.file, reason: err.message }));
+    if (err instanceof SubmissionFileError) return unrunnableLab(ctx, msg('grading.unreadable', { file: lab.file, reason: err.ref }));
     throw err;
   }
   ctx.code = extractStudentCode(source);

@@ -33,7 +33,7 @@ function readKeras(files: SubmissionFiles, name: string): ModelFileBytes {
 function readTfjsFolder(files: SubmissionFiles, folder: string): ModelFileBytes {
   const prefix = folder === '' ? '' : `${folder}/`;
   const binaries = files.list(folder === '' ? '.' : folder).filter((n) => n.endsWith('.bin'));
-  if (binaries.length > MAX_WEIGHT_FILES) throw new SubmissionFileError(`${prefix || 'the folder '}holds more than ${MAX_WEIGHT_FILES} weight files`);
+  if (binaries.length > MAX_WEIGHT_FILES) throw new SubmissionFileError(msg('file.too-many-weight-files', { folder: folder === '' ? 'root' : folder, max: String(MAX_WEIGHT_FILES) }));
   const modelJson = files.readBytes(`${prefix}model.json`, MAX_MODEL_JSON_BYTES);
   let total = 0;
   const weights: Record<string, Uint8Array> = {};
@@ -53,10 +53,10 @@ function asProblem(read: () => ModelFileBytes): { model: ModelFileBytes } | { pr
   }
 }
 
-/** The model file a submission holds, as bytes; `missing` says what was looked for; `problem` why a file there cannot be used. */
 /** No model file where a submission keeps one. */
 export const MISSING_MODEL = msg('trained.missing', { keras: KERAS_NAMES[0], tfjs: `${TFJS_FOLDER}/model.json` });
 
+/** The model file a submission holds, as bytes; `missing` says what was looked for; `problem` why a file there cannot be used. */
 export function readTrainedModel(files: SubmissionFiles): { model: ModelFileBytes } | { missing: MessageRef } | { problem: string } {
   const keras = KERAS_NAMES.find((name) => files.has(name));
   if (keras) return asProblem(() => readKeras(files, keras));

@@ -11,11 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import type { MessageRef } from '../contract/result.js';
+import { english, msg } from '../i18n/messages.js';
 import path from 'node:path';
 
+/** A file of the submission that cannot be read by the rules; `ref` says why in any report's language. */
 export class SubmissionFileError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly ref: MessageRef) {
+    super(english(ref));
     this.name = 'SubmissionFileError';
   }
 }
@@ -52,11 +55,11 @@ function isInside(root: string, file: string): boolean {
 const megabytes = (n: number) => `${Math.round((n / (1 << 20)) * 10) / 10} MB`;
 
 function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (stat.isDirectory()) return 'a folder';
-  if (stat.isFIFO()) return 'a FIFO (named pipe)';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  return 'not a regular file';
+  if (stat.isDirectory()) return 'folder';
+  if (stat.isFIFO()) return 'fifo';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'device';
+  return 'other';
 }
 
 export class SubmissionFiles {
@@ -126,42 +129,42 @@ export class SubmissionFiles {
   /** Reads a file of the submission (see the module's rules); `maxBytes` is what its kind may weigh. */
   readBytes(rel: string, maxBytes: number): Buffer {
     const name = this.relative(rel);
-    if (name.startsWith('..') || path.isAbsolute(name)) throw new SubmissionFileError(`${rel} is not inside the submission folder`);
+    if (name.startsWith('..') || path.isAbsolute(name)) throw new SubmissionFileError(msg('file.not-inside', { name: rel }));
     const full = path.join(this.root, name);
     try {
       lstatSync(full);
     } catch {
       this.absent.add(name);
-      throw new SubmissionFileError(`${name} does not exist`);
+      throw new SubmissionFileError(msg('file.missing', { name }));
     }
     let real: string;
     try {
       real = realpathSync(full);
     } catch {
-      throw new SubmissionFileError(`${name} is a link to something that does not exist: submit the file itself`);
+      throw new SubmissionFileError(msg('file.dangling-link', { name }));
     }
-    if (!isInside(this.root, real)) throw new SubmissionFileError(`${name} is a link that leads out of the submission folder: submit the file itself, not a link to another file`);
+    if (!isInside(this.root, real)) throw new SubmissionFileError(msg('file.link-out', { name }));
     const before = statSync(real);
-    if (!before.isFile()) throw new SubmissionFileError(`${name} is ${kindOf(before)}, not a regular file: submit the file itself`);
+    if (!before.isFile()) throw new SubmissionFileError(msg('file.not-regular', { name, kind: kindOf(before) }));
     if (before.nlink > 1) {
       const inClass = this.classLinks?.get(inodeKey(before));
-      if (!inClass || inClass.links < before.nlink) throw new SubmissionFileError(`${name} is a hard link shared with another file (${before.nlink} links): submit a copy of the file`);
+      if (!inClass || inClass.links < before.nlink) throw new SubmissionFileError(msg('file.hard-link', { name, links: String(before.nlink) }));
       for (const folder of inClass.folders) if (path.resolve(folder) !== this.root) this.shared.add(path.basename(folder));
     }
-    if (before.size > maxBytes) throw new SubmissionFileError(`${name} is ${megabytes(before.size)}, more than the ${megabytes(maxBytes)} it may be`);
+    if (before.size > maxBytes) throw new SubmissionFileError(msg('file.too-large', { name, size: megabytes(before.size), max: megabytes(maxBytes) }));
     let fd: number;
     try {
       fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch {
-      throw new SubmissionFileError(`${name} could not be opened`);
+      throw new SubmissionFileError(msg('file.not-opened', { name }));
     }
     try {
       const open = fstatSync(fd);
-      if (!open.isFile() || open.ino !== before.ino || open.dev !== before.dev) throw new SubmissionFileError(`${name} changed while it was read: grade it again`);
+      if (!open.isFile() || open.ino !== before.ino || open.dev !== before.dev) throw new SubmissionFileError(msg('file.changed', { name }));
       const buffer = Buffer.alloc(Math.min(open.size, maxBytes) + 1);
       let length = 0;
       for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, length);
-      if (length > maxBytes) throw new SubmissionFileError(`${name} grew past ${megabytes(maxBytes)} while it was read`);
+      if (length > maxBytes) throw new SubmissionFileError(msg('file.grew', { name, max: megabytes(maxBytes) }));
       const bytes = buffer.subarray(0, length);
       this.files.set(name, sha256(bytes));
       return bytes;

@@ -20,7 +20,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Ids written out in the code: string literals in a namespace the catalogues hold. */
-const NAMESPACES = ['value', 'summary', 'compare', 'check', 'outcome', 'device', 'judge', 'layers', 'trained', 'grading', 'session'];
+const NAMESPACES = ['value', 'summary', 'compare', 'check', 'outcome', 'device', 'judge', 'layers', 'trained', 'grading', 'session', 'file'];
 function literalIds(): Set<string> {
   const ids = new Set<string>();
   for (const file of [...sourceFiles(path.join(projectRoot, 'src')), ...sourceFiles(path.join(projectRoot, 'graders'))]) {
