@@ -54,7 +54,7 @@ export interface Expected {
   /** Files written beside (outside) the submission folder, for attacks that reach for them. */
   outside?: Record<string, string>;
   setup?: SetupStep[];
-  /** Time per exercise; attacks that only ever time out use less than the default. */
+  /** Time per exercise: attacks that only ever time out use less than the default, attacks that cost a fresh process a check (on a busy machine, seconds each) more. */
   exerciseMs?: number;
   /** Only bubblewrap stops this attack (the network): without it the case is skipped, saying so. */
   requires?: 'bwrap';
