@@ -15,7 +15,7 @@ import { distDir, projectRoot } from '../../src/paths.js';
 const PROBE = `
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from ${JSON.stringify(pathToFileURL(path.join(distDir, 'src', 'backends', 'backends.js')).href)};
+import { activateBackend } from ${JSON.stringify(pathToFileURL(path.join(distDir, 'src', 'backends', 'choice.js')).href)};
 const active = await activateBackend(tf, 'wasm');
 const x = tf.randomNormal([8, 32, 32, 16], 0, 1, 'float32', 1);
 const w = tf.randomNormal([3, 3, 16, 32], 0, 1, 'float32', 2);
