@@ -71,21 +71,25 @@ function gradebookColumns(entries: ClassEntry[]): { key: string; lab: string; ex
  * Ids that more than one folder claims, with those folders. Ids are compared without case
  * (gradebooks and LMS imports often match them so): "s001" and "S001" are one id, shown as both.
  */
-export function claimedTwice(claims: readonly { folder: string; id: string }[]): { id: string; folders: string[] }[] {
-  const byId = new Map<string, { spellings: Set<string>; folders: string[] }>();
-  for (const { folder, id } of claims) {
+export function claimedTwice(claims: readonly { folder: string; id: string; fromRoster?: boolean }[]): { id: string; folders: string[]; unentitled: string[] }[] {
+  const byId = new Map<string, { spellings: Set<string>; folders: string[]; rostered: string[] }>();
+  for (const { folder, id, fromRoster } of claims) {
     const key = id.toLowerCase();
-    const claim = byId.get(key) ?? { spellings: new Set<string>(), folders: [] };
+    const claim = byId.get(key) ?? { spellings: new Set<string>(), folders: [], rostered: [] };
     claim.spellings.add(id);
     claim.folders.push(folder);
+    if (fromRoster) claim.rostered.push(folder);
     byId.set(key, claim);
   }
-  return [...byId.values()].filter((c) => c.folders.length > 1).map((c) => ({ id: [...c.spellings].join(' / '), folders: c.folders }));
+  // The instructor's roster outranks a student.json: a folder off the roster cannot take a rostered student's id.
+  return [...byId.values()]
+    .filter((c) => c.folders.length > 1)
+    .map((c) => ({ id: [...c.spellings].join(' / '), folders: c.folders, unentitled: c.rostered.length === 1 ? c.folders.filter((f) => f !== c.rostered[0]) : c.folders }));
 }
 
-/** Student ids (as recorded at grading) that more than one folder claims. */
-export function duplicateIds(entries: ClassEntry[]): { id: string; folders: string[] }[] {
-  return claimedTwice(entries.flatMap((e) => (e.result?.student ? [{ folder: e.folder, id: e.result.student.id }] : [])));
+/** Student ids (as recorded at grading) that more than one folder claims, and which of them may not (all, unless the roster names one). */
+export function duplicateIds(entries: ClassEntry[]): ReturnType<typeof claimedTwice> {
+  return claimedTwice(entries.flatMap((e) => (e.result?.student ? [{ folder: e.folder, id: e.result.student.id, fromRoster: e.result.student.source === 'roster' }] : [])));
 }
 
 /** The trained models a submission handed in, scored: their weights' hashes and whether they are published ones. */
@@ -133,7 +137,7 @@ function flagsOf(e: ClassEntry, duplicated: ReadonlySet<string>, sameWeights: re
 
 export function renderGradebook(entries: ClassEntry[]): string {
   const columns = gradebookColumns(entries);
-  const duplicated = new Set(duplicateIds(entries).flatMap((d) => d.folders));
+  const duplicated = new Set(duplicateIds(entries).flatMap((d) => d.unentitled));
   const sameWeights = sameTrainedWeights(entries);
   // A course with deadlines gets a column of what lateness cost (lab totals are after it).
   const withLate = entries.some((e) => e.result?.labs.some((l) => l.late));

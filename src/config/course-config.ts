@@ -53,7 +53,7 @@ function checkNames(config: CourseConfig, source: string): void {
 export function readCourseConfig(file: string): CourseConfig {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new UsageError(`the config ${file} could not be read: ${(err as Error).message.split('\n')[0].slice(0, 200)}`);
   }

@@ -21,7 +21,7 @@ export interface GradescopeTiming {
 export function readGradescopeMetadata(file: string): GradescopeTiming {
   let data: { created_at?: unknown; assignment?: { due_date?: unknown }; users?: unknown };
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new UsageError(`Gradescope's metadata ${file} could not be read: ${(err as Error).message.split('\n')[0].slice(0, 200)}`);
   }

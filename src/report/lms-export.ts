@@ -57,8 +57,9 @@ function matchRows(entries: readonly ClassEntry[], roster: Roster | undefined): 
     }
     rows.push({ student, folder: e.folder, labs: new Map(e.result!.labs.map((l) => [l.id, l.points])), total: e.result!.total.points });
   }
-  // One id claimed by two folders: neither grade goes in, for a person to decide which is theirs.
-  const claimedBy = new Map(claimedTwice(rows.map((r) => ({ folder: r.folder!, id: r.student.id }))).flatMap((d) => d.folders.map((folder) => [folder, d.folders] as const)));
+  // One id claimed by two folders: neither grade goes in, for a person to decide which is theirs;
+  // but a folder the roster names keeps its student's id against folders the roster does not.
+  const claimedBy = new Map(claimedTwice(rows.map((r) => ({ folder: r.folder!, id: r.student.id, fromRoster: r.student.source === 'roster' }))).flatMap((d) => d.unentitled.map((folder) => [folder, d.folders] as const)));
   for (const row of rows.filter((r) => claimedBy.has(r.folder!))) unmatched.push({ folder: row.folder!, why: `student id ${row.student.id} is claimed by ${claimedBy.get(row.folder!)!.join(', ')}` });
   const kept = rows.filter((r) => !claimedBy.has(r.folder!));
   const graded = new Set(entries.map((e) => e.folder));

@@ -37,7 +37,7 @@ export function escapeHtml(text: string): string {
 const MARKDOWN_SPECIALS = /[\\`*_[\]()#!|~]/g;
 
 /** What renderers turn into a link by itself (GitHub's autolinks): shown as code, never a link. */
-const BARE_LINK = /\b(?:[a-z][a-z0-9+.-]*:\/\/|www\.)[^\s<>`()]*/gi;
+const BARE_LINK = /\b(?:[a-z][a-z0-9+.-]*:\/\/|www\.)[^\s<>`()"']*/gi;
 
 /** One line of inline Markdown: HTML and Markdown escaped, bare links as code, line breaks (CRLF, LF, a lone CR) as <br>. */
 export function markdownInline(text: string): string {
@@ -46,7 +46,8 @@ export function markdownInline(text: string): string {
   const pieces: string[] = [];
   let last = 0;
   for (const m of shown.matchAll(BARE_LINK)) {
-    pieces.push(escapeInline(shown.slice(last, m.index)), `\`${escapeHtml(m[0])}\``);
+    // Inside a code span everything shows as itself (no entity would be decoded there).
+    pieces.push(escapeInline(shown.slice(last, m.index)), `\`${m[0]}\``);
     last = m.index! + m[0].length;
   }
   pieces.push(escapeInline(shown.slice(last)));

@@ -8,6 +8,8 @@ import { LOADERS, PROVIDED_IMPORTS, REFUSED_NAMESPACE, refusedModule, sourceName
 
 /** The most a bundle and its source map may hold together (a lab's files are 32 MB at most). */
 const MAX_BUNDLE_CHARS = 64 << 20;
+/** The longest path inside the submission an import may name. */
+const MAX_PATH_CHARS = 300;
 
 let job = 0;
 let labFile = '';
@@ -32,6 +34,8 @@ const confine: esbuild.Plugin = {
       }
       const dir = args.importer.includes('/') ? args.importer.slice(0, args.importer.lastIndexOf('/')) : '.';
       const wanted = normalize(`${dir}/${args.path}`);
+      // Every name tried is recorded in result.json: a path may not be a novel.
+      if (wanted.length > MAX_PATH_CHARS) return { errors: [{ text: `an import path longer than ${MAX_PATH_CHARS} characters (${wanted.slice(0, 60)}…)` }] };
       if (wanted.startsWith('../') || wanted === '..') return { errors: [{ text: `${args.path.slice(0, 100)} is outside the submission folder` }] };
       const found = await ask('isFile', wanted);
       if (typeof found.ok !== 'string') return { errors: [{ text: `Could not resolve "${args.path.slice(0, 100)}": no such file in the submission (tried ${wanted}, with .ts, .js, .mjs, .cjs, .json and index.ts)` }] };
@@ -56,6 +60,14 @@ function normalize(p: string): string {
     else out.push(part);
   }
   return out.join('/') || '.';
+}
+
+/** esbuild's process died under the submission's files ("The service was stopped"): say what that usually means. */
+function bundlerStopped(message: string): string {
+  const died = /service (was stopped|is no longer running)/i.test(message);
+  return died
+    ? "the bundler (esbuild) stopped on this submission's files: it runs out of stack or memory on code nested thousands of levels deep"
+    : `the bundler failed on this submission's files: ${message.split('\n')[0].slice(0, 300)}`;
 }
 
 async function bundle(): Promise<object> {
@@ -91,7 +103,7 @@ async function bundle(): Promise<object> {
           const code = e.location?.lineText ? `\n    ${e.location.lineText.trim().slice(0, 200)}` : '';
           return `${where}${e.text.slice(0, 500)}${code}`;
         })
-      : [`the bundler failed on this submission's files: ${String((err as Error).message ?? err).split('\n')[0].slice(0, 300)}`];
+      : [bundlerStopped(String((err as Error).message ?? err))];
     return { type: 'failed', job, errors };
   }
 }

@@ -28,7 +28,8 @@ export function readStudent(files: SubmissionFiles): StudentInfo | null {
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // Editors such as Notepad start UTF-8 with a byte-order mark, which JSON does not allow.
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new UsageError(`${where} is not valid JSON${parsePosition(err)}`);
   }

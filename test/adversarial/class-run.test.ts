@@ -153,7 +153,7 @@ describe('a class run whose hostile students reach for the bundler, folder names
     expect({ exitCode: r.exitCode, output: r.all?.slice(-1500) }).toEqual({ exitCode: 0, output: expect.any(String) });
     const result = (folder: string) => JSON.parse(readFileSync(path.join(out, 'students', folder, 'result.json'), 'utf8'));
     for (const folder of ['bob', 'a\\..\\bob', 'hash#', 'zz-after']) expect([folder, result(folder).total.points]).toEqual([folder, 50]);
-    expect(result('deep-bundle').labs[0].message).toMatch(/could not be compiled:\nthe bundler failed on this submission's files/);
+    expect(result('deep-bundle').labs[0].message).toMatch(/could not be compiled:\nthe bundler \(esbuild\) stopped on this submission's files: it runs out of stack or memory/);
     // A student off the roster with a student.json of its own is graded, under that id.
     expect(result('zz-after').student.id).toBe('after');
     const ungradable = JSON.parse(readFileSync(path.join(out, 'students', '\uFFFD\uFFFD', 'ungradable.json'), 'utf8'));

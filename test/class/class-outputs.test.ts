@@ -47,9 +47,20 @@ test('two folders claiming one id in different case are one duplicate, flagged i
     result: { student: { id }, labs: [], total: { points: 0, maxPoints: 50 }, sandbox: { kind: 'bwrap' }, submission: { path: folder, contentHash: '', files: [], absent: [] } } as unknown as GradeResult,
   });
   const entries = [claim('alice', 's001'), claim('padder', 'S001'), claim('bob', 's002')];
-  expect(duplicateIds(entries)).toEqual([{ id: 's001 / S001', folders: ['alice', 'padder'] }]);
+  expect(duplicateIds(entries)).toEqual([{ id: 's001 / S001', folders: ['alice', 'padder'], unentitled: ['alice', 'padder'] }]);
   const rows: Record<string, string>[] = parse(renderGradebook(entries), { columns: true });
   expect(rows.map((r) => [r.folder, r.flags])).toEqual([['alice', 'duplicate id'], ['padder', 'duplicate id'], ['bob', '']]);
+});
+
+test("a folder off the roster cannot take a rostered student's id: the roster's folder keeps it, the other is flagged", () => {
+  const claim = (folder: string, id: string, source: 'roster' | 'student.json'): ClassEntry => ({
+    folder,
+    result: { student: { id, source }, labs: [], total: { points: 0, maxPoints: 50 }, sandbox: { kind: 'bwrap' }, submission: { path: folder, contentHash: '', files: [], absent: [] } } as unknown as GradeResult,
+  });
+  const entries = [claim('alice', 's001', 'roster'), claim('eve', 'S001', 'student.json')];
+  expect(duplicateIds(entries)).toEqual([{ id: 's001 / S001', folders: ['alice', 'eve'], unentitled: ['eve'] }]);
+  const rows: Record<string, string>[] = parse(renderGradebook(entries), { columns: true });
+  expect(rows.map((r) => [r.folder, r.flags])).toEqual([['alice', ''], ['eve', 'duplicate id']]);
 });
 
 test('the published weights with their channels reordered, and a classmate model so reordered, are told apart by channel norms', () => {

@@ -14,6 +14,14 @@ function entry(folder: string, id: string | null, points: number): ClassEntry {
 }
 
 describe('LMS gradebooks without a roster', () => {
+  test("a rostered student keeps their id against a folder off the roster that claims it", () => {
+    const rostered = entry('alice', 's001', 50);
+    rostered.result!.student!.source = 'roster';
+    const exported = exportGradebook('csv', [rostered, entry('eve', 'S001', 10)]);
+    expect(exported.unmatched).toEqual([{ folder: 'eve', why: 'student id S001 is claimed by alice, eve' }]);
+    expect(parse(exported.text).map((row: string[]) => row[0])).toEqual(['student_id', 's001']);
+  });
+
   test('a folder with no id, one that could not be graded, and an id two folders claim are not exported, each with its reason', () => {
     const entries: ClassEntry[] = [
       entry('a', 's1', 50),

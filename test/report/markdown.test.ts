@@ -41,6 +41,9 @@ test('table cells escape pipes, every line break, HTML and Markdown syntax', () 
   expect(cell('![x](http://e.example/a.png) [y](http://e.example) *b* _i_ \\ `c`')).toBe('\\!\\[x\\]\\(`http://e.example/a.png`\\) \\[y\\]\\(`http://e.example`\\) \\*b\\* \\_i\\_ \\\\ \\`c\\`');
   // A bare link would be a link by itself (GitHub's autolinks): it is shown as code.
   expect(cell('see https://evil.example/x?y=1 or www.evil.example')).toBe('see `https://evil.example/x?y=1` or `www.evil.example`');
+  // A quote ends a link: what follows is escaped text, and nothing inside the code span shows an entity.
+  expect(cell('=HYPERLINK("http://e/")')).toBe('=HYPERLINK\\(&quot;`http://e/`&quot;\\)');
+  expect(cell('http://e/<b>&amp;')).toBe('`http://e/`&lt;b&gt;&amp;amp;');
   // A terminal escape or a bidirectional override is shown, not obeyed.
   expect(cell('a\u001b[2Jb\u202ec')).toBe('a\\\\x1b\\[2Jb\\\\u202ec');
 });

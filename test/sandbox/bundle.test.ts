@@ -95,6 +95,12 @@ describe('bundleSubmission', () => {
     expect((await bundle(nested)).code.length).toBeLessThan(100_000);
   }, 60_000);
 
+  test('an import path longer than 300 characters is refused (every name tried is recorded in result.json)', async () => {
+    const deep = `${'d'.repeat(200)}/${'e'.repeat(200)}`;
+    const dir = makeSubmission({ 'lab.ts': `import { x } from './${deep}/x';\nexport const f = () => x;\n` });
+    await expect(bundle(dir)).rejects.toThrow(/an import path longer than 300 characters/);
+  });
+
   test('a syntax error names file, line and column', async () => {
     const dir = makeSubmission({ 'lab.ts': 'export const a = 1;\nexport const b = (2;\n' });
     const error = await bundle(dir).catch((e: unknown) => e);
