@@ -6,8 +6,8 @@
  *
  * Why: tfjs's shader gives each filter value one invocation, which loops alone over every
  * batch row and output position of dy (ResNet50's 7×7 stem: 9,408 invocations of 32,768 steps
- * each, two memory reads a step). On an H100 those 53 shaders took 108 of a step's 189 ms of GPU
- * time (docs/bench/gpu.md), where the arithmetic itself is a few milliseconds' worth.
+ * each, two memory reads a step): most of a step's GPU time on an H100
+ * (docs/bench/webgpu-kernels.md), where the arithmetic itself is a few milliseconds' worth.
  *
  * What: dW[i, j, c, k] = Σ_{n,p,q} x[n, p·s + i − top, q·s + j − left, c] · dy[n, p, q, k], seen as
  * the product of A [rows = kh·kw·inChannels, n·outH·outW] (x's values each filter row meets,
@@ -23,11 +23,7 @@
  * bias then trains with one shader for both gradients where tfjs runs two (its Sum after the
  * filter gradient; ResNet50 has 53 such convolutions).
  *
- * Over lavapipe (2 CPU cores, where a shader's cost follows its invocations, not its memory
- * traffic) ResNet50's 53 filter gradients take about the same time either way: 3.13 s against
- * tfjs's 3.19 s at batch 4 (bench/webgpu-filter-gradient.ts). Its H100 time is for the device
- * script to measure (it reports GPU time per kernel, and tries tfjs's shader back with
- * TILED_FILTER_GRADIENT_FLAG off).
+ * TILED_FILTER_GRADIENT_FLAG off runs tfjs's shader instead (the device script compares the two).
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { run, runWritingOutputs, type WebGPUBackend, type WebGPUProgram } from './webgpu-training-kernels.js';

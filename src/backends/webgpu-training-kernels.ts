@@ -1,10 +1,7 @@
 /**
- * Kernels labgrade's WebGPU training calls in place of chains of tfjs ops. On WebGPU a ResNet50
- * step's time went to tfjs dispatching kernels (0.15–0.35 ms each on an H100: 189 ms of GPU work
- * in an 810 ms step with 4,262 kernels; docs/bench/gpu.md), and over lavapipe most of a kernel's
- * CPU cost is recording its shaders: so the fewer kernels and shaders, the faster. Each kernel
- * here does the arithmetic of the ops it replaces. Their GPU time on an H100 is still to be
- * measured (the device script reports it per kernel).
+ * Kernels labgrade's WebGPU training calls in place of chains of tfjs ops: on WebGPU a step's time
+ * goes to dispatching kernels and recording their shaders, so the fewer, the faster (the figures:
+ * docs/bench/webgpu-kernels.md). Each kernel does the arithmetic of the ops it replaces.
  *
  * tfjs-backend-webgpu's shaders write one tensor each; several of these write several
  * (runWritingOutputs), each still its own buffer, as tfjs keeps every tensor.
@@ -19,8 +16,7 @@
  * AdamFlat (gradient, m, v, variables: flat tensors of one size; biasCorrections: [1 − β1^t,
  * 1 − β2^t]; Adam's constants): [m', v', variables'], tfjs's Adam arithmetic for every value in one
  * shader (8 storage buffers, WebGPU's default limit), where the same ops on the flat tensors ran
- * 14 kernels, each a pass over all 23.6M values of ResNet50's (over lavapipe, a batch-2 step's GPU
- * work fell from 8.6 to 6.5 s).
+ * 14 kernels, each a pass over all 23.6M values of ResNet50's.
  *
  * ReluGrad (dy, x): dy·step(x), the gradient tfjs's Relu registers (multiply, cast, step: three
  * kernels) in one; NaN in x gives NaN, as step does.
