@@ -3,8 +3,9 @@
  * Adam) and Lab 2's 100 epochs (1080 images, batches of 64, Adam), each run in a process of its own,
  * the two sides interleaved round by round so that the machine's noise hits both; prints the
  * labgrade / PyTorch ratios (issue 22's goals: ResNet50 ≤ 3×, Lab 2 ≤ 1×). PyTorch is Debian's
- * python3-torch, installed with apt where this user may (BENCH_INSTALL_TORCH=0 never installs), or
- * the anchor is skipped, saying why. BENCH_ANCHOR_ROUNDS (default 3) rounds; BENCH_RESNET_STEPS
+ * python3-torch; where it is missing the anchor is skipped, saying how to get it, and
+ * BENCH_INSTALL_TORCH=1 installs it with apt where this user may (root, or sudo without a
+ * password). BENCH_ANCHOR_ROUNDS (default 3) rounds; BENCH_RESNET_STEPS
  * steps per ResNet50 median.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { recordBench } from './bench-record.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ANCHOR_ROUNDS ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ANCHOR_ROUNDS must be a whole number of rounds, at least 1; got ${process.env.BENCH_ANCHOR_ROUNDS}`);
 const RESNET_STEPS = Number(process.env.BENCH_RESNET_STEPS ?? 3);
 const EPOCHS = 100;
 const GOALS = { resnet50Step: 3, lab2: 1 };
@@ -33,9 +35,9 @@ function ensureTorch(): string | null {
   const found = torchVersion();
   if (found) return found;
   const asRoot = process.getuid?.() === 0;
-  const sudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if (process.env.BENCH_INSTALL_TORCH === '0' || (!asRoot && !sudo)) {
-    console.log(`PyTorch anchor skipped: ${PYTHON} has no torch, and ${process.env.BENCH_INSTALL_TORCH === '0' ? 'BENCH_INSTALL_TORCH=0 says not to install it' : 'this user cannot install it (apt-get install python3-torch needs root)'}.`);
+  const sudo = () => spawnSync('sudo', ['-n', 'true']).status === 0;
+  if (process.env.BENCH_INSTALL_TORCH !== '1' || (!asRoot && !sudo())) {
+    console.log(`PyTorch anchor skipped: ${PYTHON} has no torch (apt-get install python3-torch${process.env.BENCH_INSTALL_TORCH === '1' ? ', which needs root: this user cannot' : ', or BENCH_INSTALL_TORCH=1 to have the benchmark install it'}).`);
     return null;
   }
   console.log('Installing Debian\'s python3-torch for the PyTorch anchor (apt-get; a few minutes)...');

@@ -208,12 +208,18 @@ export function describeValue(v: Value): MessageRef {
   return msg('value.object', { keys: `${keys.slice(0, 8).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k)).join(', ')}${keys.length > 8 ? ', …' : ''}` });
 }
 
+/** The items of an array a summary shows. */
+const SUMMARY_ITEMS = 10;
+
 /** A compact summary of a value for result.json and the report: type, shape and a few statistics. */
 export function summarizeValue(v: Value): MessageRef {
   if (!isEncodedTensor(v)) {
     if (!Array.isArray(v)) return describeValue(v);
-    // "[a, b, c]": the items as a chain of pairs, so that each language writes its own comma.
-    const items = v.map(summarizeValue).reduceRight<MessageRef | null>((rest, first) => (rest ? msg('summary.items', { first, rest }) : first), null);
+    // "[a, b, c]": the items as a chain of pairs, so that each language writes its own comma; the
+    // first few only (a submission may return thousands, and a chain is as deep as it is long).
+    const shown = v.slice(0, SUMMARY_ITEMS).map(summarizeValue);
+    if (v.length > SUMMARY_ITEMS) shown.push(msg('summary.more', { count: String(v.length - SUMMARY_ITEMS) }));
+    const items = shown.reduceRight<MessageRef | null>((rest, first) => (rest ? msg('summary.items', { first, rest }) : first), null);
     return msg('summary.list', { items: items ?? '' });
   }
   const { dtype, shape, data } = v.$tensor;

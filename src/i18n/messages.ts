@@ -86,10 +86,16 @@ export function formatMessage(text: string, values: Record<string, string | numb
 
 /** The message in `lang`; an id the catalogue lacks falls back to English, then to the id itself. */
 export function render(ref: MessageRef, lang: Lang): string {
-  const text = catalogue(lang)[ref.id] ?? (lang === 'en' ? undefined : catalogue('en')[ref.id]);
+  const own = (l: Lang) => (Object.hasOwn(catalogue(l), ref.id) ? catalogue(l)[ref.id] : undefined);
+  const text = own(lang) ?? (lang === 'en' ? undefined : own('en'));
   if (text === undefined) return ref.id;
   const params = Object.fromEntries(Object.entries(ref.params ?? {}).map(([k, v]) => [k, renderParam(v, lang)]));
-  return formatMessage(text, params, lang);
+  try {
+    return formatMessage(text, params, lang);
+  } catch {
+    // A ref from an older result whose parameters no longer fit the catalogue: its id and parameters, not a crash.
+    return `${ref.id} ${JSON.stringify(params)}`;
+  }
 }
 
 export const english = (ref: MessageRef): string => render(ref, 'en');

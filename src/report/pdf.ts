@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -32,16 +31,16 @@ export function chromiumForPdf(): { path: string } | { missing: string } {
 export type PdfOutcome = { written: true } | { written: false; reason: string };
 
 /**
- * Prints `htmlFile` to `pdfFile`. Chromium sees neither path: the report is copied into a fresh
- * folder of labgrade's own and printed from there to a fixed name, then moved. A path in a file://
- * URL is Chromium's to interpret (a backslash is a slash, `..` climbs, `?` and `#` end it), and a
- * submission folder's name is the student's to choose.
+ * Prints `htmlFile` to `pdfFile`. The report is copied into a fresh folder beside `pdfFile` and
+ * printed from there to a fixed name, then moved; its URL is built by pathToFileURL. A path pasted
+ * into a file:// URL is Chromium's to interpret (a backslash is a slash, `..` climbs, `?` and `#`
+ * end it), and a submission folder's name is the student's to choose. Beside the output, not in
+ * /tmp: a snap-packaged Chromium (Ubuntu's) has a /tmp of its own.
  */
 export async function printPdf(chromium: string, htmlFile: string, pdfFile: string): Promise<PdfOutcome> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'labgrade-pdf-'));
+  const profile = mkdtempSync(path.join(path.dirname(pdfFile), 'labgrade-pdf-'));
   const page = path.join(profile, 'report.html');
   const printed = path.join(profile, 'report.pdf');
-  copyFileSync(htmlFile, page);
   const flags = [
     '--headless',
     '--disable-gpu',
@@ -59,6 +58,7 @@ export async function printPdf(chromium: string, htmlFile: string, pdfFile: stri
     pathToFileURL(page).href,
   ];
   try {
+    copyFileSync(htmlFile, page);
     rmSync(pdfFile, { force: true });
     await new Promise<void>((resolve, reject) => {
       execFile(chromium, flags, { timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (err) => (err ? reject(err) : resolve()));

@@ -38,6 +38,7 @@ const confine: esbuild.Plugin = {
       if (wanted.length > MAX_PATH_CHARS) return { errors: [{ text: `an import path longer than ${MAX_PATH_CHARS} characters (${wanted.slice(0, 60)}…)` }] };
       if (wanted.startsWith('../') || wanted === '..') return { errors: [{ text: `${args.path.slice(0, 100)} is outside the submission folder` }] };
       const found = await ask('isFile', wanted);
+      if (found.error) return { errors: [{ text: found.error }] };
       if (typeof found.ok !== 'string') return { errors: [{ text: `Could not resolve "${args.path.slice(0, 100)}": no such file in the submission (tried ${wanted}, with .ts, .js, .mjs, .cjs, .json and index.ts)` }] };
       return { path: found.ok, namespace: SUBMISSION_NAMESPACE };
     });

@@ -76,7 +76,7 @@ function resolveOwnFile(files: SubmissionFiles, wanted: string): string | null {
 }
 
 /** The most a bundle may read: files, and bytes over all of them. */
-export const BUNDLE_LIMITS = { files: 500, totalBytes: 32 << 20 } as const;
+export const BUNDLE_LIMITS = { files: 500, totalBytes: 32 << 20, lookups: 5000 } as const;
 
 /** How long bundling may take at most, and the memory its process may hold (esbuild's own is held to a soft limit). */
 export const BUNDLE_TIMEOUT_MS = 60_000;
@@ -96,7 +96,7 @@ const idle: ChildProcess[] = [];
 let jobs = 0;
 
 function startWorker(): ChildProcess {
-  return fork(path.join(distDir, 'src', 'sandbox', 'bundle-worker.js'), [], {
+  const worker = fork(path.join(distDir, 'src', 'sandbox', 'bundle-worker.js'), [], {
     execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
     // esbuild's Go process inherits this: its collector keeps the heap under it where it can.
     env: { ...process.env, GOMEMLIMIT: `${WORKER_HEAP_MB}MiB` },
@@ -105,6 +105,22 @@ function startWorker(): ChildProcess {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
+  // A worker that dies (killed, out of memory) leaves the pool, and its errors (a closed channel, a
+  // failed fork) are the bundle's own: a bundle in progress hears them through 'exit'.
+  worker.on('error', () => killWorker(worker));
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
+  return worker;
+}
+
+/** An idle worker that can still take a bundle. */
+function takeIdle(): ChildProcess | undefined {
+  for (let worker = idle.pop(); worker; worker = idle.pop()) {
+    if (worker.connected && worker.exitCode === null && worker.signalCode === null) return worker;
+  }
+  return undefined;
 }
 
 function killWorker(worker: ChildProcess): void {
@@ -130,8 +146,13 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
   const filename = path.join(files.root, labFile);
   const sources = new Map<string, string>();
   let bytes = 0;
+  let lookups = 0;
   const serve = (request: WorkerRequest): { ok: boolean | string } | { error: string } => {
-    if (request.type === 'isFile') return { ok: resolveOwnFile(files, request.name) ?? false };
+    if (request.type === 'isFile') {
+      // Every name looked for is recorded in result.json, a miss too: so many and no more.
+      if (++lookups > BUNDLE_LIMITS.lookups) return { error: `the submission's imports look for more than ${BUNDLE_LIMITS.lookups} files` };
+      return { ok: resolveOwnFile(files, request.name) ?? false };
+    }
     if (!sources.has(request.name) && sources.size >= BUNDLE_LIMITS.files) return { error: `the submission imports more than ${BUNDLE_LIMITS.files} files` };
     try {
       const contents = sources.get(request.name) ?? files.readText(request.name, MAX_SOURCE_BYTES);
@@ -146,7 +167,7 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
       throw err;
     }
   };
-  const worker = idle.pop() ?? startWorker();
+  const worker = takeIdle() ?? startWorker();
   setIdle(worker, false);
   const job = ++jobs;
   let stderr = '';
@@ -155,7 +176,8 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
   let onMessage: (m: WorkerRequest | WorkerReply) => void = () => undefined;
   let onExit: (code: number | null, signal: string | null) => void = () => undefined;
   const reply = await new Promise<WorkerReply | { stopped: string }>((resolve) => {
-    const timer = setTimeout(() => resolve({ stopped: `bundling the submission's files did not finish within ${Math.round(timeoutMs / 1000)} s` }), Math.max(1, timeoutMs));
+    const seconds = timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : String(Math.round(timeoutMs / 1000));
+    const timer = setTimeout(() => resolve({ stopped: `bundling the submission's files did not finish within ${seconds} s` }), Math.max(1, timeoutMs));
     const done = (r: WorkerReply | { stopped: string }) => {
       clearTimeout(timer);
       resolve(r);
@@ -164,7 +186,7 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
       if (m.job !== job) return;
       if (m.type === 'built' || m.type === 'failed') return done(m);
       try {
-        worker.send({ job, id: m.id, ...serve(m) });
+        worker.send({ job, id: m.id, ...serve(m) }, (err) => err && done({ stopped: `the bundler stopped on this submission's files (${err.message})` }));
       } catch (err) {
         done({ stopped: `labgrade could not serve the bundler: ${(err as Error).message}` });
       }
@@ -175,7 +197,7 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
     };
     worker.on('message', onMessage);
     worker.on('exit', onExit);
-    worker.send({ type: 'bundle', job, labFile });
+    worker.send({ type: 'bundle', job, labFile }, (err) => err && done({ stopped: `the bundler could not start on this submission (${err.message})` }));
   });
   worker.off('message', onMessage);
   worker.off('exit', onExit);

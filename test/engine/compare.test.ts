@@ -99,5 +99,9 @@ describe('formatting helpers', () => {
     expect(english(summarizeValue(2.5))).toBe('the number 2.5');
     expect(english(summarizeValue([tensor([1], [4]), 2.5]))).toBe('[float32 [1], mean 4, min 4, max 4, the number 2.5]');
     expect(render(summarizeValue(tensor([2], [1, 3])), 'zh')).toBe('float32 [2]，均值 2，最小值 1，最大值 3');
+    // A plain array of millions of items (a tensor returned as arraySync()) shows its first ten: its
+    // summary once nested a ref per item, and rendering it ran out of stack.
+    const long = english(summarizeValue(Array.from({ length: 100_000 }, (_, i) => i)));
+    expect(long).toBe('[the number 0, the number 1, the number 2, the number 3, the number 4, the number 5, the number 6, the number 7, the number 8, the number 9, … 99990 more]');
   });
 });

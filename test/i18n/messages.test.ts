@@ -120,6 +120,12 @@ describe('message catalogues', () => {
     expect(render({ id: 'judge.problems', params: { problems } }, 'en')).toBe('W1 is missing; b3 should start at zeros.');
   });
 
+  test('a ref the catalogue does not hold, or whose parameters no longer fit it, renders as its id, never throws', () => {
+    expect(render({ id: 'constructor' }, 'en')).toBe('constructor');
+    expect(render({ id: 'no.such.message' }, 'zh')).toBe('no.such.message');
+    expect(render({ id: 'compare.number' }, 'en')).toBe('compare.number {}');
+  });
+
   test("a terminal's locale picks the language", () => {
     expect(langFromLocale({ LANG: 'zh_CN.UTF-8' })).toBe('zh');
     expect(langFromLocale({ LC_ALL: 'zh_TW', LANG: 'en_US.UTF-8' })).toBe('zh');
