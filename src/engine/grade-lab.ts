@@ -314,8 +314,7 @@ class SessionHolder {
     }
     // Loading runs no fixture, so what the process printed may be shown.
     if (started.kind === 'crashed') {
-      const reason = started.reasonRef ?? started.reason;
-      const failure = started.detail ? msg('outcome.crashed-detail', { reason, detail: started.detail }) : msg('outcome.crashed', { reason });
+      const failure = crashed(started);
       return { failure, short: failure };
     }
     this.session = started.session;
@@ -341,6 +340,12 @@ function deviceRef(device: string): { deviceRef?: MessageRef } {
   return device === 'plain JavaScript' ? { deviceRef: msg('device.cpu') } : {};
 }
 
+/** Why a process stopped, with what it printed where there is a line of it. */
+function crashed(stop: { reason: string; reasonRef?: MessageRef; detail?: string }): MessageRef {
+  const reason = stop.reasonRef ?? stop.reason;
+  return stop.detail ? msg('outcome.crashed-detail', { reason, detail: stop.detail }) : msg('outcome.crashed', { reason });
+}
+
 function describeThrown(error: ThrownError): string {
   return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
 }
@@ -356,11 +361,9 @@ export function outcomeFailure(outcome: Exclude<CallOutcome, { kind: 'value' }>,
       return reveal ? msg('outcome.threw', { error: describeThrown(outcome.error) }) : msg('outcome.threw-hidden');
     case 'timeout':
       return msg('outcome.timeout', { seconds: (outcome.limitMs / 1000).toFixed(1) });
-    case 'crashed': {
-      const reason = outcome.reasonRef ?? outcome.reason;
-      if (reveal) return outcome.detail ? msg('outcome.crashed-detail', { reason, detail: outcome.detail }) : msg('outcome.crashed', { reason });
+    case 'crashed':
+      if (reveal) return crashed(outcome);
       return msg(/memory/.test(outcome.reason) ? 'outcome.out-of-memory-hidden' : 'outcome.crashed-hidden');
-    }
     case 'stale':
       return reveal ? msg('outcome.stale', { what: outcome.tampered.join(', ') }) : msg('outcome.stale-hidden');
     default:

@@ -86,7 +86,7 @@ export function formatMessage(text: string, values: Record<string, string | numb
 
 /** The message in `lang`; an id the catalogue lacks falls back to English, then to the id itself. */
 export function render(ref: MessageRef, lang: Lang): string {
-  const own = (l: Lang) => (Object.hasOwn(catalogue(l), ref.id) ? catalogue(l)[ref.id] : undefined);
+  const own = (l: Lang) => (hasMessage(ref.id, l) ? catalogue(l)[ref.id] : undefined);
   const text = own(lang) ?? (lang === 'en' ? undefined : own('en'));
   if (text === undefined) return ref.id;
   const params = Object.fromEntries(Object.entries(ref.params ?? {}).map(([k, v]) => [k, renderParam(v, lang)]));

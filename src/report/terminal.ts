@@ -25,7 +25,7 @@ export function describeMetrics(m: TrainingMetrics, lang: Lang = 'en'): string {
     ...(m.testAccuracy !== undefined ? [format(t.metricsTest, { value: m.testAccuracy.toFixed(4) })] : []),
     format(m.backend ? t.metricsEpochsOn : t.metricsEpochs, values),
   ];
-  return parts.join(lang === 'zh' ? '，' : ', ');
+  return parts.join(t.metricsSeparator);
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

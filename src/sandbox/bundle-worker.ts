@@ -3,6 +3,7 @@
  * grading process for, over IPC, and answers with the bundle or esbuild's errors; then waits for
  * the next bundle. A file that crashes esbuild, or holds it for minutes, ends this process alone.
  */
+import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { LOADERS, PROVIDED_IMPORTS, REFUSED_NAMESPACE, refusedModule, sourceName, SUBMISSION_NAMESPACE } from './bundle.js';
 
@@ -29,11 +30,10 @@ const confine: esbuild.Plugin = {
       if (args.kind === 'entry-point') return { path: labFile, namespace: SUBMISSION_NAMESPACE };
       if (PROVIDED_IMPORTS.has(args.path)) return { path: args.path, external: true };
       if (!args.path.startsWith('./') && !args.path.startsWith('../')) {
-        if (args.path.startsWith('/')) return { errors: [{ text: `${args.path.split('/').pop()!.slice(0, 100)} is outside the submission folder (an absolute import): import the submission's own files by relative paths` }] };
+        if (path.isAbsolute(args.path)) return { errors: [{ text: `${path.basename(args.path).slice(0, 100)} is outside the submission folder (an absolute import): import the submission's own files by relative paths` }] };
         return { path: args.path, namespace: REFUSED_NAMESPACE, pluginData: args.importer };
       }
-      const dir = args.importer.includes('/') ? args.importer.slice(0, args.importer.lastIndexOf('/')) : '.';
-      const wanted = normalize(`${dir}/${args.path}`);
+      const wanted = path.posix.normalize(path.posix.join(path.posix.dirname(args.importer), args.path));
       // Every name tried is recorded in result.json: a path may not be a novel.
       if (wanted.length > MAX_PATH_CHARS) return { errors: [{ text: `an import path longer than ${MAX_PATH_CHARS} characters (${wanted.slice(0, 60)}…)` }] };
       if (wanted.startsWith('../') || wanted === '..') return { errors: [{ text: `${args.path.slice(0, 100)} is outside the submission folder` }] };
@@ -46,22 +46,10 @@ const confine: esbuild.Plugin = {
     build.onLoad({ filter: /.*/, namespace: SUBMISSION_NAMESPACE }, async (args) => {
       const read = await ask('read', args.path);
       if (typeof read.ok !== 'string') return { errors: [{ text: read.error ?? `${args.path} could not be read` }] };
-      const ext = args.path.includes('.') ? args.path.slice(args.path.lastIndexOf('.')) : '';
-      return { contents: read.ok, loader: LOADERS[ext] ?? 'ts' };
+      return { contents: read.ok, loader: LOADERS[path.posix.extname(args.path)] ?? 'ts' };
     });
   },
 };
-
-/** A '/'-separated path with `.` and `..` resolved, as path.posix.normalize does. */
-function normalize(p: string): string {
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else out.push(part);
-  }
-  return out.join('/') || '.';
-}
 
 /** esbuild's process died under the submission's files ("The service was stopped"): say what that usually means. */
 function bundlerStopped(message: string): string {
