@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type * as tfType from '@tensorflow/tfjs';
 import { resNet50 } from '../solutions/residual-networks.js';
-import { adamForBackend, useLabgradeTrainingCode } from '../src/training/train-model.js';
+import { adamForBackend, useLabgradeTrainingCode } from '../src/accel/index.js';
 import { median } from '../src/median.js';
-import { recordShaders } from '../src/backends/webgpu-shader-record.js';
-import { UNIFORM_CACHE_FLAG } from '../src/backends/webgpu-uniform-cache.js';
+import { recordShaders } from '../src/accel/webgpu/shader-record.js';
+import { UNIFORM_CACHE_FLAG } from '../src/accel/webgpu/uniform-cache.js';
 
 const NAIVE_TRANSPOSE = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';
 

@@ -1,6 +1,6 @@
 /**
  * ResNet50's 53 filter gradients on WebGPU, tfjs's shader against labgrade's tiled one
- * (src/backends/webgpu-filter-gradient.ts), each shape's GPU time (timestamp queries, where the
+ * (src/accel/webgpu/filter-gradient.ts), each shape's GPU time (timestamp queries, where the
  * adapter has them; else wall time) as the median of BENCH_RUNS (default 3) runs after a warm-up. The shapes are
  * recorded from one training step at batch BENCH_BATCH (default 4). Over lavapipe
  * (`source .ci/lavapipe.sh`) it says how a CPU runs the shaders, not how a GPU does.
@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../src/backends/choice.js';
-import { TILED_FILTER_GRADIENT_FLAG } from '../src/backends/webgpu-filter-gradient.js';
-import { useLabgradeWebgpuKernels } from '../src/training/webgpu-kernel-swaps.js';
+import { TILED_FILTER_GRADIENT_FLAG } from '../src/accel/webgpu/filter-gradient.js';
+import { useLabgradeWebgpuKernels } from '../src/accel/training/webgpu-kernel-swaps.js';
 import { median } from '../src/median.js';
 import { resNet50 } from '../solutions/residual-networks.js';
 

@@ -19,7 +19,7 @@ import { isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, typ
 import { graderBackend } from '../src/backends/choice.js';
 import { signsTensors, type DatasetName } from '../src/data/dataset-tensors.js';
 import { glorotLimit } from '../src/cases/recipes.js';
-import { correlation } from '../src/engine/correlation.js';
+import { correlation } from '../src/compare/correlation.js';
 
 type T4 = tfType.Tensor4D;
 type T2 = tfType.Tensor2D;

@@ -7,13 +7,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
-import { registerConvGradientKernels } from './conv-gradients.js';
-import { registerMaxPoolGradKernel } from './pool-gradients.js';
-import { registerSparseFilterGradient } from './sparse-filter-gradient.js';
-import { registerSharedIdentityKernel } from './shared-identity.js';
-import { registerWebgpuTrainingKernels, type WebgpuPackage } from './webgpu-training-kernels.js';
-import { registerFilterBiasGradient } from './webgpu-filter-gradient.js';
-import { cacheUniforms } from './webgpu-uniform-cache.js';
+import { accelerateWasm, accelerateWebgpu, type WebgpuPackage } from '../accel/index.js';
 import { registerThreadedWasm, threadsFailure, wasmThreads } from './wasm-threads.js';
 
 type Tf = typeof tfType;
@@ -150,27 +144,13 @@ async function startWebgpu(tf: Tf, options: { hardwareOnly: boolean }): Promise<
     throw new BackendUnavailable(`the optional package @tensorflow/tfjs-backend-webgpu did not load: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable(`the webgpu backend failed to initialize on ${name}`);
-  registerWebgpuTrainingKernels(tf, webgpuPackage.webgpu_util);
-  registerFilterBiasGradient(tf);
-  cacheUniforms(tf, tf.backend());
-  // The matMul-based input gradient instead of tfjs's naive shader: a ResNet50 step 19–25% faster
-  // on an H100 (two device runs; docs/bench/gpu.md).
-  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
+  accelerateWebgpu(tf, webgpuPackage);
   return { name: 'webgpu', device: `${name} via WebGPU (Dawn)`.replace(/[^\w .,()+-]/g, ' ') };
 }
 
 async function startWasm(tf: Tf): Promise<ActiveBackend> {
   const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
-  // wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), its
-  // Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the
-  // former), and its Identity copies what the cpu backend shares; all are registered once per
-  // process.
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    registerConvGradientKernels(tf, 'wasm');
-    registerSparseFilterGradient(tf);
-    registerMaxPoolGradKernel(tf);
-    registerSharedIdentityKernel(tf, 'wasm');
-  }
+  accelerateWasm(tf);
   // tfjs runs wasm on one thread in Node; the threaded build (wasm-threads.ts) is started once per
   // process, before the backend's first start.
   const threads = wasmThreads();

@@ -3,7 +3,7 @@
  * [class name, output shape (null = batch), parameter count, extras...], with the extras the course
  * records (Conv2D: padding, activation, kernel initializer class; MaxPooling2D: pool size, strides,
  * padding; ZeroPadding2D: padding; Dropout: rate; Dense: activation). A submission's process sends
- * a model as its summary; engine/summary-compare.ts compares two.
+ * a model as its summary; compare/compare-summaries.ts compares two.
  */
 import type * as tfType from '@tensorflow/tfjs';
 

@@ -11,10 +11,17 @@ import type * as tfType from '@tensorflow/tfjs';
 import { cachedSigns } from './signs.js';
 import { oneHotLabels, scaledImages, setTensors, SIGNS_CHANNELS, SIGNS_CLASSES, SIGNS_SIDE } from './signs-arrays.js';
 import { UsageError } from '../errors.js';
-import type { DatasetTensor } from '../sandbox/protocol.js';
 
 export const DATASET_NAMES = ['signs/train/x', 'signs/train/y', 'signs/test/x', 'signs/test/y'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
+
+
+/** A dataset's tensor as it travels: its values in a typed array. */
+export interface DatasetTensor {
+  dtype: 'float32';
+  shape: number[];
+  data: Float32Array;
+}
 
 /** A dataset as an argument template names it. */
 export interface DatasetSpec {

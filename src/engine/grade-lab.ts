@@ -4,7 +4,7 @@
  * exercises judged in an evaluator), assemble the result. Whatever goes wrong in the submission
  * becomes a per-check status and message; the rest of the lab is still graded.
  */
-import { compareValues, summarizeValue } from './compare.js';
+import { compareValues, summarizeValue } from '../compare/compare-values.js';
 import type { ExerciseDefinition, LabDefinition, Verdict } from './lab-definition.js';
 import type { CheckResult, Diagnosis, ExerciseResult, LabResult, MessageRef, TrainingMetrics, Visibility } from '../contract/result.js';
 import { english, hasMessage, msg } from '../i18n/messages.js';
@@ -15,14 +15,14 @@ import { buildInputs, loadRecipes, recipeFilePath, resolveTemplate, type Fixture
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { loadExpected, type ExpectedCase } from '../cases/expected.js';
-import { BUNDLE_TIMEOUT_MS, BundleError, bundleSubmission, MAX_SOURCE_BYTES } from '../sandbox/bundle.js';
-import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions, type SubmissionBundle } from '../sandbox/session.js';
-import type { DatasetTensor, ThrownError } from '../sandbox/protocol.js';
+import { BUNDLE_TIMEOUT_MS, BundleError, bundleSubmission, MAX_SOURCE_BYTES, type SubmissionBundle } from '../sandbox/bundle.js';
+import { SandboxSession, DEFAULT_LIMITS, type CallOutcome, type SandboxLimits, type SessionOptions } from '../sandbox/session.js';
+import type { ThrownError } from '../sandbox/protocol.js';
 import type { SandboxKind } from '../sandbox/os-sandbox.js';
 import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import type { BackendChoice } from '../backends/choice.js';
-import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec } from '../data/dataset-tensors.js';
+import { datasetKey, datasetRefsIn, datasetValue, withDatasetKeys, type DatasetSpec, type DatasetTensor } from '../data/dataset-tensors.js';
 import { cachedHoldout, cachedSigns } from '../data/signs.js';
 
 /** A lab's time limits; `perExercise` overrides an exercise's own (a calibration, or a test). */

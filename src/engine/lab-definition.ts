@@ -1,6 +1,6 @@
 /** What a lab's grader module declares; the engine does the rest (load, isolate, compare, score). */
 import type * as tfType from '@tensorflow/tfjs';
-import type { Tolerance } from './compare.js';
+import type { Tolerance } from '../compare/compare-values.js';
 import type { Diagnosis, MessageRef, ModelScores, TrainingMetrics } from '../contract/result.js';
 import type { Value } from '../contract/values.js';
 import type { SubmissionFiles } from '../submission/submission-files.js';

@@ -10,12 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import type * as tfType from '@tensorflow/tfjs';
-import type { LabelledImages, ModelFileBytes, Scores } from '../sandbox/protocol.js';
+import type { LabelledImages } from '../data/signs-arrays.js';
 import { readKerasWeights } from './keras-h5.js';
 import { expectedWeights, ModelFileError, readTfjsWeights, setTrainedWeights } from './trained-weights.js';
 import { countCorrect } from './evaluate-signs.js';
-import { CHANNEL_NORMS_SIZE } from '../sandbox/protocol.js';
-import { NORMS_PER_KERNEL, samplePositions, WEIGHTS_SAMPLE_SIZE } from './weights-sample.js';
+import { CHANNEL_NORMS_SIZE, NORMS_PER_KERNEL, samplePositions, WEIGHTS_SAMPLE_SIZE } from './weights-sample.js';
 
 export async function evaluateModelFile(tf: typeof tfType, file: ModelFileBytes, architecture: string, sets: Record<string, LabelledImages>): Promise<({ scores: Scores } & WeightsFingerprint) | { rejected: string }> {
   const model = (await tf.models.modelFromJSON(JSON.parse(architecture))) as tfType.LayersModel;
@@ -39,6 +38,15 @@ export interface WeightsFingerprint {
   weightsSample: number[];
   channelNorms: number[];
 }
+
+
+/** A model file's bytes as the parent read them from the submission (never a path: the child reads no files of the submission). */
+export type ModelFileBytes =
+  | { format: 'keras-h5'; name: string; bytes: Uint8Array }
+  | { format: 'tfjs'; name: string; modelJson: Uint8Array; weights: Record<string, Uint8Array> };
+
+/** An evaluator's scores: how many of each set's images the model got right. */
+export type Scores = Record<string, { correct: number; total: number }>;
 
 /** Each output channel's L2 norm over everything feeding it (the kernel's last axis is the output). */
 function sortedChannelNorms(values: Float32Array, outputs: number): number[] {

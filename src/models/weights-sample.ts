@@ -5,9 +5,12 @@
  * own random starts correlate near 0 (about ±0.05 by chance for this many values); a copy, even
  * with some values changed, or a model further trained from another's weights, correlates far more.
  */
-import { correlation } from '../engine/correlation.js';
+import { correlation } from '../compare/correlation.js';
 
-export { WEIGHTS_SAMPLE_SIZE } from '../sandbox/protocol.js';
+/** How many kernel values an evaluator samples from a model's weights (weights-sample.ts). */
+export const WEIGHTS_SAMPLE_SIZE = 512;
+/** Sorted per-channel norms sent for a trained model: at most 16 a kernel, ResNet50 has 54 kernels. */
+export const CHANNEL_NORMS_SIZE = 1024;
 /** At least this correlation: the same weights, or weights made from them. */
 export const SAME_WEIGHTS_CORRELATION = 0.5;
 

@@ -19,7 +19,17 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Loader } from 'esbuild';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import { distDir } from '../paths.js';
-import type { SubmissionBundle } from './session.js';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+
+export interface SubmissionBundle {
+  code: string;
+  /** The submission file's path, used as the module's filename so stack traces name it. */
+  filename: string;
+  /** esbuild's source map of `code`, to turn bundle positions in stack traces into the student's lines. */
+  sourceMap: SourceMapPayload;
+  /** The text of each of the submission's own files the code was built from (the lab file first), by path in the folder. */
+  sources: ReadonlyMap<string, string>;
+}
 
 /** What a submission may import besides its own files; its process serves these itself. */
 export const PROVIDED_IMPORTS = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'labgrade/course-utils']);
@@ -210,4 +220,15 @@ export async function bundleSubmission(files: SubmissionFiles, labFile: string, 
   if ('stopped' in reply) throw new BundleError(reply.stopped);
   if (reply.type === 'failed') throw new BundleError(reply.errors.join('\n'));
   return { code: reply.code, filename, sourceMap: JSON.parse(reply.map), sources };
+}
+
+/** Rewrites "file:line:col" positions in the bundle into positions in the student's own files. */
+export function mapStack(stack: string, bundle: SubmissionBundle): string {
+  const map = new SourceMap(bundle.sourceMap);
+  const escaped = bundle.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (whole, line: string, column: string) => {
+    const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (!entry?.originalSource || entry.originalLine === undefined) return whole;
+    return `${sourceName(entry.originalSource)}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+  });
 }

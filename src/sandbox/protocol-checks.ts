@@ -2,7 +2,8 @@
  * A sandboxed process is untrusted: the grading process looks only at messages of the protocol's
  * shape, of the kinds its role may send, with bounded sizes; anything else ends that child.
  */
-import { CHANNEL_NORMS_SIZE, WEIGHTS_SAMPLE_SIZE, type ChildMessage, type ThrownError } from './protocol.js';
+import type { ChildMessage, ThrownError } from './protocol.js';
+import { CHANNEL_NORMS_SIZE, WEIGHTS_SAMPLE_SIZE } from '../models/weights-sample.js';
 import type { ChildRole } from './permissions.js';
 
 const ROLE_MESSAGES: Record<ChildRole, ReadonlySet<string>> = {

@@ -2,31 +2,14 @@
 import type { Value } from '../contract/values.js';
 import type { ModelSummary } from '../contract/summary.js';
 import type { EpochProgress, TrainedModel, TrainOptions } from '../training/train-model.js';
+import type { LabelledImages } from '../data/signs-arrays.js';
+import type { DatasetTensor } from '../data/dataset-tensors.js';
+import type { ModelFileBytes, Scores } from '../models/evaluate-model-file.js';
 
 /** An argument the child fills in from the datasets the parent sent it once (e.g. "signs/train/x"): too big to send with every call. */
 export interface DatasetRef {
   $dataset: string;
 }
-
-/** A dataset's tensor as it travels: its values in a typed array. */
-export interface DatasetTensor {
-  dtype: 'float32';
-  shape: number[];
-  data: Float32Array;
-}
-
-/** A model file's bytes as the parent read them from the submission (never a path: the child reads no files of the submission). */
-export type ModelFileBytes =
-  | { format: 'keras-h5'; name: string; bytes: Uint8Array }
-  | { format: 'tfjs'; name: string; modelJson: Uint8Array; weights: Record<string, Uint8Array> };
-
-export type { LabelledImages } from '../data/signs-arrays.js';
-import type { LabelledImages } from '../data/signs-arrays.js';
-
-/** How many kernel values an evaluator samples from a model's weights (weights-sample.ts). */
-export const WEIGHTS_SAMPLE_SIZE = 512;
-/** Sorted per-channel norms sent for a trained model: at most 16 a kernel, ResNet50 has 54 kernels. */
-export const CHANNEL_NORMS_SIZE = 1024;
 
 export type ParentMessage =
   | { type: 'load'; code: string; filename: string }
@@ -45,9 +28,6 @@ export interface ThrownError {
   /** Stack frames inside the submission only, so feedback points at the student's lines. */
   stack?: string;
 }
-
-/** An evaluator's scores: how many of each set's images the model got right. */
-export type Scores = Record<string, { correct: number; total: number }>;
 
 export type ChildMessage =
   /** The backend runs (before any submitted code could): what it is, for reports. */

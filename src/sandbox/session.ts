@@ -7,7 +7,6 @@
 import type { MessageRef } from '../contract/result.js';
 import { english, msg } from '../i18n/messages.js';
 import { readFileSync } from 'node:fs';
-import { SourceMap, type SourceMapPayload } from 'node:module';
 import { validateValue, type Value } from '../contract/values.js';
 import type { ModelSummary } from '../contract/summary.js';
 import { BackendError, type BackendChoice, type BackendPurpose } from '../backends/choice.js';
@@ -16,10 +15,13 @@ import type { EpochProgress, TrainedModel, TrainOptions } from '../training/trai
 import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js';
 import type { SandboxKind } from './os-sandbox.js';
 import type { ChildRole } from './permissions.js';
-import type { ChildMessage, DatasetRef, DatasetTensor, LabelledImages, ModelFileBytes, ParentMessage, Scores, ThrownError } from './protocol.js';
+import type { ChildMessage, DatasetRef, ParentMessage, ThrownError } from './protocol.js';
+import type { DatasetTensor } from '../data/dataset-tensors.js';
+import type { LabelledImages } from '../data/signs-arrays.js';
+import type { ModelFileBytes, Scores } from '../models/evaluate-model-file.js';
 import { isChildMessage, sanitizeError, tamperedNames } from './protocol-checks.js';
 import { descendants, killChild, spawnChild, type SpawnedChild } from './spawn-child.js';
-import { sourceName } from './bundle.js';
+import { mapStack, type SubmissionBundle } from './bundle.js';
 
 export interface SandboxLimits {
   /** V8 old-space cap for the child (--max-old-space-size). */
@@ -62,16 +64,6 @@ export type StartOutcome =
   | ({ kind: 'loaded'; session: SandboxSession; exports: Record<string, string> } & BackendInfo)
   | { kind: 'load-failed'; error: ThrownError }
   | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string };
-
-export interface SubmissionBundle {
-  code: string;
-  /** The submission file's path, used as the module's filename so stack traces name it. */
-  filename: string;
-  /** esbuild's source map of `code`, to turn bundle positions in stack traces into the student's lines. */
-  sourceMap: SourceMapPayload;
-  /** The text of each of the submission's own files the code was built from (the lab file first), by path in the folder. */
-  sources: ReadonlyMap<string, string>;
-}
 
 export interface SessionOptions {
   /** bubblewrap around Node's permission model, or the permission model alone. */
@@ -365,15 +357,4 @@ export class SandboxSession {
     if (!pid || !this.alive) return;
     if (treeRssKb(pid) > this.limits.rssMb * 1024) this.kill(msg('session.memory', { mb: String(this.limits.rssMb) }));
   }
-}
-
-/** Rewrites "file:line:col" positions in the bundle into positions in the student's own files. */
-export function mapStack(stack: string, bundle: SubmissionBundle): string {
-  const map = new SourceMap(bundle.sourceMap);
-  const escaped = bundle.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (whole, line: string, column: string) => {
-    const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
-    if (!entry?.originalSource || entry.originalLine === undefined) return whole;
-    return `${sourceName(entry.originalSource)}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
-  });
 }

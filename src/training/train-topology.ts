@@ -6,7 +6,7 @@
  * returned is ever called.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { compareSummaries } from '../engine/summary-compare.js';
+import { compareSummaries } from '../compare/compare-summaries.js';
 import { summarizeModel, withoutInitializers, type ModelSummary } from '../contract/summary.js';
 import { trainModel, type EpochProgress, type TrainedModel, type TrainOptions } from './train-model.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { labs } from '../../graders/index.js';
 import { publishedWeights } from '../../graders/residual-networks.js';
-import { MISMATCH_KINDS } from '../../src/engine/compare.js';
+import { MISMATCH_KINDS } from '../../src/compare/compare-values.js';
 import { catalogue, langFromLocale, LANGS, render } from '../../src/i18n/messages.js';
 import { loadRecipes } from '../../src/cases/recipes.js';
 import { projectRoot } from '../../src/paths.js';

@@ -6,7 +6,7 @@ import { bundleSubmission } from '../../src/sandbox/bundle.js';
 import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
 import { childPermissionFlags } from '../../src/sandbox/permissions.js';
 import { isChildMessage } from '../../src/sandbox/protocol-checks.js';
-import { WEIGHTS_SAMPLE_SIZE } from '../../src/sandbox/protocol.js';
+import { WEIGHTS_SAMPLE_SIZE } from '../../src/models/weights-sample.js';
 import { openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
 import { execa } from 'execa';

@@ -1,7 +1,8 @@
 /** trainModel's training code: the fused batch normalization while it trains (and never after), and Adam per backend. */
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../src/backends/choice.js';
-import { adamForBackend, SAMPLE_REPORT_RECIPE, trainModel, type EpochProgress } from '../../src/training/train-model.js';
+import { SAMPLE_REPORT_RECIPE, trainModel, type EpochProgress } from '../../src/training/train-model.js';
+import { adamForBackend } from '../../src/accel/index.js';
 
 function smallModel(): tf.LayersModel {
   return tf.sequential({

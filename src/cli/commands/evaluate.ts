@@ -1,7 +1,7 @@
 /**
  * `labgrade evaluate <model>`: a trained ResNet50's accuracy on the 120 SIGNS test images (and an
  * instructor's held-out images, which then decide), and the points the Residual Networks lab gives
- * it: scored exactly as grading scores it (score-model-file.ts, in a sandboxed evaluator; the
+ * it: scored exactly as grading scores it (engine/score-model-file.ts, in a sandboxed evaluator; the
  * bands' verdicts of the grader, resolved by the same scoring).
  */
 import { verdictCheck } from '../../engine/grade-lab.js';
@@ -12,7 +12,7 @@ import { bandVerdicts, identifyPublished, residualNetworks } from '../../../grad
 import { parseBackendChoice } from '../../backends/choice.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
 import { cachedHoldout, readSignsH5 } from '../../data/signs.js';
-import { NO_ARCHITECTURE, readModelAt, scoreModelFile } from '../../models/score-model-file.js';
+import { NO_ARCHITECTURE, readModelAt, scoreModelFile } from '../../engine/score-model-file.js';
 import { loadArchitecture } from '../../cases/expected.js';
 import { UsageError } from '../../errors.js';
 import { scoreChecks, sumPoints } from '../../engine/scoring.js';

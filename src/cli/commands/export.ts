@@ -6,7 +6,7 @@ import { readClass } from '../../class/class-outputs.js';
 import { STUDENTS_DIR } from '../../class/grade-class.js';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { UsageError } from '../../errors.js';
-import { EXPORT_FORMATS, exportGradebook, type ExportFormat } from '../../report/lms-export.js';
+import { EXPORT_FORMATS, exportGradebook, type ExportFormat } from '../../platforms/lms-export.js';
 import { terminalText } from '../../report/terminal.js';
 import { readRoster } from '../../submission/roster.js';
 

@@ -24,7 +24,7 @@ import { datasetValue } from '../../data/dataset-tensors.js';
 import { loadArchitecture, loadExpected } from '../../cases/expected.js';
 import { SAMPLE_REPORT_RECIPE, type EpochProgress, type TrainedModel, type TrainOptions } from '../../training/train-model.js';
 import { writeTfjsModelFiles } from '../../models/tfjs-files.js';
-import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../../models/score-model-file.js';
+import { NO_ARCHITECTURE, readTrainedModel, scoreModelFile } from '../../engine/score-model-file.js';
 import type { ModelScores } from '../../contract/result.js';
 import { learningCurvesSpec, renderSvg } from '../../report/charts.js';
 import { UsageError } from '../../errors.js';

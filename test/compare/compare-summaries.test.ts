@@ -4,7 +4,7 @@
  * layer at the end that the course's zip-based comparator lets through).
  */
 import * as tf from '@tensorflow/tfjs';
-import { compareSummaries as compareRefs } from '../../src/engine/summary-compare.js';
+import { compareSummaries as compareRefs } from '../../src/compare/compare-summaries.js';
 import { summarizeModel, type ModelSummary } from '../../src/contract/summary.js';
 import { english } from '../../src/i18n/messages.js';
 

@@ -4,7 +4,7 @@
  * elements differ and the largest errors. Hidden checks get the same diagnosis without expected values.
  */
 import { formatNumber, isEncodedModel, isEncodedTensor, isUnsupported, type EncodedTensor, type Value } from '../contract/values.js';
-import { compareSummaries } from './summary-compare.js';
+import { compareSummaries } from './compare-summaries.js';
 import type { MessageRef } from '../contract/result.js';
 import { english, msg } from '../i18n/messages.js';
 

@@ -4,7 +4,7 @@
  * it on the real backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cacheUniforms, UNIFORM_CACHE_FLAG } from '../../src/backends/webgpu-uniform-cache.js';
+import { cacheUniforms, UNIFORM_CACHE_FLAG } from '../../../src/accel/webgpu/uniform-cache.js';
 
 function standIn() {
   const written: { id: number; uniforms: string }[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { compareValues, formatIndex, summarizeValue } from '../../src/engine/compare.js';
+import { compareValues, formatIndex, summarizeValue } from '../../src/compare/compare-values.js';
 import { english, render } from '../../src/i18n/messages.js';
 import type { Value } from '../../src/contract/values.js';
 

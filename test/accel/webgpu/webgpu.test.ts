@@ -9,17 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { execaNode } from 'execa';
-import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../src/backends/choice.js';
-import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
-import { fusedAdam } from '../../src/training/fused-adam.js';
-import { useLabgradeTrainingCode } from '../../src/training/train-model.js';
-import { ADAM_FLAT, BATCH_NORM_TRAINING, FLAT_CONCAT, FLAT_SPLIT, NORMALIZE_GRAD, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../src/backends/webgpu-training-kernels.js';
-import { useReluGradKernel } from '../../src/training/relu-gradient.js';
-import { useLabgradeWebgpuKernels } from '../../src/training/webgpu-kernel-swaps.js';
-import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../src/backends/webgpu-filter-gradient.js';
-import { recordShaders } from '../../src/backends/webgpu-shader-record.js';
-import { projectRoot } from '../../src/paths.js';
-import { sharedFile } from '../shared-data.js';
+import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../../src/backends/choice.js';
+import { batchNormTraining } from '../../../src/accel/training/fused-batch-norm.js';
+import { fusedAdam } from '../../../src/accel/training/fused-adam.js';
+import { useLabgradeTrainingCode } from '../../../src/accel/index.js';
+import { ADAM_FLAT, BATCH_NORM_TRAINING, FLAT_CONCAT, FLAT_SPLIT, NORMALIZE_GRAD, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../../src/accel/webgpu/training-kernels.js';
+import { useReluGradKernel } from '../../../src/accel/training/relu-gradient.js';
+import { useLabgradeWebgpuKernels } from '../../../src/accel/training/webgpu-kernel-swaps.js';
+import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../../src/accel/webgpu/filter-gradient.js';
+import { recordShaders } from '../../../src/accel/webgpu/shader-record.js';
+import { projectRoot } from '../../../src/paths.js';
+import { sharedFile } from '../../shared-data.js';
 
 const hasVulkan = Boolean(process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES);
 if (!hasVulkan) {

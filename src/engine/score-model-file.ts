@@ -11,7 +11,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SubmissionFileError, SubmissionFiles } from '../submission/submission-files.js';
 import { SandboxSession, DEFAULT_LIMITS, type BackendInfo, type SessionOptions, type SandboxLimits } from '../sandbox/session.js';
-import type { LabelledImages, ModelFileBytes } from '../sandbox/protocol.js';
+import type { LabelledImages } from '../data/signs-arrays.js';
+import type { ModelFileBytes } from '../models/evaluate-model-file.js';
 
 /** Where a trained model may be: Keras weights, or a tfjs model folder (model.json and its .bin weight files). */
 export const KERAS_NAMES = ['resnet50.h5', 'ResNet50.h5'];

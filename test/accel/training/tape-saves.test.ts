@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
-import { activateBackend } from '../../src/backends/choice.js';
-import { keepTapeSavesByReference } from '../../src/training/tape-saves.js';
-import { batchNormTraining } from '../../src/training/fused-batch-norm.js';
+import { activateBackend } from '../../../src/backends/choice.js';
+import { keepTapeSavesByReference } from '../../../src/accel/training/tape-saves.js';
+import { batchNormTraining } from '../../../src/accel/training/fused-batch-norm.js';
 
 /** A convolution, the fused batch normalization (a customGrad, which saves through the same path), a ReLU and a max-pool. */
 async function gradients(): Promise<{ values: Float32Array[]; kernels: string[] }> {

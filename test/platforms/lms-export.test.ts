@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import type { ClassEntry } from '../../src/class/class-outputs.js';
 import type { GradeResult } from '../../src/contract/result.js';
-import { exportGradebook } from '../../src/report/lms-export.js';
+import { exportGradebook } from '../../src/platforms/lms-export.js';
 
 function entry(folder: string, id: string | null, points: number): ClassEntry {
   const result = {

@@ -4,8 +4,8 @@
  * computes as tfjs's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/choice.js';
-import { fuseRelus, reluFollows, useFusedRelus } from '../../src/training/fused-relu.js';
+import { activateBackend } from '../../../src/backends/choice.js';
+import { fuseRelus, reluFollows, useFusedRelus } from '../../../src/accel/training/fused-relu.js';
 
 /** An addition and a batch normalization each feeding a ReLU alone, and others that do not. */
 function build() {

@@ -11,10 +11,12 @@
  * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
  * arithmetic in 2 kernels a layer, moving averages included, instead of 28: one forward kernel
  * that also updates the moving averages, with its gradient registered (no custom-gradient scope),
- * one backward (webgpu-training-kernels.ts).
+ * one backward (webgpu/training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD, PER_CHANNEL_MAX_CHANNELS } from '../backends/webgpu-training-kernels.js';
+import { BATCH_NORM_TRAINING, NORMALIZE_GRAD } from '../webgpu/training-kernels.js';
+import { hasKernel } from '../webgpu/program.js';
+import { PER_CHANNEL_MAX_CHANNELS } from '../webgpu/per-channel-sums.js';
 import { markReluApplied, reluFollows } from './fused-relu.js';
 
 type Tf = typeof tfType;
@@ -42,7 +44,7 @@ export interface BatchNormTraining {
  * updates the moving statistics with them. The moments returned are kept (outside any tidy): the
  * caller disposes them. No gradient flows back to x through the moments or the moving
  * statistics. With `relu`, the normalized values go through a ReLU (tf.relu). On WebGPU this runs
- * labgrade's kernels (webgpu-training-kernels.ts: 1 forward, 1 backward, the ReLU inside them;
+ * labgrade's kernels (webgpu/training-kernels.ts: 1 forward, 1 backward, the ReLU inside them;
  * up to PER_CHANNEL_MAX_CHANNELS channels); elsewhere tfjs ops.
  */
 export function batchNormTraining(tf: Tf, x: tfType.Tensor, gamma: tfType.Tensor1D, beta: tfType.Tensor1D, epsilon: number, moving: MovingStatistics, relu = false): BatchNormTraining {

@@ -10,7 +10,8 @@
  * labgrade's kernels (another backend), in inference and in validation run their own code.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADD_RELU, hasKernel, RELU_GRAD } from '../backends/webgpu-training-kernels.js';
+import { ADD_RELU, RELU_GRAD } from '../webgpu/training-kernels.js';
+import { hasKernel } from '../webgpu/program.js';
 import { referenceTo } from './tape-saves.js';
 
 type Tf = typeof tfType;

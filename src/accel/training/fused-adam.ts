@@ -5,7 +5,7 @@
  * tensor, updates the moments and computes the step there (a dozen kernels), and adds each
  * variable's part of the step: the same arithmetic as tf.train.adam. On WebGPU the variables are
  * kept flat too (from the last step's update), and the moments and the variables updated in one
- * shader (AdamFlat), then split back (FlatConcat and FlatSplit: webgpu-training-kernels.ts):
+ * shader (AdamFlat), then split back (FlatConcat and FlatSplit: webgpu/training-kernels.ts):
  * ResNet50's update takes 3 kernels and 31 shaders (15 for each flat kernel over lavapipe, which
  * takes 16 storage buffers a shader) instead of 3,000 kernels. Elsewhere it is four kernels a
  * variable (reshape, slice, reshape, add).
@@ -13,10 +13,11 @@
  * Where dispatches are costly it wins: on an H100 (WebGPU) a ResNet50 step took 1.70 s instead of
  * 3.64 s. Where they are cheap it loses: on wasm slicing the 23.6M-value step costs seconds, and
  * over lavapipe the update takes 4.5 s instead of 0.9 s. So training uses it on WebGPU only
- * (adamForBackend in train-model.ts).
+ * (adamForBackend in training-code.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, hasKernel, type AdamFlatAttrs } from '../backends/webgpu-training-kernels.js';
+import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, type AdamFlatAttrs } from '../webgpu/training-kernels.js';
+import { hasKernel } from '../webgpu/program.js';
 
 type Tf = typeof tfType;
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
-import { activateBackend } from '../../src/backends/choice.js';
+import { activateBackend } from '../../../src/backends/choice.js';
 
 describe('wasm Identity (a shared reference, not a copy)', () => {
   test('a clone holds no memory of its own, outlives its original, and frees it when last disposed', async () => {

@@ -1,8 +1,8 @@
 /**
  * A convolution's filter gradient on WebGPU as a tiled matrix product, in place of
  * tfjs-backend-webgpu's Conv2DBackpropFilter shader while labgrade trains
- * (src/training/webgpu-kernel-swaps.ts); and, as the kernel FILTER_BIAS_GRADIENT, with the bias
- * gradient from the same shader (src/training/conv-bias-gradient.ts).
+ * (src/accel/training/webgpu-kernel-swaps.ts); and, as the kernel FILTER_BIAS_GRADIENT, with the bias
+ * gradient from the same shader (src/accel/training/conv-bias-gradient.ts).
  *
  * Why: tfjs's shader gives each filter value one invocation, which loops alone over every
  * batch row and output position of dy (ResNet50's 7×7 stem: 9,408 invocations of 32,768 steps
@@ -26,8 +26,8 @@
  * TILED_FILTER_GRADIENT_FLAG off runs tfjs's shader instead (the device script compares the two).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { run, runWritingOutputs, type WebGPUBackend, type WebGPUProgram } from './webgpu-training-kernels.js';
-import type { FilterGradientAttrs } from './conv-gradients.js';
+import { run, runWritingOutputs, type WebGPUBackend, type WebGPUProgram } from './program.js';
+import type { FilterGradientAttrs } from '../wasm/conv-gradients.js';
 
 type Tf = typeof tfType;
 

@@ -1,6 +1,6 @@
 /** The fused Adam update against tfjs's own Adam: the same values step for step, with far fewer kernels. */
 import * as tf from '@tensorflow/tfjs';
-import { fusedAdam } from '../../src/training/fused-adam.js';
+import { fusedAdam } from '../../../src/accel/training/fused-adam.js';
 
 /** Twenty variables of assorted shapes, a loss over all of them, and `steps` updates; kernels counted in the updates only. */
 async function train(optimizer: tf.Optimizer, steps: number, changeRateAt?: number): Promise<{ values: number[][]; updateKernels: number }> {

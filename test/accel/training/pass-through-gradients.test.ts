@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
-import { passGradientsByReference } from '../../src/training/pass-through-gradients.js';
+import { passGradientsByReference } from '../../../src/accel/training/pass-through-gradients.js';
 
 /** A shortcut addition as tfjs-layers builds it (a clone, then adds), and a broadcast bias. */
 async function gradients(): Promise<{ values: number[][]; kernels: string[] }> {

@@ -4,9 +4,9 @@
  * NaN in dy passed on, and the dense kernel still running where dy is dense or x is not finite.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/choice.js';
-import { nonzeroPositions } from '../../src/backends/sparse-filter-gradient.js';
-import { RandomState } from '../../src/rng/random-state.js';
+import { activateBackend } from '../../../src/backends/choice.js';
+import { nonzeroPositions } from '../../../src/accel/wasm/sparse-filter-gradient.js';
+import { RandomState } from '../../../src/rng/random-state.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 interface Case {

@@ -1,7 +1,7 @@
 /**
  * While labgrade trains, two of tfjs-backend-webgpu's kernels are labgrade's; the returned function
  * puts tfjs's back.
- * - Conv2DBackpropFilter: the tiled matrix product of webgpu-filter-gradient.ts.
+ * - Conv2DBackpropFilter: the tiled matrix product of webgpu/filter-gradient.ts.
  * - Sum over every axis but the last (a bias gradient where no shader computes it with the filter
  *   gradient: a dense layer's, or a convolution's with an activation inside it or the tiled filter
  *   gradient's flag off): one shader where tfjs's runs two, a transpose bringing the summed axes
@@ -10,8 +10,8 @@
  * loaded there is nothing to replace, and a second call while labgrade's are in changes nothing.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { tiledFilterGradient } from '../backends/webgpu-filter-gradient.js';
-import { leadingAxesSum } from '../backends/webgpu-training-kernels.js';
+import { tiledFilterGradient } from '../webgpu/filter-gradient.js';
+import { leadingAxesSum } from '../webgpu/per-channel-sums.js';
 
 type Tf = typeof tfType;
 

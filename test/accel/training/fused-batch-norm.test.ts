@@ -4,8 +4,8 @@
  * BatchNormalization layer that trains to the same weights and moving statistics while it is fused.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend } from '../../src/backends/choice.js';
-import { batchNormTraining, fuseBatchNormTraining } from '../../src/training/fused-batch-norm.js';
+import { activateBackend } from '../../../src/backends/choice.js';
+import { batchNormTraining, fuseBatchNormTraining } from '../../../src/accel/training/fused-batch-norm.js';
 
 const EPSILON = 1e-3;
 

@@ -4,9 +4,9 @@
  * and explicit padding, and odd sizes; then the same on wasm, where they are registered.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dBackpropFilterFromOps, conv2dBackpropInputFromOps, type BackpropAttrs } from '../../src/backends/conv-gradients.js';
-import { activateBackend } from '../../src/backends/choice.js';
-import { RandomState } from '../../src/rng/random-state.js';
+import { conv2dBackpropFilterFromOps, conv2dBackpropInputFromOps, type BackpropAttrs } from '../../../src/accel/wasm/conv-gradients.js';
+import { activateBackend } from '../../../src/backends/choice.js';
+import { RandomState } from '../../../src/rng/random-state.js';
 
 interface Case {
   x: [number, number, number, number];

@@ -22,7 +22,7 @@
  * kernels) in one; NaN in x gives NaN, as step does.
  *
  * AddRelu (a, b): relu(a + b) for a and b of one shape, a residual addition and the ReLU after it
- * (src/training/fused-relu.ts) in one shader.
+ * (src/accel/training/fused-relu.ts) in one shader.
  *
  * Batch normalization in training mode (fused-batch-norm.ts), channels last, values seen as
  * [rows, channels]: 2 kernels and 2 shaders a layer instead of 28 kernels (ResNet50 has 53 such
@@ -41,12 +41,10 @@
  * (backward) from the sums it holds, one shader each way. With ONE_SHADER_BATCH_NORM_FLAG false, or
  * an adapter with fewer storage buffers a shader than that takes, the sums' shader is followed by
  * an elementwise one instead (coalesced reads, a dispatch more).
- *
- * leadingAxesSum, while labgrade trains (src/training/webgpu-kernel-swaps.ts): a sum over every
- * axis but the last (a bias gradient) the same way, one shader where tfjs's Sum runs a transpose
- * first.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import { type WebGPUProgram, type WebGPUBackend, type WebgpuUtil, elementwiseProgram, type Uniforms, run, runWritingOutputs, disposedOnFailure, sizeOf, checkFloat32, checkSameShape } from './program.js';
+import { perChannelProgram, MOMENTS_CODE, reluOf, reluStep, writeNormalized, normalizeInOneCode, writeDx, normalizeGradInOneCode, gradStatsCode, channelsOf, checkChannels } from './per-channel-sums.js';
 
 type Tf = typeof tfType;
 
@@ -61,7 +59,7 @@ export const NORMALIZE_GRAD = 'LabgradeNormalizeGrad';
 /**
  * AdamFlat's attributes: tfjs's Adam constants, its shader's uniforms. The bias corrections, which
  * change every step, come as a tensor instead: as uniforms each step's would take a buffer of the
- * uniform cache (webgpu-uniform-cache.ts) never used again.
+ * uniform cache (uniform-cache.ts) never used again.
  */
 export interface AdamFlatAttrs {
   beta1: number;
@@ -76,327 +74,6 @@ export interface AdamFlatAttrs {
  */
 export const ONE_SHADER_BATCH_NORM_FLAG = 'LABGRADE_WEBGPU_ONE_SHADER_BATCH_NORM';
 
-/** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
-export interface WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  size?: boolean;
-  uniforms?: string;
-  getUserCode(): string;
-}
-
-interface ShaderModuleDescriptor {
-  code: string;
-}
-
-export interface WebGPUBackend {
-  runWebGPUProgram(
-    program: WebGPUProgram,
-    inputs: tfType.TensorInfo[],
-    outputDtype: tfType.DataType,
-    programUniforms?: { type: 'int32' | 'float32'; data: number[] }[],
-    output?: tfType.TensorInfo,
-  ): tfType.TensorInfo;
-  makeTensorInfo(shape: number[], dtype: tfType.DataType, values?: Float32Array): tfType.TensorInfo;
-  disposeData(dataId: tfType.DataId): boolean;
-  device: { limits: { maxStorageBuffersPerShaderStage: number }; createShaderModule(descriptor: ShaderModuleDescriptor): unknown };
-}
-
-/** What registration needs from @tensorflow/tfjs-backend-webgpu (the caller has loaded it). */
-export interface WebgpuPackage {
-  webgpu_util: WebgpuUtil;
-}
-
-interface WebgpuUtil {
-  flatDispatchLayout(shape: number[]): { x: number[] };
-  computeDispatch(layout: { x: number[] }, outputShape: number[], workgroupSize: [number, number, number]): [number, number, number];
-}
-
-const FLAT_WORKGROUP: [number, number, number] = [128, 1, 1];
-
-/** One invocation an index of `outputShape`, in order; `body` runs at `index` (after the bounds check). */
-function elementwiseProgram(util: WebgpuUtil, key: string, outputShape: number[], variableNames: string[], uniforms: string, body: string): WebGPUProgram {
-  const dispatchLayout = util.flatDispatchLayout(outputShape);
-  return {
-    outputShape,
-    shaderKey: key,
-    dispatchLayout,
-    dispatch: util.computeDispatch(dispatchLayout, outputShape, FLAT_WORKGROUP),
-    variableNames,
-    workgroupSize: FLAT_WORKGROUP,
-    size: true,
-    uniforms,
-    // tfjs-backend-webgpu supplies main(), setOutputAtIndex and the uniforms struct.
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${body}
-        }
-      }`,
-  };
-}
-
-/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: the per-channel sums take one workgroup a channel. */
-export const PER_CHANNEL_MAX_CHANNELS = 65535;
-
-/** Invocations a workgroup in the per-channel sums. */
-const REDUCE_WORKGROUP = 256;
-
-/**
- * WGSL: sumOver(lane, value) adds `value` across the workgroup (pairwise, in workgroup memory) and
- * returns the total to every invocation. It holds barriers: call it in uniform control flow.
- */
-const SUM_OVER_WORKGROUP = `
-      var<workgroup> partial : array<f32, ${REDUCE_WORKGROUP}>;
-      fn sumOver(lane : i32, value : f32) -> f32 {
-        partial[lane] = value;
-        workgroupBarrier();
-        var half = ${REDUCE_WORKGROUP / 2};
-        loop {
-          if (half == 0) { break; }
-          if (lane < half) { partial[lane] = partial[lane] + partial[lane + half]; }
-          workgroupBarrier();
-          half = half / 2;
-        }
-        let total = partial[0];
-        workgroupBarrier();
-        return total;
-      }`;
-
-/** One workgroup a channel: `body` runs with lane, channel and channels defined, and loops over its rows itself. */
-function perChannelCode(body: string): string {
-  return `${SUM_OVER_WORKGROUP}
-      fn main(index : i32) {
-        let lane = i32(localId.x);
-        let channel = index / ${REDUCE_WORKGROUP};
-        let channels = uniforms.channels;
-        ${body}
-      }`;
-}
-
-/** A WGSL loop over the channel's rows, one in 256 for each invocation, with `i` the value's index. */
-const forEachRow = (statements: string) => `for (var row = lane; row < uniforms.rows; row = row + ${REDUCE_WORKGROUP}) {
-          let i = row * channels + channel;
-          ${statements}
-        }`;
-
-type Uniforms = { type: 'int32' | 'float32'; data: number[] }[];
-
-/** Runs `program` on the backend a kernel was given, with a float32 output. */
-export function run(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo {
-  return (backend as WebGPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
-}
-
-/**
- * Runs `program` writing all of `outputs` (float32) in one shader: the first through tfjs's
- * `result`, the others through the variables named after the inputs' in program.variableNames.
- * tfjs-backend-webgpu declares every variable but `result` read-only; the program is compiled
- * (once: tfjs caches the pipeline by shader key, which holds the variable names) with those
- * declarations made read_write. If it throws, `outputs` are disposed.
- */
-export function runWritingOutputs(backend: unknown, program: WebGPUProgram, inputs: tfType.TensorInfo[], outputs: tfType.TensorInfo[], uniforms: Uniforms = []): tfType.TensorInfo[] {
-  const gpu = backend as WebGPUBackend;
-  return disposedOnFailure(gpu, outputs, () => {
-    const written = program.variableNames.slice(inputs.length);
-    if (written.length !== outputs.length - 1) throw new Error(`${program.shaderKey}: ${outputs.length} outputs need ${outputs.length - 1} variable names after the inputs'`);
-    // tfjs skips a program whose `result` is empty, and an empty tensor has no buffer to bind.
-    if (outputs.some((output) => sizeOf(output) === 0)) throw new Error(`${program.shaderKey}: an empty output cannot be written by a shader`);
-    const device = gpu.device;
-    const own = Object.getOwnPropertyDescriptor(device, 'createShaderModule');
-    const compile = device.createShaderModule;
-    device.createShaderModule = (descriptor) => compile.call(device, { ...descriptor, code: declareWritable(descriptor.code, written) });
-    try {
-      gpu.runWebGPUProgram(program, [...inputs, ...outputs.slice(1)], 'float32', uniforms, outputs[0]);
-    } finally {
-      if (own) Object.defineProperty(device, 'createShaderModule', own);
-      else delete (device as Partial<WebGPUBackend['device']>).createShaderModule;
-    }
-    return outputs;
-  });
-}
-
-/**
- * `write`'s result; if it throws, `outputs` (made by the kernel, written by `write`) are disposed
- * first: the engine never sees them, so they would stay allocated. Disposing one twice is harmless
- * (the backend ignores a dataId it no longer has).
- */
-function disposedOnFailure<T>(gpu: WebGPUBackend, outputs: tfType.TensorInfo[], write: () => T): T {
-  try {
-    return write();
-  } catch (err) {
-    for (const output of outputs) gpu.disposeData(output.dataId);
-    throw err;
-  }
-}
-
-/** `code` with the storage variables `names` declared read_write instead of read. */
-function declareWritable(code: string, names: string[]): string {
-  return names.reduce((source, name) => {
-    const declaration = `var<storage, read> ${name}:`;
-    if (source.split(declaration).length !== 2) throw new Error(`tfjs-backend-webgpu did not declare ${name} as labgrade expects ("${declaration}"): its shader cannot write it`);
-    return source.replace(declaration, `var<storage, read_write> ${name}:`);
-  }, code);
-}
-
-/** Per-channel sums (`userCode`, from perChannelCode) of `x` seen as [rows, channels]: one workgroup a channel. */
-function perChannelProgram(key: string, userCode: string, variableNames: string[], x: tfType.TensorInfo, outputShape: number[]): { program: WebGPUProgram; uniforms: Uniforms } {
-  const { channels, rows } = channelsOf(x);
-  // Past this tfjs would fold the dispatch into two dimensions, with workgroups beyond the last channel.
-  if (channels > PER_CHANNEL_MAX_CHANNELS) throw new Error(`${key}: ${channels} channels, more than the ${PER_CHANNEL_MAX_CHANNELS} workgroups one dispatch dimension takes`);
-  return {
-    program: {
-      outputShape,
-      shaderKey: key,
-      dispatchLayout: { x: [0, 1] },
-      dispatch: [channels, 1, 1],
-      variableNames,
-      workgroupSize: [REDUCE_WORKGROUP, 1, 1],
-      uniforms: 'channels : i32, rows : i32,',
-      getUserCode: () => userCode,
-    },
-    uniforms: [{ type: 'int32', data: [channels] }, { type: 'int32', data: [rows] }],
-  };
-}
-
-/**
- * Moments: the mean first, then the mean of squared deviations from it (two passes), each written
- * with `writeMoment(index, value)`; and from them the moving statistics, NewMean and NewVariance.
- * `mean` and `variance` stay defined for what follows.
- */
-const momentsBody = (writeMoment: (index: string, value: string) => string) => `
-        var sum = 0.0;
-        ${forEachRow('sum = sum + X[i];')}
-        let mean = sumOver(lane, sum) / f32(uniforms.rows);
-        var squares = 0.0;
-        ${forEachRow('let d = X[i] - mean; squares = squares + d * d;')}
-        let variance = sumOver(lane, squares) / f32(uniforms.rows);
-        if (lane == 0) {
-          ${writeMoment('channel', 'mean')}
-          ${writeMoment('channels + channel', 'variance')}
-          let movingMean = MovingMean[channel];
-          NewMean[channel] = movingMean - (movingMean - mean) * uniforms.decay;
-          let movingVariance = MovingVariance[channel];
-          NewVariance[channel] = movingVariance - (movingVariance - variance) * uniforms.decay;
-        }`;
-
-/** The moments through `result` (the normalization follows in a shader of its own). */
-const MOMENTS_CODE = perChannelCode(momentsBody((index, value) => `setOutputAtIndex(${index}, ${value});`));
-
-/** WGSL: the ReLU of `v` as tfjs-backend-webgpu's: NaN and −0 pass. */
-const reluOf = (v: string) => `select(${v}, 0.0, ${v} < 0.0)`;
-
-/**
- * WGSL: the ReLU's gradient factor at its output (or input) `v`, as tfjs's step: 1 where v > 0, 0
- * elsewhere, NaN where v is NaN.
- */
-const reluStep = (v: string) => `select(select(0.0, 1.0, ${v} > 0.0), ${v}, isnan(${v}))`;
-
-/** WGSL: dy at value `i`, through the ReLU after the normalization when its output Y is an input. */
-const dyAt = (i: string, relu: boolean) => (relu ? `Dy[${i}] * ${reluStep(`Y[${i}]`)}` : `Dy[${i}]`);
-
-/** WGSL: value `i` normalized with `inv` (γ/√(variance + ε)) defined, and written (through the ReLU with relu). */
-const writeNormalized = (i: string, mean: string, beta: string, relu: boolean) => `let normed = (X[${i}] - ${mean}) * inv + ${beta};
-          setOutputAtIndex(${i}, ${relu ? reluOf('normed') : 'normed'});`;
-
-/** The moments through Moments, then the channel's values normalized (through the ReLU with relu) through `result`. */
-const normalizeInOneCode = (relu: boolean) =>
-  perChannelCode(`${momentsBody((index, value) => `Moments[${index}] = ${value};`)}
-        let inv = Gamma[channel] * inverseSqrt(variance + uniforms.epsilon);
-        let offset = Beta[channel];
-        ${forEachRow(writeNormalized('i', 'mean', 'offset', relu))}`);
-
-/**
- * A channel's dβ = Σ dy and dγ = Σ dy·(x − mean)/√(variance + ε) (dy through the ReLU after the
- * normalization with relu), written by lane 0 with `writeGradients(dGamma, dBeta)`; `mean`,
- * `invStd`, `dGamma` and `dBeta` stay defined for what follows.
- */
-const gradientSumsBody = (relu: boolean, writeGradients: (dGamma: string, dBeta: string) => string) => `
-        let mean = Moments[channel];
-        let invStd = inverseSqrt(Moments[channels + channel] + uniforms.epsilon);
-        var sumDy = 0.0;
-        var sumDyCentred = 0.0;
-        ${forEachRow(`let dy = ${dyAt('i', relu)}; sumDy = sumDy + dy; sumDyCentred = sumDyCentred + dy * (X[i] - mean);`)}
-        let dBeta = sumOver(lane, sumDy);
-        let dGamma = sumOver(lane, sumDyCentred) * invStd;
-        if (lane == 0) {
-          ${writeGradients('dGamma', 'dBeta')}
-        }`;
-
-/**
- * WGSL: dx at value `i` (fused-batch-norm.ts's closed form), with `invStd` defined and channel
- * `c`'s γ, dγ and dβ given.
- */
-const writeDx = (i: string, mean: string, c: string, dGamma: string, dBeta: string, relu: boolean) => `let k = Gamma[${c}] * invStd;
-          let xHatCoefficient = k * ${dGamma} * uniforms.negInvCount;
-          let constant = k * ${dBeta} * uniforms.negInvCount;
-          setOutputAtIndex(${i}, ${dyAt(i, relu)} * k + ((X[${i}] - ${mean}) * (xHatCoefficient * invStd) + constant));`;
-
-/** dγ and dβ through DGamma and DBeta, then the channel's dx through `result`. */
-const normalizeGradInOneCode = (relu: boolean) =>
-  perChannelCode(`${gradientSumsBody(relu, (dGamma, dBeta) => `DGamma[channel] = ${dGamma}; DBeta[channel] = ${dBeta};`)}
-        ${forEachRow(writeDx('i', 'mean', 'channel', 'dGamma', 'dBeta', relu))}`);
-
-/** dγ through `result`, dβ through DBeta (dx follows in a shader of its own). */
-const gradStatsCode = (relu: boolean) => perChannelCode(gradientSumsBody(relu, (dGamma, dBeta) => `setOutputAtIndex(channel, ${dGamma}); DBeta[channel] = ${dBeta};`));
-
-/** Each channel's sum over the rows. */
-const COLUMN_SUMS_CODE = perChannelCode(`
-        var sum = 0.0;
-        ${forEachRow('sum = sum + X[i];')}
-        let total = sumOver(lane, sum);
-        if (lane == 0) { setOutputAtIndex(channel, total); }`);
-
-/**
- * The kernel function for Sum on webgpu: over every axis but the last of a float32 tensor, each
- * channel's sum in one shader (one workgroup a channel, as perChannelProgram); tfjs's `stock`
- * (a transpose, then its sum) for any other sum.
- */
-export function leadingAxesSum(tf: Tf, stock: tfType.KernelFunc): tfType.KernelFunc {
-  return (args) => {
-    const { x } = args.inputs as { x: tfType.TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
-    const { channels } = channelsOf(x);
-    if (!leading || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > PER_CHANNEL_MAX_CHANNELS) return stock(args);
-    const outputShape = keepDims ? [...axes.map(() => 1), channels] : [channels];
-    const { program, uniforms } = perChannelProgram('labgrade_column_sums', COLUMN_SUMS_CODE, ['X'], x, outputShape);
-    return run(args.backend, program, [x], uniforms);
-  };
-}
-
-function channelsOf(t: tfType.TensorInfo): { channels: number; rows: number } {
-  const channels = t.shape[t.shape.length - 1];
-  return { channels, rows: sizeOf(t) / channels };
-}
-
-function sizeOf(t: { shape: number[] }): number {
-  return t.shape.reduce((a, b) => a * b, 1);
-}
-
-function checkFloat32(name: string, inputs: Record<string, tfType.TensorInfo>): void {
-  for (const [input, t] of Object.entries(inputs)) {
-    if (t.dtype !== 'float32') throw new Error(`${name}: ${input} must be float32, not ${t.dtype}`);
-  }
-}
-
-/** Gradient kernels read dy and x at the same index. */
-function checkSameShape(name: string, dy: tfType.TensorInfo, x: tfType.TensorInfo): void {
-  if (dy.shape.join() !== x.shape.join()) throw new Error(`${name}: dy has shape [${dy.shape}], x [${x.shape}]`);
-}
-
-/** Per-channel inputs have one value a channel of x. */
-function checkChannels(name: string, x: tfType.TensorInfo, perChannel: Record<string, tfType.TensorInfo>): void {
-  const { channels } = channelsOf(x);
-  for (const [input, t] of Object.entries(perChannel)) {
-    if (t.shape.join() !== String(channels)) throw new Error(`${name}: ${input} has shape [${t.shape}], not [${channels}]`);
-  }
-}
 
 /**
  * A flat layout of tensors of `sizes` split between shaders of at most `perShader` tensors (empty
@@ -431,11 +108,6 @@ function flatChunkProgram(util: WebgpuUtil, key: string, chunk: { base: number; 
 }
 
 let registered = false;
-
-/** Whether the backend in use has labgrade's kernel `name` (registered for WebGPU only). */
-export function hasKernel(tf: Tf, name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) != null;
-}
 
 /** Registers the kernels for the webgpu backend, once per process, with tfjs-backend-webgpu's helpers. */
 export function registerWebgpuTrainingKernels(tf: Tf, util: WebgpuUtil): void {

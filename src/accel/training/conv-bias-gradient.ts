@@ -1,7 +1,7 @@
 /**
  * While labgrade trains on WebGPU, a convolution with a bias and no activation (tfjs-layers'
  * Conv2D as ResNet50 uses it: tf.fused.conv2d) gets its filter and bias gradients from one kernel,
- * FILTER_BIAS_GRADIENT (one shader, webgpu-filter-gradient.ts), where tfjs's fused conv2d runs
+ * FILTER_BIAS_GRADIENT (one shader, webgpu/filter-gradient.ts), where tfjs's fused conv2d runs
  * Conv2DBackpropFilter and then a Sum and a Reshape for the bias: a ResNet50 step runs 53 shaders
  * and 106 kernels less. The forward kernel (FusedConv2D) and the input gradient
  * (Conv2DBackpropInput) are tfjs's, as its op runs them; the gradients are the same sums, added
@@ -13,8 +13,8 @@
  * filter gradient's flag off) goes to tfjs's op.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { FILTER_BIAS_GRADIENT, tiledFilterGradientOn } from '../backends/webgpu-filter-gradient.js';
-import { hasKernel } from '../backends/webgpu-training-kernels.js';
+import { FILTER_BIAS_GRADIENT, tiledFilterGradientOn } from '../webgpu/filter-gradient.js';
+import { hasKernel } from '../webgpu/program.js';
 
 type Tf = typeof tfType;
 type FusedConv2d = typeof tfType.fused.conv2d;

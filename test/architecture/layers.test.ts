@@ -1,0 +1,82 @@
+/**
+ * src/'s parts stand in declared layers, lowest first: a part imports only parts of its own layer
+ * or lower ones, and no parts import each other in a circle. README's layout paragraph names the
+ * same layers.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cycles, fileImports, layerViolations, partImports, type PartImport } from './import-graph.js';
+
+const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
+
+const LAYERS: readonly (readonly string[])[] = [
+  // The result contract: what a grading produces, and the values that cross the sandbox.
+  ['contract'],
+  ['errors.ts', 'paths.ts', 'atomic-write.ts', 'median.ts', 'require-package.ts', 'schema.ts', 'tfjs.ts', 'types'],
+  ['i18n', 'rng'],
+  // The accelerators' wing (kernels and fusions), and comparing values.
+  ['accel', 'compare'],
+  // Which backend may run what.
+  ['backends'],
+  ['data', 'cases', 'submission', 'course-utils', 'training'],
+  // Reading model files (inside the sandboxed evaluator).
+  ['models'],
+  ['sandbox'],
+  // Grading, in phases.
+  ['engine'],
+  ['kit', 'config'],
+  ['report'],
+  ['class'],
+  ['platforms'],
+  ['cli'],
+];
+
+const { parts, imports } = partImports(SRC);
+
+describe("src/'s import graph", () => {
+  test('every part is in a layer, no import runs up a layer, and no parts import each other in a circle', () => {
+    expect(layerViolations(parts, imports, LAYERS)).toEqual([]);
+  });
+
+  test('no files import each other in a circle, inside a part either', () => {
+    const betweenFiles = fileImports(SRC).imports.map((i) => ({ from: i.file, to: i.target }));
+    expect(cycles(betweenFiles)).toEqual([]);
+  });
+
+  test('the result contract imports nothing else of src/', () => {
+    expect(imports.filter((i) => i.from === 'contract')).toEqual([]);
+  });
+
+  test("the accelerators' wing is entered by its one entry point", () => {
+    const byTheSide = imports.filter((i) => i.to === 'accel' && i.target !== 'accel/index.ts');
+    expect(byTheSide.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  test('it finds the imports there are (the graph is not empty)', () => {
+    expect(imports.some((i) => i.file === 'engine/grade-lab.ts' && i.to === 'sandbox')).toBe(true);
+    expect(imports.some((i) => i.file === 'backends/choice.ts' && i.target === 'accel/index.ts')).toBe(true);
+  });
+});
+
+describe('layerViolations', () => {
+  const edge = (from: string, to: string): PartImport => ({ from, to, file: `${from}/a.ts`, target: `${to}/b.ts` });
+  const layers = [['low'], ['mid', 'side'], ['high']];
+
+  test('an import into a higher layer is named', () => {
+    expect(layerViolations(['low', 'high'], [edge('low', 'high')], layers)).toEqual(['upward: low/a.ts (layer 0) imports high/b.ts (layer 2)']);
+  });
+
+  test('parts of one layer may import each other, but not in a circle', () => {
+    expect(layerViolations(['mid', 'side'], [edge('mid', 'side')], layers)).toEqual([]);
+    expect(layerViolations(['mid', 'side'], [edge('mid', 'side'), edge('side', 'mid')], layers)).toEqual(['cycle: mid -> side']);
+  });
+
+  test('a circle through several layers is named once, with an upward arrow', () => {
+    const problems = layerViolations(['low', 'mid', 'high'], [edge('high', 'mid'), edge('mid', 'low'), edge('low', 'high')], layers);
+    expect(problems).toEqual(['upward: low/a.ts (layer 0) imports high/b.ts (layer 2)', 'cycle: high -> low -> mid']);
+  });
+
+  test('a part in no layer is named', () => {
+    expect(layerViolations(['low', 'new'], [], layers)).toEqual(['new is in no declared layer']);
+  });
+});
