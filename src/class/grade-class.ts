@@ -14,7 +14,7 @@ import { BackendError } from '../backends/choice.js';
 import { wasmThreads } from '../backends/wasm-threads.js';
 import { gradeSubmission, openSubmission, type SubmissionOptions } from '../engine/grade-submission.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
-import type { LabTimeouts } from '../engine/grade-lab.js';
+import type { LabTimeouts } from '../engine/lab-context.js';
 import { calibrateLimits } from '../engine/calibration.js';
 import type { GradeResult } from '../contract/result.js';
 import { labgradeVersion } from '../paths.js';

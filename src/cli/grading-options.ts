@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { labs, selectLabs } from '../../graders/index.js';
 import type { LabDefinition } from '../engine/lab-definition.js';
-import type { GradeLabOptions } from '../engine/grade-lab.js';
+import type { GradeLabOptions } from '../engine/lab-context.js';
 import { BACKEND_CHOICES, parseBackendChoice } from '../backends/choice.js';
 import { datasetsDir } from '../data/datasets-dir.js';
 import { LANGS, parseLang, type Lang } from '../i18n/messages.js';

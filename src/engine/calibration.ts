@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../paths.js';
 import { openSubmission } from './grade-submission.js';
-import { gradeLab, type GradeLabOptions, type LabTimeouts } from './grade-lab.js';
+import { gradeLab } from './grade-lab.js';
+import type { GradeLabOptions, LabTimeouts } from './lab-context.js';
 import type { LabDefinition } from './lab-definition.js';
 
 /** A limit is this many times the reference's time, plus the slack (a process start, a busy machine). */

@@ -3,6 +3,7 @@
  * or lower ones, and no parts import each other in a circle. README's layout paragraph names the
  * same layers.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cycles, fileImports, layerViolations, partImports, type PartImport } from './import-graph.js';
@@ -41,6 +42,11 @@ describe("src/'s import graph", () => {
   test('no files import each other in a circle, inside a part either', () => {
     const betweenFiles = fileImports(SRC).imports.map((i) => ({ from: i.file, to: i.target }));
     expect(cycles(betweenFiles)).toEqual([]);
+  });
+
+  test('no file of src/ is over 400 lines', () => {
+    const long = fileImports(SRC).files.map((file) => [file, readFileSync(path.join(SRC, file), 'utf8').split('\n').length] as const);
+    expect(long.filter(([, lines]) => lines > 400)).toEqual([]);
   });
 
   test('the result contract imports nothing else of src/', () => {

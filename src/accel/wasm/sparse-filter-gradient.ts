@@ -7,7 +7,7 @@
  * and dy and hands dy to XNNPACK as a filter, which transposes and packs it again: 17.8 ms of a
  * 40 ms step (tf.profile), for 100M multiply-adds of which 98% are by zero. Here each nonzero dy
  * value adds its products with the input values its window met, 1.6M multiply-adds: 4.5 ms with
- * the scan for them (Lab 2's 100 epochs: 30–34 s instead of 63–67 s, two threads).
+ * the scan for them.
  *
  * Where dy has more nonzeros than that pays for, or x has a non-finite value (dense sums give NaN
  * for 0 · ∞, which skipping the zeros would not), the dense kernel runs instead: the count stops

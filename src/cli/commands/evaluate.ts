@@ -4,7 +4,7 @@
  * it: scored exactly as grading scores it (engine/score-model-file.ts, in a sandboxed evaluator; the
  * bands' verdicts of the grader, resolved by the same scoring).
  */
-import { verdictCheck } from '../../engine/grade-lab.js';
+import { verdictCheck } from '../../engine/check-results.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';

@@ -1,0 +1,141 @@
+/**
+ * The exercise phase: one exercise's checks. A function exercise's cases are called in the lab's
+ * processes and compared (or judged) here; a file exercise (a trained model) is judged as data in an
+ * evaluator of its own.
+ */
+import type { ExerciseDefinition } from './lab-definition.js';
+import type { CheckResult, ExerciseResult, MessageRef, TrainingMetrics } from '../contract/result.js';
+import { english, msg } from '../i18n/messages.js';
+import { scoreChecks, type UnscoredCheck } from './scoring.js';
+import type { Value } from '../contract/values.js';
+import { buildInputs, resolveTemplate } from '../cases/recipes.js';
+import type { LoadedCase } from '../cases/load-cases.js';
+import type { CallOutcome } from '../sandbox/session.js';
+import { withDatasetKeys } from '../data/dataset-tensors.js';
+import { exerciseLimit, skipReason, type LabContext } from './lab-context.js';
+import type { LabProcesses } from './lab-process.js';
+import { checkBase, compareOutcome, described, exerciseResult, said, summaryFields, verdictCheck } from './check-results.js';
+
+/** Checks of one call that its exercise judges itself; a failed call is one failed check. */
+async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: readonly unknown[], loaded: LoadedCase, ctx: LabContext, backend: string | undefined): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
+  const base = checkBase(loaded, outcome.durationMs);
+  if (outcome.kind !== 'value') return { checks: [compareOutcome(outcome, loaded, def, ctx.lab)] };
+  const verdicts = await def.judge!(outcome.value, {
+    args,
+    expected: loaded.expected?.expected,
+    dataDir: ctx.dataProblem() ? undefined : ctx.options.dataDir,
+    backend,
+    durationMs: outcome.durationMs,
+    reveal: base.public,
+  });
+  const metrics = verdicts.find((v) => v.metrics)?.metrics;
+  const checks = verdicts.map((v) => ({
+    ...base,
+    id: `${base.id}:${v.idSuffix}`,
+    ...(base.public ? described(v.description) : { description: base.description }),
+    status: v.passed ? ('passed' as const) : ('failed' as const),
+    passed: v.passed,
+    // A judge's words may describe the hidden case's inputs or expected values.
+    ...said(base.public ? v.message : (v.hiddenMessage ?? msg(v.passed ? 'check.right' : 'check.not-right-hidden'))),
+    ...(base.public ? summaryFields(outcome.value) : {}),
+    ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
+  }));
+  return { checks, metrics };
+}
+
+/** A function exercise: each of its cases called in the process of the case's visibility, within the exercise's and the lab's time. */
+export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, processes: LabProcesses): Promise<ExerciseResult> {
+  const { lab, labDeadline } = ctx;
+  const exerciseMs = exerciseLimit(def, ctx.timeouts);
+  const exerciseDeadline = performance.now() + exerciseMs;
+  const checks: UnscoredCheck[] = [];
+  let metrics: TrainingMetrics | undefined;
+  let timedOut = false;
+  const deadline = Math.min(exerciseDeadline, labDeadline);
+  const outOfTime = () => said(labDeadline <= exerciseDeadline ? msg('grading.lab-time-used') : msg('grading.exercise-time-used', { fn: def.id }));
+  for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
+    const caseStarted = performance.now();
+    try {
+      const base = { ...checkBase(loaded), passed: false };
+      const skipped = skipReason(loaded, ctx);
+      if (skipped) {
+        checks.push({ ...base, status: 'skipped', ...said(skipped) });
+        continue;
+      }
+      if (timedOut || deadline <= performance.now()) {
+        checks.push({ ...base, status: 'timeout', ...(timedOut ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
+        continue;
+      }
+      const process = processes[loaded.fixture.visibility];
+      // A restart after a crash spends the same time budget as the calls.
+      const ready = await process.ensure(deadline - performance.now());
+      if ('failure' in ready) {
+        const status = deadline <= performance.now() ? 'timeout' : 'error';
+        checks.push({ ...base, status, ...said(loaded.fixture.visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
+        continue;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        checks.push({ ...base, status: 'timeout', ...outOfTime() });
+        continue;
+      }
+      const bindings = buildInputs(loaded.fixture);
+      for (const [name, value] of Object.entries(loaded.expected?.derived ?? {})) bindings.set(name, value);
+      // Dataset references pass through: the child fills them in from the datasets it was sent.
+      const args = resolveTemplate(loaded.fixture.args, bindings, loaded.fixture.key) as Value[];
+      const sent = withDatasetKeys(args) as Value[];
+      let outcome = await ready.session.call(def.id, sent, Math.max(1, Math.round(remaining)), loaded.fixture.shuffleFrom);
+      if (outcome.kind === 'stale') {
+        // An earlier call left something behind (a timer that patches built-ins): run this one afresh, once.
+        const fresh = await process.ensure(deadline - performance.now());
+        outcome = 'failure' in fresh ? { kind: 'crashed', reason: english(fresh.failure), reasonRef: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
+      }
+      if (outcome.kind === 'timeout') timedOut = true;
+      if (loaded.fixture.judge) {
+        if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
+        const judged = await judgeCustom(def, outcome, args, loaded, ctx, process.backend);
+        checks.push(...judged.checks);
+        metrics ??= judged.metrics;
+      } else {
+        checks.push(compareOutcome(outcome, loaded, def, lab));
+      }
+    } finally {
+      // A hidden case's time is kept out of every time a report shows (see LabContext.hiddenMs).
+      if (loaded.fixture.visibility === 'hidden') ctx.hiddenMs += performance.now() - caseStarted;
+    }
+  }
+  const code = ctx.code.get(def.id);
+  // How long a hidden check took is not told: a submission could sleep for a time made of a hidden input.
+  const timed = ctx.options.hiddenTimings ? checks : checks.map((c) => (c.public ? c : { ...c, durationMs: 0 }));
+  return exerciseResult(def, scoreChecks(def.points, timed), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
+}
+
+/** A file exercise (a trained model): judged as data in an evaluator; its checks are the verdicts. `incomplete`: labgrade could not judge it this time. */
+export async function gradeFiles(def: ExerciseDefinition, ctx: LabContext): Promise<{ result: ExerciseResult; incomplete: boolean }> {
+  const started = performance.now();
+  const dataProblem = ctx.dataProblem();
+  const single = (status: CheckResult['status'], message: MessageRef) => scoreChecks(def.points, [{ id: `${def.id}/${status === 'skipped' ? 'data' : 'evaluation'}`, public: true, description: def.title, status, passed: false, ...said(message), durationMs: 0 }]);
+  if (dataProblem || !ctx.options.dataDir) {
+    const message = msg('grading.no-dataset', { reason: dataProblem ?? 'no datasets folder was given' });
+    return { result: exerciseResult(def, single('skipped', message), { status: 'skipped', ...said(message) }), incomplete: false };
+  }
+  const assessment = await def.assessFiles!({
+    files: ctx.files,
+    dataDir: ctx.options.dataDir,
+    holdoutDir: ctx.options.holdoutDir,
+    run: { sandbox: ctx.options.sandbox, backend: ctx.options.backend ?? 'auto', wasmThreads: ctx.options.wasmThreads },
+    timeoutMs: Math.max(1, Math.min(exerciseLimit(def, ctx.timeouts), ctx.labDeadline - performance.now())),
+  });
+  if ('missing' in assessment) return { result: exerciseResult(def, [], { status: 'missing', ...said(assessment.missing), points: 0 }), incomplete: false };
+  if ('incomplete' in assessment) {
+    const message = msg('grading.incomplete', { reason: assessment.incomplete });
+    return { result: exerciseResult(def, single('error', message), said(message)), incomplete: true };
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const checks = scoreChecks(
+    def.points,
+    assessment.verdicts.map((v) => verdictCheck(v, `${def.id}/${v.idSuffix}`, durationMs)),
+  );
+  const metrics = assessment.verdicts.find((v) => v.metrics)?.metrics;
+  return { result: exerciseResult(def, checks, { ...(metrics ? { metrics } : {}), ...(assessment.scores ? { scores: assessment.scores } : {}) }), incomplete: false };
+}
