@@ -64,7 +64,7 @@ describe('a class run with hostile students', () => {
       student(cls, 'twin-a', { 'conv-step-by-step.ts': REFERENCE }, 'dup');
       student(cls, 'twin-b', { 'conv-step-by-step.ts': REFERENCE }, 'dup');
       // A lab file whose code is in a dot file; a folder name with a terminal escape in it.
-      const dotted = student(cls, 'dot-import', { 'conv-step-by-step.ts': "export * from '.impl';\n", '.impl.ts': REFERENCE }, 'dotted');
+      const dotted = student(cls, 'dot-import', { 'conv-step-by-step.ts': "export * from './.impl';\n", '.impl.ts': REFERENCE }, 'dotted');
       student(cls, 'esc\u001b[2Jape', { 'conv-step-by-step.ts': REFERENCE });
       // A student whose lab file is a hard link to a classmate's: neither can zero the other; both are flagged.
       const hardA = student(cls, 'hard-a', { 'conv-step-by-step.ts': REFERENCE }, 'harda');

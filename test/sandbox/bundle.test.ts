@@ -122,7 +122,7 @@ describe('bundleSubmission', () => {
   });
 
   test('files in sub-folders of the submission may be imported, and every file read is recorded', async () => {
-    const dir = makeSubmission({ 'lab.ts': "export { z } from './lib/z';\nexport { d } from '.dot';\n", '.dot.ts': 'export const d = 4;\n' });
+    const dir = makeSubmission({ 'lab.ts': "export { z } from './lib/z';\nexport { d } from './.dot';\n", '.dot.ts': 'export const d = 4;\n' });
     mkdirSync(path.join(dir, 'lib'));
     writeFileSync(path.join(dir, 'lib', 'z.ts'), 'export const z = 3;\n');
     const files = openSubmission(dir);
