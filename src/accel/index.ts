@@ -9,7 +9,6 @@ import { registerConvGradientKernels } from './wasm/conv-gradients.js';
 import { registerMaxPoolGradKernel } from './wasm/pool-gradients.js';
 import { registerSparseFilterGradient } from './wasm/sparse-filter-gradient.js';
 import { registerSharedIdentityKernel } from './wasm/shared-identity.js';
-import { registerColumnSums } from './wasm/column-sums.js';
 import { registerWebgpuTrainingKernels } from './webgpu/training-kernels.js';
 import type { WebgpuPackage } from './webgpu/program.js';
 import { registerFilterBiasGradient } from './webgpu/filter-gradient.js';
@@ -23,9 +22,8 @@ type Tf = typeof tfType;
 /**
  * wasm lacks Conv2DBackpropFilter (without it nothing with a convolution trains), its
  * Conv2DBackpropInput and MaxPoolGrad are slow (ResNet50: 7.1 s of a 15.6 s step for the former),
- * its Identity copies what the cpu backend shares, and its Sum and Mean over the leading axes
- * transpose first: labgrade's kernels, registered once per process, before or after the backend
- * starts.
+ * and its Identity copies what the cpu backend shares: labgrade's kernels, registered once per
+ * process, before or after the backend starts.
  */
 export function accelerateWasm(tf: Tf): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
@@ -33,7 +31,6 @@ export function accelerateWasm(tf: Tf): void {
   registerSparseFilterGradient(tf);
   registerMaxPoolGradKernel(tf);
   registerSharedIdentityKernel(tf, 'wasm');
-  registerColumnSums(tf);
 }
 
 /** labgrade's WebGPU kernels and settings, on the webgpu backend just started. */

@@ -1,21 +1,27 @@
 /**
- * wasm's Sum over the leading axes (registerColumnSums) gives the cpu kernel's bits, NaN and
+ * While labgrade trains (useColumnSums), wasm's Sum over the leading axes gives the cpu kernel's bits, NaN and
  * infinities included, and Mean the cpu kernel's values to 1e-6; other reductions still reach
- * wasm's own kernels.
+ * wasm's own kernels, and wasm's own come back after.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
 import { activateBackend } from '../../../src/backends/choice.js';
+import { useColumnSums } from '../../../src/accel/wasm/column-sums.js';
 
 /** `op` on the cpu backend and on wasm, each result's values. */
 async function onBoth(values: Float32Array, shape: number[], op: (x: tf.Tensor) => tf.Tensor): Promise<[Float32Array, Float32Array, number[], number[]]> {
   const results: { data: Float32Array; shape: number[] }[] = [];
   for (const backend of ['cpu', 'wasm'] as const) {
     await activateBackend(tf, backend);
-    const x = tf.tensor(values, shape, 'float32');
-    const y = op(x);
-    results.push({ data: y.dataSync() as Float32Array, shape: y.shape });
-    tf.dispose([x, y]);
+    const restore = useColumnSums(tf);
+    try {
+      const x = tf.tensor(values, shape, 'float32');
+      const y = op(x);
+      results.push({ data: y.dataSync() as Float32Array, shape: y.shape });
+      tf.dispose([x, y]);
+    } finally {
+      restore();
+    }
   }
   return [results[0].data, results[1].data, results[0].shape, results[1].shape];
 }
@@ -65,5 +71,19 @@ describe('wasm Sum and Mean over the leading axes', () => {
       const [cpu, wasm] = await onBoth(values, [6, 5, 4], op);
       Array.from(wasm).forEach((v, i) => expect(v).toBeCloseTo(cpu[i], 4));
     }
+  });
+
+  test("restored, wasm's own kernels run again (they sum in float32)", async () => {
+    await activateBackend(tf, 'wasm');
+    const own = tf.getKernel('Sum', 'wasm');
+    useColumnSums(tf)();
+    expect(tf.getKernel('Sum', 'wasm')).toBe(own);
+    const restoreOuter = useColumnSums(tf);
+    const installed = tf.getKernel('Sum', 'wasm');
+    // A training inside a training leaves the kernels in place, and its restore changes nothing.
+    useColumnSums(tf)();
+    expect(tf.getKernel('Sum', 'wasm')).toBe(installed);
+    restoreOuter();
+    expect(tf.getKernel('Sum', 'wasm')).toBe(own);
   });
 });
