@@ -18,7 +18,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { FILTER_BIAS_GRADIENT, tiledFilterGradientOn } from '../webgpu/filter-gradient.js';
-import { hasKernel } from '../webgpu/program.js';
+import { hasKernel } from '../kernel-names.js';
 
 type Tf = typeof tfType;
 type FusedConv2d = typeof tfType.fused.conv2d;

@@ -16,8 +16,8 @@
  * (adamForBackend in training-code.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, type AdamFlatAttrs } from '../webgpu/training-kernels.js';
-import { hasKernel } from '../webgpu/program.js';
+import { ADAM_FLAT, FLAT_CONCAT, FLAT_SPLIT, hasKernel } from '../kernel-names.js';
+import type { AdamFlatAttrs } from '../webgpu/training-kernels.js';
 
 type Tf = typeof tfType;
 

@@ -14,8 +14,7 @@
  * one backward (webgpu/training-kernels.ts).
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, NORMALIZE_GRAD } from '../webgpu/training-kernels.js';
-import { hasKernel } from '../webgpu/program.js';
+import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD } from '../kernel-names.js';
 import { PER_CHANNEL_MAX_CHANNELS } from '../webgpu/per-channel-sums.js';
 import { markReluApplied, reluFollows } from './fused-relu.js';
 

@@ -10,8 +10,7 @@
  * labgrade's kernels (another backend), in inference and in validation run their own code.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { ADD_RELU, RELU_GRAD } from '../webgpu/training-kernels.js';
-import { hasKernel } from '../webgpu/program.js';
+import { ADD_RELU, hasKernel, RELU_GRAD } from '../kernel-names.js';
 import { referenceTo } from './tape-saves.js';
 
 type Tf = typeof tfType;

@@ -6,8 +6,7 @@
  * tfjs's own gradient runs.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { RELU_GRAD } from '../webgpu/training-kernels.js';
-import { hasKernel } from '../webgpu/program.js';
+import { hasKernel, RELU_GRAD } from '../kernel-names.js';
 import { replaceGradients } from './replace-gradients.js';
 
 export function useReluGradKernel(tf: typeof tfType): () => void {

@@ -5,8 +5,6 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 
-type Tf = typeof tfType;
-
 /** The parts of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
 export interface WebGPUProgram {
   outputShape: number[];
@@ -145,7 +143,3 @@ export function checkSameShape(name: string, dy: tfType.TensorInfo, x: tfType.Te
   if (dy.shape.join() !== x.shape.join()) throw new Error(`${name}: dy has shape [${dy.shape}], x [${x.shape}]`);
 }
 
-/** Whether the backend in use has labgrade's kernel `name` (registered for WebGPU only). */
-export function hasKernel(tf: Tf, name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) != null;
-}

@@ -44,17 +44,11 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { type WebGPUProgram, type WebGPUBackend, type WebgpuUtil, elementwiseProgram, type Uniforms, run, runWritingOutputs, disposedOnFailure, sizeOf, checkFloat32, checkSameShape } from './program.js';
+import { FLAT_CONCAT, FLAT_SPLIT, ADAM_FLAT, RELU_GRAD, ADD_RELU, BATCH_NORM_TRAINING, NORMALIZE_GRAD } from '../kernel-names.js';
 import { perChannelProgram, MOMENTS_CODE, reluOf, reluStep, writeNormalized, normalizeInOneCode, writeDx, normalizeGradInOneCode, gradStatsCode, channelsOf, checkChannels } from './per-channel-sums.js';
 
 type Tf = typeof tfType;
 
-export const FLAT_CONCAT = 'LabgradeFlatConcat';
-export const FLAT_SPLIT = 'LabgradeFlatSplit';
-export const ADAM_FLAT = 'LabgradeAdamFlat';
-export const RELU_GRAD = 'LabgradeReluGrad';
-export const ADD_RELU = 'LabgradeAddRelu';
-export const BATCH_NORM_TRAINING = 'LabgradeBatchNormTraining';
-export const NORMALIZE_GRAD = 'LabgradeNormalizeGrad';
 
 /**
  * AdamFlat's attributes: tfjs's Adam constants, its shader's uniforms. The bias corrections, which

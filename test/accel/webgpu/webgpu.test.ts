@@ -13,7 +13,8 @@ import { activateBackend, STORAGE_BUFFERS_WANTED } from '../../../src/backends/c
 import { batchNormTraining } from '../../../src/accel/training/fused-batch-norm.js';
 import { fusedAdam } from '../../../src/accel/training/fused-adam.js';
 import { useLabgradeTrainingCode } from '../../../src/accel/index.js';
-import { ADAM_FLAT, BATCH_NORM_TRAINING, FLAT_CONCAT, FLAT_SPLIT, NORMALIZE_GRAD, ONE_SHADER_BATCH_NORM_FLAG, RELU_GRAD } from '../../../src/accel/webgpu/training-kernels.js';
+import { ONE_SHADER_BATCH_NORM_FLAG } from '../../../src/accel/webgpu/training-kernels.js';
+import { ADAM_FLAT, BATCH_NORM_TRAINING, FLAT_CONCAT, FLAT_SPLIT, NORMALIZE_GRAD, RELU_GRAD } from '../../../src/accel/kernel-names.js';
 import { useReluGradKernel } from '../../../src/accel/training/relu-gradient.js';
 import { useLabgradeWebgpuKernels } from '../../../src/accel/training/webgpu-kernel-swaps.js';
 import { FILTER_BIAS_GRADIENT, TILED_FILTER_GRADIENT_FLAG } from '../../../src/accel/webgpu/filter-gradient.js';
