@@ -36,7 +36,7 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   try {
     const first = await processes.public.ensure(ctx.labDeadline - performance.now());
     if ('failure' in first) return await unrunnableLab(ctx, first.failure, first.short, read.source);
-    const { exercises, incomplete } = await gradeExercises(ctx, processes, processes.public.exports);
+    const { exercises, incomplete } = await gradeExercises(ctx, processes, () => processes.public.exports);
     const { backend, device, tfjsVersion } = processes.public;
     return assembleLab(ctx, 'graded', exercises, { backend, ...(device === undefined ? {} : { device, ...deviceRef(device) }), tfjsVersion, ...(incomplete ? { incomplete } : {}) });
   } finally {
@@ -86,12 +86,13 @@ const startedLazily = (ctx: LabContext, bundle: SubmissionBundle) => new LabProc
 
 /**
  * The exercise phase, every exercise in order: a file exercise judged, a function the module does
- * not export (`exports`: what it exports, by type) marked missing, and the others graded.
+ * not export marked missing, and the others graded. `exports`: what the module exports, by type,
+ * as its latest process loaded it (a process restarted after a crash loads it again).
  */
-export function gradeExercises(ctx: LabContext, processes: LabProcesses, exports: Readonly<Record<string, string>>): Promise<{ exercises: ExerciseResult[]; incomplete: boolean }> {
+export function gradeExercises(ctx: LabContext, processes: LabProcesses, exports: () => Readonly<Record<string, string>>): Promise<{ exercises: ExerciseResult[]; incomplete: boolean }> {
   return eachExercise(ctx, (def) => {
-    if (exports[def.id] === 'function') return gradeExercise(def, ctx, processes);
-    const found = exports[def.id];
+    const found = exports()[def.id];
+    if (found === 'function') return gradeExercise(def, ctx, processes);
     const message = found === undefined ? msg('grading.not-exported', { file: ctx.lab.file, fn: def.id }) : msg('grading.not-a-function', { fn: def.id, found });
     return ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id));
   });

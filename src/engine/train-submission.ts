@@ -57,7 +57,8 @@ export interface TrainingRun {
 /** Trains the ResNet50 that `folder`'s lab file builds; what is wrong with the submission is a UsageError saying so. */
 export async function trainSubmission(lab: LabDefinition, folder: string, options: TrainSubmissionOptions): Promise<TrainingRun> {
   const { run, dataDir, recipe } = options;
-  const { test: testSet } = cachedSigns(dataDir); // a missing or corrupt dataset is reported before anything starts
+  // A missing or corrupt dataset is reported before any process starts (read once, then cached).
+  const { test: testSet } = cachedSigns(dataDir);
   let bundle;
   try {
     bundle = await bundleSubmission(openSubmission(folder), lab.file);

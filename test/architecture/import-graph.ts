@@ -1,12 +1,14 @@
 /**
- * The import graph of src/ between its parts (each folder directly under src/, and each file at its
- * top), read from the source text: static imports and re-exports, and dynamic imports of a literal
- * path. Type-only imports count: a type is as much a dependency of the design as a value.
+ * The import graph between the parts of src/ (each folder directly under src/, and each file at its
+ * top) and graders/ (one part), as TypeScript's own pre-processor reads each file's imports: static
+ * imports and re-exports, `import x = require()`, and dynamic imports of a literal path. Type-only
+ * imports count: a type is as much a dependency of the design as a value.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 
-/** One import between two parts, with the files it joins (paths relative to src/). */
+/** One import between two files, with the parts they are in (paths relative to the project). */
 export interface PartImport {
   from: string;
   to: string;
@@ -14,7 +16,8 @@ export interface PartImport {
   target: string;
 }
 
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])(\.{1,2}\/[^'"]+)\1/gm;
+/** The folders read: src/ by its parts, graders/ as one. */
+export const READ = ['src', 'graders'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -24,31 +27,35 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The part a file of src/ belongs to: its top folder, or the file itself at the top. */
-export function partOf(relative: string): string {
-  const [first] = relative.split('/');
+/** The part a file belongs to: graders, or its top folder under src/ (or itself at src/'s top); null outside what is read. */
+export function partOf(file: string): string | null {
+  const [top, first] = file.split('/');
+  if (top === 'graders') return 'graders';
+  if (top !== 'src' || first === undefined) return null;
   return first;
 }
 
-/** Every import between two files of `srcDir` (a file's part is the part it is in). */
-export function fileImports(srcDir: string): { files: string[]; imports: PartImport[] } {
+/** Every import between two files of the folders read, and every file read. */
+export function fileImports(root: string): { files: string[]; imports: PartImport[] } {
   const files: string[] = [];
   const imports: PartImport[] = [];
-  for (const full of sourceFiles(srcDir)) {
-    const file = path.relative(srcDir, full).split(path.sep).join('/');
+  for (const full of READ.flatMap((dir) => sourceFiles(path.join(root, dir)))) {
+    const file = path.relative(root, full).split(path.sep).join('/');
     files.push(file);
-    for (const match of readFileSync(full, 'utf8').matchAll(IMPORT)) {
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[2])).replace(/\.js$/, '.ts');
-      if (!target.startsWith('..')) imports.push({ from: partOf(file), to: partOf(target), file, target });
+    for (const imported of ts.preProcessFile(readFileSync(full, 'utf8'), true, true).importedFiles) {
+      if (!imported.fileName.startsWith('.')) continue;
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), imported.fileName)).replace(/\.js$/, '.ts');
+      const to = partOf(target);
+      if (to !== null) imports.push({ from: partOf(file)!, to, file, target });
     }
   }
   return { files, imports };
 }
 
-/** Every import of a file of `srcDir` into a file of another part. */
-export function partImports(srcDir: string): { parts: Set<string>; imports: PartImport[] } {
-  const { files, imports } = fileImports(srcDir);
-  return { parts: new Set(files.map(partOf)), imports: imports.filter((i) => i.from !== i.to) };
+/** Every import of a file into a file of another part. */
+export function partImports(root: string): { parts: Set<string>; imports: PartImport[] } {
+  const { files, imports } = fileImports(root);
+  return { parts: new Set(files.map((f) => partOf(f)!)), imports: imports.filter((i) => i.from !== i.to) };
 }
 
 /**

@@ -98,7 +98,7 @@ describe('the exercise phase', () => {
 
   test('a function the module does not export is missing, and nothing is called', async () => {
     const running = processes({});
-    const { exercises } = await gradeExercises(ctx, running, { zeroPad: 'number' });
+    const { exercises } = await gradeExercises(ctx, running, () => ({ zeroPad: 'number' }));
     expect(exercises.map((e) => e.status)).toEqual(lab.exercises.map(() => 'missing'));
     expect(exercises.find((e) => e.id === 'zeroPad')!.message).toBe(english(msg('grading.not-a-function', { fn: 'zeroPad', found: 'number' })));
     expect(running.public.calls + running.hidden.calls).toBe(0);

@@ -71,6 +71,7 @@ function takesLabgradeOp(tf: Tf, args: FusedConv2dArgs): boolean {
     x.size > 0 &&
     isFloat32Tensor(tf, filter, 4) &&
     // Anything tfjs's op would refuse goes to it, for its error message.
+    (args.dimRoundingMode == null || typeof args.pad === 'number') &&
     filter.shape[2] === x.shape[3] &&
     isFloat32Tensor(tf, bias, 1) &&
     bias.shape[0] === filter.shape[3]

@@ -79,30 +79,37 @@ export function useColumnSums(tf: Tf): () => void {
   if (tf.getBackend() !== 'wasm') return () => undefined;
   const stock = REDUCTIONS.map((kernelName) => tf.getKernel(kernelName, 'wasm'));
   if (stock.some((config) => !config || (config.kernelFunc as { [COLUMN_SUMS]?: true })[COLUMN_SUMS])) return () => undefined;
-  for (const config of stock as tfType.KernelConfig[]) {
-    tf.unregisterKernel(config.kernelName, 'wasm');
-    const kernelFunc = Object.assign(
-      (args: Parameters<tfType.KernelFunc>[0]) => {
-        const { x } = args.inputs as { x: tfType.TensorInfo };
-        const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-        const size = x.shape.reduce((a, b) => a * b, 1);
-        if (x.dtype !== 'float32' || size === 0 || !leadingAxes(tf, x.shape, axis)) return config.kernelFunc(args);
-        const channels = x.shape[x.shape.length - 1];
-        const heap = args.backend as unknown as WasmHeapBackend;
-        // The output first: allocating can grow the heap, which detaches earlier views of it.
-        const out = heap.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels], 'float32');
-        const values = heap.typedArrayFromHeap(x);
-        columnSums(values, channels, heap.typedArrayFromHeap(out), config.kernelName === 'Mean' ? values.length / channels : 1);
-        return out;
-      },
-      { [COLUMN_SUMS]: true as const },
-    );
-    tf.registerKernel({ kernelName: config.kernelName, backendName: 'wasm', kernelFunc });
-  }
-  return () => {
+  const restore = () => {
     for (const config of stock as tfType.KernelConfig[]) {
-      tf.unregisterKernel(config.kernelName, 'wasm');
+      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
     }
   };
+  try {
+    for (const config of stock as tfType.KernelConfig[]) {
+      const kernelFunc = Object.assign(
+        (args: Parameters<tfType.KernelFunc>[0]) => {
+          const { x } = args.inputs as { x: tfType.TensorInfo };
+          const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+          const size = x.shape.reduce((a, b) => a * b, 1);
+          if (x.dtype !== 'float32' || size === 0 || !leadingAxes(tf, x.shape, axis)) return config.kernelFunc(args);
+          const channels = x.shape[x.shape.length - 1];
+          const heap = args.backend as unknown as WasmHeapBackend;
+          // The output first: allocating can grow the heap, which detaches earlier views of it.
+          const out = heap.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels], 'float32');
+          const values = heap.typedArrayFromHeap(x);
+          columnSums(values, channels, heap.typedArrayFromHeap(out), config.kernelName === 'Mean' ? values.length / channels : 1);
+          return out;
+        },
+        { [COLUMN_SUMS]: true as const },
+      );
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      // wasm's own setup with it: a backend started again binds the functions the fallback calls.
+      tf.registerKernel({ ...config, kernelFunc });
+    }
+  } catch (err) {
+    restore();
+    throw err;
+  }
+  return restore;
 }

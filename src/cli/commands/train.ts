@@ -11,6 +11,7 @@ import { findLab } from '../../../graders/index.js';
 import { bandVerdicts } from '../../../graders/residual-networks.js';
 import { parseBackendChoice } from '../../backends/choice.js';
 import { datasetsDir } from '../../data/datasets-dir.js';
+import { cachedSigns } from '../../data/signs.js';
 import { SAMPLE_REPORT_RECIPE, type EpochProgress, type TrainOptions } from '../../training/train-model.js';
 import { NO_ARCHITECTURE } from '../../engine/score-model-file.js';
 import { TRAINED_THRESHOLD, trainSubmission } from '../../engine/train-submission.js';
@@ -83,6 +84,7 @@ export function registerTrain(program: Command, setExitCode: (code: number) => v
       };
       const minutes = positiveInt(options.timeLimit, '--time-limit')!;
       const dataDir = datasetsDir(options.data);
+      cachedSigns(dataDir); // a missing or corrupt dataset is reported before anything starts (the sandbox's probe included)
       const sandbox = chooseSandbox(options.sandbox, 'grade', [folder]);
       const out = path.resolve(options.out);
       const run = await trainSubmission(lab, folder, {

@@ -193,13 +193,16 @@ describe('wasm filter gradient over the nonzero values of dy', () => {
 });
 
 describe('nonzeroPositions', () => {
-  test('lists nonzero values and NaN, skips +0 and -0 (in either half of a pair), in order, aligned or not, the odd last value too', () => {
-    const values = [0, 1, -0, NaN, 0, 0, -2, 0, 0, 3, -0, 0, 0, -0, 5];
-    const buffer = new ArrayBuffer((values.length + 1) * 4);
-    for (const offset of [0, 4]) {
-      const dy = new Float32Array(buffer, offset, values.length);
-      dy.set(values);
-      expect(Array.from(nonzeroPositions(dy, 100)!)).toEqual([1, 3, 6, 9, 14]);
+  test('lists nonzero values, NaN and infinities, skips +0 and -0 (a whole block of eight of them too), in order, at any offset, the last values of a length not a multiple of eight too', () => {
+    const values = [0, 1, -0, NaN, 0, 0, -2, 0, 0, 3, -0, 0, 0, -0, 5, 0, -0, 0, -0, -0, 0, 0, -0, 0, 1e-45, -Infinity, 0, Infinity, -0, 7];
+    const buffer = new ArrayBuffer((values.length + 8) * 4);
+    for (const offset of [0, 4, 12]) {
+      for (const length of [values.length, 24, 15, 7]) {
+        const dy = new Float32Array(buffer, offset, length);
+        dy.set(values.slice(0, length));
+        const expected = values.slice(0, length).flatMap((v, i) => (v === 0 ? [] : [i]));
+        expect(Array.from(nonzeroPositions(dy, 100)!)).toEqual(expected);
+      }
     }
   });
 
