@@ -98,6 +98,13 @@ describe('the OS sandbox by default', () => {
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain("Sandbox: bubblewrap is not installed");
   });
 
+  test('train says a datasets folder without SIGNS is the problem before it looks for the sandbox (exit 2)', async () => {
+    const r = await withoutBwrap('train', 'residual-networks', makeSubmission({ 'residual-networks.ts': 'export {};\n' }), '--out', tmp(), '--data', tmp());
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain('signs');
+    expect(r.all).not.toContain('bubblewrap');
+  });
+
   test('--sandbox node is an explicit opt-out, recorded in result.json and the report', async () => {
     const out = tmp();
     const r = await withoutBwrap('grade', makeSubmission({ 'conv-step-by-step.ts': REFERENCE }), '--out', out, '--sandbox', 'node');
