@@ -38,7 +38,7 @@ interface RecordingEngine {
 }
 
 /** Puts labgrade's conv2d in tfjs-core's `fused` namespace until the returned function puts tfjs's back. */
-export function useFilterBiasGradientKernel(tf: Tf): () => void {
+export function useLabgradeConv2dWithBias(tf: Tf): () => void {
   const fused = tf.fused as { conv2d: FusedConv2d & { [LABGRADE]?: true } };
   const stock = fused.conv2d;
   if (stock[LABGRADE]) return () => undefined;

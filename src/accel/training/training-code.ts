@@ -7,7 +7,7 @@ import { keepTapeSavesByReference } from './tape-saves.js';
 import { useReluGradKernel } from './relu-gradient.js';
 import { passGradientsByReference } from './pass-through-gradients.js';
 import { useLabgradeWebgpuKernels } from './webgpu-kernel-swaps.js';
-import { useFilterBiasGradientKernel } from './conv-bias-gradient.js';
+import { useLabgradeConv2dWithBias } from './conv-bias-gradient.js';
 import { useColumnSums } from '../wasm/column-sums.js';
 
 /**
@@ -34,7 +34,7 @@ export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.Layers
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useFilterBiasGradientKernel, useColumnSums]) restores.push(install(tf));
+    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useLabgradeConv2dWithBias, useColumnSums]) restores.push(install(tf));
     if (model) restores.push(fuseRelus(model));
   } catch (err) {
     // What was installed before the failure comes off again.

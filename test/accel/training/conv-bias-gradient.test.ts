@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from '@jest/globals';
 import { activateBackend } from '../../../src/backends/choice.js';
-import { useFilterBiasGradientKernel } from '../../../src/accel/training/conv-bias-gradient.js';
+import { useLabgradeConv2dWithBias } from '../../../src/accel/training/conv-bias-gradient.js';
 
 const values = (size: number, phase: number) => Array.from({ length: size }, (_, i) => Math.sin(i * 0.7 + phase));
 
@@ -32,7 +32,7 @@ describe("a convolution's gradients, each where asked for", () => {
       await activateBackend(tf, backend);
       const stock = [await gradients(true), await gradients(false)];
       const before = tf.memory().numTensors;
-      const restore = useFilterBiasGradientKernel(tf);
+      const restore = useLabgradeConv2dWithBias(tf);
       let labgrade: Awaited<ReturnType<typeof gradients>>[];
       try {
         labgrade = [await gradients(true), await gradients(false)];
