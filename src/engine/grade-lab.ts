@@ -10,7 +10,7 @@ import { msg } from '../i18n/messages.js';
 import { sumPoints } from './scoring.js';
 import { boundLab } from './bounds.js';
 import { BUNDLE_TIMEOUT_MS, BundleError, bundleSubmission, MAX_SOURCE_BYTES, type SubmissionBundle } from '../sandbox/bundle.js';
-import { DEFAULT_LIMITS } from '../sandbox/session.js';
+import { DEFAULT_LIMITS, type SessionOptions } from '../sandbox/session.js';
 import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import { createLabContext, needsData, type GradeLabOptions, type LabContext } from './lab-context.js';
@@ -32,7 +32,9 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   if ('failure' in bundled) return unrunnableLab(ctx, bundled.failure, bundled.short, read.source);
   // Public and hidden cases run in processes of their own: what a process saw of a hidden input
   // cannot come out in a public check's message (public checks may show what the submission says).
-  const processes = { public: startedLazily(ctx, bundled.bundle), hidden: startedLazily(ctx, bundled.bundle) };
+  // One set of options for both: the datasets they are sent are read and converted once.
+  const started = startedLazily(ctx, bundled.bundle, sessionOptions(ctx));
+  const processes = { public: started(), hidden: started() };
   try {
     const first = await processes.public.ensure(ctx.labDeadline - performance.now());
     if ('failure' in first) return await unrunnableLab(ctx, first.failure, first.short, read.source);
@@ -81,8 +83,8 @@ async function bundleLabFile(ctx: LabContext): Promise<{ bundle: SubmissionBundl
   return { bundle };
 }
 
-/** The start phase's process, started on its first use. */
-const startedLazily = (ctx: LabContext, bundle: SubmissionBundle) => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, sessionOptions(ctx));
+/** The start phase's processes, each started on its first use. */
+const startedLazily = (ctx: LabContext, bundle: SubmissionBundle, options: SessionOptions) => () => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, options);
 
 /**
  * The exercise phase, every exercise in order: a file exercise judged, a function the module does

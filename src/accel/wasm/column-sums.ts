@@ -10,6 +10,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type { WasmHeapBackend } from './wasm-heap.js';
+import { overLeadingAxes } from '../leading-axes.js';
 
 type Tf = typeof tfType;
 
@@ -62,11 +63,6 @@ export function columnSums(values: Float32Array, channels: number, out: Float32A
   for (let c = 0; c < channels; c++) out[c] = sums[c] / divisor;
 }
 
-function leadingAxes(tf: Tf, shape: number[], axis: number | number[]): boolean {
-  const axes = tf.util.parseAxisParam(axis, shape).sort((a, b) => a - b);
-  return shape.length >= 2 && axes.length === shape.length - 1 && axes.every((a, i) => a === i);
-}
-
 const REDUCTIONS = ['Sum', 'Mean'];
 
 /**
@@ -91,8 +87,7 @@ export function useColumnSums(tf: Tf): () => void {
         (args: Parameters<tfType.KernelFunc>[0]) => {
           const { x } = args.inputs as { x: tfType.TensorInfo };
           const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-          const size = x.shape.reduce((a, b) => a * b, 1);
-          if (x.dtype !== 'float32' || size === 0 || !leadingAxes(tf, x.shape, axis)) return config.kernelFunc(args);
+          if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0 || !overLeadingAxes(tf, x.shape, axis)) return config.kernelFunc(args);
           const channels = x.shape[x.shape.length - 1];
           const heap = args.backend as unknown as WasmHeapBackend;
           // The output first: allocating can grow the heap, which detaches earlier views of it.

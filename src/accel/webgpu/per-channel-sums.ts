@@ -7,6 +7,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { type WebGPUProgram, type Uniforms, run, sizeOf } from './program.js';
+import { overLeadingAxes } from '../leading-axes.js';
 
 type Tf = typeof tfType;
 
@@ -171,12 +172,9 @@ export function leadingAxesSum(tf: Tf, stock: tfType.KernelFunc): tfType.KernelF
   return (args) => {
     const { x } = args.inputs as { x: tfType.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
     const { channels } = channelsOf(x);
-    if (!leading || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > PER_CHANNEL_MAX_CHANNELS) return stock(args);
-    const outputShape = keepDims ? [...axes.map(() => 1), channels] : [channels];
+    if (!overLeadingAxes(tf, x.shape, axis) || x.dtype !== 'float32' || sizeOf(x) === 0 || channels > PER_CHANNEL_MAX_CHANNELS) return stock(args);
+    const outputShape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
     const { program, uniforms } = perChannelProgram('labgrade_column_sums', COLUMN_SUMS_CODE, ['X'], x, outputShape);
     return run(args.backend, program, [x], uniforms);
   };
