@@ -244,7 +244,6 @@ async function judgeTraining(actual: Value, ctx: JudgeContext): Promise<Verdict[
   const read = readParameters(obj?.parameters);
   const start = readParameters(options.initialParameters as Value | undefined);
   const metrics: TrainingMetrics = {
-    ...(ctx.reveal ? {} : { hiddenCase: true }),
     costs,
     epochs,
     durationMs: Math.round(ctx.durationMs),

@@ -44,6 +44,23 @@ export interface CheckResult {
   /** Why a check that passed earned no points (a public check whose exercise passed no hidden check). */
   withheld?: string;
   durationMs: number;
+  /** A hidden check's own outcome, for the instructor (result.json): reports a student reads never render it. */
+  hiddenDetail?: HiddenCheckDetail;
+}
+
+/**
+ * What a hidden check's student-facing fields leave out. A student sees only passed or not passed:
+ * how a hidden check failed (an error, a timeout, which way the output was wrong, a typical mistake)
+ * is a choice a submission can make from the hidden input, and so a channel to carry it out. These
+ * are labgrade's fixed words, never the submission's text or numbers.
+ */
+export interface HiddenCheckDetail {
+  status: CheckStatus;
+  message: string;
+  messageRef?: MessageRef;
+  diagnosis?: Diagnosis;
+  /** What a training judge measured on the hidden case. */
+  metrics?: TrainingMetrics;
 }
 
 /** A set of images a trained model was scored on: how many it got right. */
@@ -75,8 +92,6 @@ export interface ModelScores {
 
 /** What a training exercise measured; accuracies are the grader's own, from the returned parameters. */
 export interface TrainingMetrics {
-  /** Measured on a hidden case: kept for the instructor (result.json), never shown in a student's report. */
-  hiddenCase?: boolean;
   trainAccuracy?: number;
   testAccuracy?: number;
   /** What the submission itself reported, when it did. */

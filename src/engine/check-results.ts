@@ -4,7 +4,7 @@
  */
 import { compareValues, summarizeValue } from '../compare/compare-values.js';
 import type { ExerciseDefinition, LabDefinition, Verdict } from './lab-definition.js';
-import type { CheckResult, Diagnosis, ExerciseResult, MessageRef } from '../contract/result.js';
+import type { CheckResult, Diagnosis, ExerciseResult, MessageRef, TrainingMetrics } from '../contract/result.js';
 import { english, hasMessage, msg } from '../i18n/messages.js';
 import { exerciseStatus, scoreChecks, sumPoints, type UnscoredCheck } from './scoring.js';
 import type { Value } from '../contract/values.js';
@@ -22,6 +22,21 @@ export const described = (ref: MessageRef) => ({ description: english(ref), desc
 export function checkBase(loaded: LoadedCase, durationMs = 0) {
   const isPublic = loaded.fixture.visibility === 'public';
   return { id: loaded.checkId, public: isPublic, description: isPublic ? loaded.fixture.description : 'hidden check', durationMs: Math.round(durationMs), ...(loaded.fixture.edgeCase ? { edgeCase: true } : {}) };
+}
+
+/**
+ * What a student sees of a hidden check: passed or not, in fixed words, and no time (unless the
+ * options keep hidden times: the reference's own run). Whatever else a check could say is a choice
+ * the submission makes, from the hidden input if it likes (throw or time out, return the wrong
+ * shape or a typical mistake, tamper or not), so it goes into `hiddenDetail`, which only result.json
+ * carries. A case not run for reasons outside the submission (no dataset, training skipped) says so.
+ * Sealing a sealed check changes nothing.
+ */
+export function sealHidden(check: UnscoredCheck, options: { keepTime?: boolean; metrics?: TrainingMetrics } = {}): UnscoredCheck {
+  if (check.public || check.status === 'skipped' || check.hiddenDetail) return check;
+  const { status, message, messageRef, diagnosis, durationMs, ...rest } = check;
+  const hiddenDetail = { status, message, ...(messageRef ? { messageRef } : {}), ...(diagnosis ? { diagnosis } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) };
+  return { ...rest, status: check.passed ? 'passed' : 'failed', ...said(msg(check.passed ? 'check.hidden-passed' : 'check.hidden-failed')), durationMs: options.keepTime ? durationMs : 0, hiddenDetail };
 }
 
 /** The exercise's result; `extra` may set its status and points where no check decides them (a function not there). */

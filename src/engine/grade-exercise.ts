@@ -4,7 +4,7 @@
  * evaluator of its own.
  */
 import type { ExerciseDefinition } from './lab-definition.js';
-import type { CheckResult, ExerciseResult, MessageRef, TrainingMetrics } from '../contract/result.js';
+import type { CheckResult, ExerciseResult, MessageRef, TrainingMetrics, Visibility } from '../contract/result.js';
 import { english, msg } from '../i18n/messages.js';
 import { scoreChecks, type UnscoredCheck } from './scoring.js';
 import type { Value } from '../contract/values.js';
@@ -12,11 +12,11 @@ import { buildInputs, resolveTemplate } from '../cases/recipes.js';
 import type { LoadedCase } from '../cases/load-cases.js';
 import type { CallOutcome } from '../sandbox/session.js';
 import { withDatasetKeys } from '../data/dataset-tensors.js';
-import { exerciseLimit, skipReason, type LabContext } from './lab-context.js';
+import { caseDeadline, exerciseLimit, labTimeLeft, skipReason, type LabContext } from './lab-context.js';
 import type { LabProcesses } from './lab-process.js';
-import { checkBase, compareOutcome, described, exerciseResult, said, summaryFields, verdictCheck } from './check-results.js';
+import { checkBase, compareOutcome, described, exerciseResult, said, sealHidden, summaryFields, verdictCheck } from './check-results.js';
 
-/** Checks of one call that its exercise judges itself; a failed call is one failed check. */
+/** Checks of one call that its exercise judges itself; a failed call is one failed check. A hidden case's metrics go into its sealed checks, for the instructor only. */
 async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: readonly unknown[], loaded: LoadedCase, ctx: LabContext, backend: string | undefined): Promise<{ checks: UnscoredCheck[]; metrics?: TrainingMetrics }> {
   const base = checkBase(loaded, outcome.durationMs);
   if (outcome.kind !== 'value') return { checks: [compareOutcome(outcome, loaded, def, ctx.lab)] };
@@ -28,33 +28,41 @@ async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: 
     durationMs: outcome.durationMs,
     reveal: base.public,
   });
-  const metrics = verdicts.find((v) => v.metrics)?.metrics;
-  const checks = verdicts.map((v) => ({
-    ...base,
-    id: `${base.id}:${v.idSuffix}`,
-    ...(base.public ? described(v.description) : { description: base.description }),
-    status: v.passed ? ('passed' as const) : ('failed' as const),
-    passed: v.passed,
-    // A judge's words may describe the hidden case's inputs or expected values.
-    ...said(base.public ? v.message : (v.hiddenMessage ?? msg(v.passed ? 'check.right' : 'check.not-right-hidden'))),
-    ...(base.public ? summaryFields(outcome.value) : {}),
-    ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
-  }));
-  return { checks, metrics };
+  const checks = verdicts.map((v): UnscoredCheck => {
+    const check: UnscoredCheck = {
+      ...base,
+      id: `${base.id}:${v.idSuffix}`,
+      ...(base.public ? described(v.description) : { description: base.description }),
+      status: v.passed ? 'passed' : 'failed',
+      passed: v.passed,
+      // A judge's words may describe the hidden case's inputs or expected values.
+      ...said(base.public ? v.message : (v.hiddenMessage ?? msg(v.passed ? 'check.right' : 'check.not-right'))),
+      ...(base.public ? summaryFields(outcome.value) : {}),
+      ...(v.diagnosis ? { diagnosis: v.diagnosis } : {}),
+    };
+    return base.public ? check : sealHidden(check, { keepTime: ctx.options.hiddenTimings, metrics: v.metrics });
+  });
+  return { checks, ...(base.public ? { metrics: verdicts.find((v) => v.metrics)?.metrics } : {}) };
 }
 
-/** A function exercise: each of its cases called in the process of the case's visibility, within the exercise's and the lab's time. */
+/**
+ * A function exercise: each of its cases called in the process of the case's visibility, within the
+ * exercise's and the lab's time. Public and hidden cases have clocks of their own (lab-context.ts,
+ * caseDeadline): how long a hidden case ran, or that it timed out, changes nothing a public check
+ * says. A public timeout ends the exercise; a hidden one ends its hidden cases.
+ */
 export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, processes: LabProcesses): Promise<ExerciseResult> {
-  const { lab, labDeadline } = ctx;
+  const { lab } = ctx;
   const exerciseMs = exerciseLimit(def, ctx.timeouts);
-  const exerciseDeadline = performance.now() + exerciseMs;
+  const spent: Record<Visibility, number> = { public: 0, hidden: 0 };
+  const timedOut: Record<Visibility, boolean> = { public: false, hidden: false };
   const checks: UnscoredCheck[] = [];
   let metrics: TrainingMetrics | undefined;
-  let timedOut = false;
-  const deadline = Math.min(exerciseDeadline, labDeadline);
-  const outOfTime = () => said(labDeadline <= exerciseDeadline ? msg('grading.lab-time-used') : msg('grading.exercise-time-used', { fn: def.id }));
   for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
+    const visibility = loaded.fixture.visibility;
     const caseStarted = performance.now();
+    const { deadline, labBound } = caseDeadline(ctx, visibility, exerciseMs - spent[visibility], caseStarted);
+    const outOfTime = () => said(labBound ? msg('grading.lab-time-used') : msg('grading.exercise-time-used', { fn: def.id }));
     try {
       const base = { ...checkBase(loaded), passed: false };
       const skipped = skipReason(loaded, ctx);
@@ -62,16 +70,17 @@ export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, pr
         checks.push({ ...base, status: 'skipped', ...said(skipped) });
         continue;
       }
-      if (timedOut || deadline <= performance.now()) {
-        checks.push({ ...base, status: 'timeout', ...(timedOut ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
+      const cutShort = timedOut.public || timedOut[visibility];
+      if (cutShort || deadline <= performance.now()) {
+        checks.push({ ...base, status: 'timeout', ...(cutShort ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
         continue;
       }
-      const process = processes[loaded.fixture.visibility];
+      const process = processes[visibility];
       // A restart after a crash spends the same time budget as the calls.
       const ready = await process.ensure(deadline - performance.now());
       if ('failure' in ready) {
         const status = deadline <= performance.now() ? 'timeout' : 'error';
-        checks.push({ ...base, status, ...said(loaded.fixture.visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
+        checks.push({ ...base, status, ...said(visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
         continue;
       }
       const remaining = deadline - performance.now();
@@ -90,7 +99,7 @@ export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, pr
         const fresh = await process.ensure(deadline - performance.now());
         outcome = 'failure' in fresh ? { kind: 'crashed', reason: english(fresh.failure), reasonRef: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
       }
-      if (outcome.kind === 'timeout') timedOut = true;
+      if (outcome.kind === 'timeout') timedOut[visibility] = true;
       if (loaded.fixture.judge) {
         if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
         const judged = await judgeCustom(def, outcome, args, loaded, ctx, process.backend);
@@ -100,14 +109,14 @@ export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, pr
         checks.push(compareOutcome(outcome, loaded, def, lab));
       }
     } finally {
-      // A hidden case's time is kept out of every time a report shows (see LabContext.hiddenMs).
-      if (loaded.fixture.visibility === 'hidden') ctx.hiddenMs += performance.now() - caseStarted;
+      const took = performance.now() - caseStarted;
+      spent[visibility] += took;
+      if (visibility === 'hidden') ctx.hiddenMs += took;
     }
   }
   const code = ctx.code.get(def.id);
-  // How long a hidden check took is not told: a submission could sleep for a time made of a hidden input.
-  const timed = ctx.options.hiddenTimings ? checks : checks.map((c) => (c.public ? c : { ...c, durationMs: 0 }));
-  return exerciseResult(def, scoreChecks(def.points, timed), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
+  const sealed = checks.map((c) => sealHidden(c, { keepTime: ctx.options.hiddenTimings }));
+  return exerciseResult(def, scoreChecks(def.points, sealed), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
 }
 
 /** A file exercise (a trained model): judged as data in an evaluator; its checks are the verdicts. `incomplete`: labgrade could not judge it this time. */
@@ -124,7 +133,7 @@ export async function gradeFiles(def: ExerciseDefinition, ctx: LabContext): Prom
     dataDir: ctx.options.dataDir,
     holdoutDir: ctx.options.holdoutDir,
     run: { sandbox: ctx.options.sandbox, backend: ctx.options.backend ?? 'auto', wasmThreads: ctx.options.wasmThreads },
-    timeoutMs: Math.max(1, Math.min(exerciseLimit(def, ctx.timeouts), ctx.labDeadline - performance.now())),
+    timeoutMs: Math.max(1, Math.min(exerciseLimit(def, ctx.timeouts), labTimeLeft(ctx, 'public'))),
   });
   if ('missing' in assessment) return { result: exerciseResult(def, [], { status: 'missing', ...said(assessment.missing), points: 0 }), incomplete: false };
   if ('incomplete' in assessment) {

@@ -13,7 +13,7 @@ import { BUNDLE_TIMEOUT_MS, BundleError, bundleSubmission, MAX_SOURCE_BYTES, typ
 import { DEFAULT_LIMITS, type SessionOptions } from '../sandbox/session.js';
 import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
-import { createLabContext, needsData, type GradeLabOptions, type LabContext } from './lab-context.js';
+import { createLabContext, labTimeLeft, needsData, type GradeLabOptions, type LabContext } from './lab-context.js';
 import { LabProcess, sessionOptions, type LabProcesses } from './lab-process.js';
 import { gradeExercise, gradeFiles } from './grade-exercise.js';
 import { said, ungradedExercise } from './check-results.js';
@@ -32,11 +32,13 @@ export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, optio
   if ('failure' in bundled) return unrunnableLab(ctx, bundled.failure, bundled.short, read.source);
   // Public and hidden cases run in processes of their own: what a process saw of a hidden input
   // cannot come out in a public check's message (public checks may show what the submission says).
+  // The hidden one is stopped between its calls, so that it cannot slow the public one's either.
   // One set of options for both: the datasets they are sent are read and converted once.
-  const started = startedLazily(ctx, bundled.bundle, sessionOptions(ctx));
-  const processes = { public: started(), hidden: started() };
+  const shared = sessionOptions(ctx);
+  const started = startedLazily(ctx, bundled.bundle);
+  const processes = { public: started(shared), hidden: started({ ...shared, stopBetweenCalls: true }) };
   try {
-    const first = await processes.public.ensure(ctx.labDeadline - performance.now());
+    const first = await processes.public.ensure(labTimeLeft(ctx, 'public'));
     if ('failure' in first) return await unrunnableLab(ctx, first.failure, first.short, read.source);
     const { exercises, incomplete } = await gradeExercises(ctx, processes, () => processes.public.exports);
     const { backend, device, tfjsVersion } = processes.public;
@@ -68,7 +70,7 @@ async function bundleLabFile(ctx: LabContext): Promise<{ bundle: SubmissionBundl
   let bundle: SubmissionBundle;
   try {
     // Bundling counts against the lab's time: a file that holds esbuild for minutes holds nothing else.
-    bundle = await bundleSubmission(ctx.files, lab.file, Math.min(BUNDLE_TIMEOUT_MS, Math.max(1, ctx.labDeadline - performance.now())));
+    bundle = await bundleSubmission(ctx.files, lab.file, Math.min(BUNDLE_TIMEOUT_MS, Math.max(1, labTimeLeft(ctx, 'public'))));
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
     return { failure: msg('grading.not-compiled', { file: lab.file, errors: err.message }), short: msg('grading.not-compiled-short', { file: lab.file }) };
@@ -84,7 +86,7 @@ async function bundleLabFile(ctx: LabContext): Promise<{ bundle: SubmissionBundl
 }
 
 /** The start phase's processes, each started on its first use. */
-const startedLazily = (ctx: LabContext, bundle: SubmissionBundle, options: SessionOptions) => () => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, options);
+const startedLazily = (ctx: LabContext, bundle: SubmissionBundle) => (options: SessionOptions) => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, options);
 
 /**
  * The exercise phase, every exercise in order: a file exercise judged, a function the module does

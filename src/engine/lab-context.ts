@@ -4,7 +4,7 @@
  * the student's code and the time hidden cases took.
  */
 import type { LabDefinition, ExerciseDefinition } from './lab-definition.js';
-import type { MessageRef } from '../contract/result.js';
+import type { MessageRef, Visibility } from '../contract/result.js';
 import { msg } from '../i18n/messages.js';
 import { UsageError } from '../errors.js';
 import { loadCases, type LoadedCase } from '../cases/load-cases.js';
@@ -58,8 +58,9 @@ export interface LabContext {
   /** What the student wrote outside the markers and in the other files the lab file imports (for the class's similarity check). */
   codeOutsideMarkers: string;
   /**
-   * Time spent on hidden cases (their process's start included). It is left out of the lab's time
-   * unless options.hiddenTimings: a submission could sleep for a time made of a hidden input.
+   * Time spent on hidden cases (their process's start included). It is left out of the public
+   * cases' clock (labTimeLeft), and out of the lab's time shown unless options.hiddenTimings: a
+   * submission could sleep for a time made of a hidden input.
    */
   hiddenMs: number;
   /** Why the datasets cannot be used (null when they can); read only when something needs them. */
@@ -105,6 +106,21 @@ function datasetProblem(dataDir: string | undefined, holdoutDir: string | undefi
 /** Whether anything in the lab reads the datasets. */
 export function needsData(ctx: LabContext): boolean {
   return ctx.cases.some((c) => c.datasets.length > 0) || ctx.lab.exercises.some((e) => e.assessFiles);
+}
+
+/**
+ * The lab's time left to cases of one visibility. Public and hidden cases each have the lab's time:
+ * hidden cases' time (ctx.hiddenMs) is kept out of the public clock, so a hidden case that takes
+ * long, from its input or on purpose, cannot make a later public check run out of time.
+ */
+export function labTimeLeft(ctx: LabContext, visibility: Visibility, now = performance.now()): number {
+  return visibility === 'public' ? ctx.labDeadline + ctx.hiddenMs - now : ctx.timeouts.labMs - ctx.hiddenMs;
+}
+
+/** When a case must be done (`exerciseLeft`: its visibility's share of the exercise's time not yet spent), and whether the lab's time is what bounds it. */
+export function caseDeadline(ctx: LabContext, visibility: Visibility, exerciseLeft: number, now: number): { deadline: number; labBound: boolean } {
+  const labLeft = labTimeLeft(ctx, visibility, now);
+  return { deadline: now + Math.min(exerciseLeft, labLeft), labBound: labLeft <= exerciseLeft };
 }
 
 export function exerciseLimit(def: ExerciseDefinition, timeouts: LabTimeouts): number {

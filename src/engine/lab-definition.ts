@@ -35,9 +35,8 @@ export interface JudgeContext {
   backend?: string;
   durationMs: number;
   /**
-   * Whether the case is public. A hidden case's verdicts reach the student in fixed words only
-   * (hiddenMessage), and its metrics must carry no number the submission could steer to carry a
-   * hidden input out (a measured accuracy of crafted parameters, say).
+   * Whether the case is public. A student reads only whether a hidden case's verdicts passed; the
+   * instructor reads their hiddenMessage and metrics in result.json (check-results.ts, sealHidden).
    */
   reveal: boolean;
 }
@@ -49,7 +48,7 @@ export interface Verdict {
   description: MessageRef;
   passed: boolean;
   message: MessageRef;
-  /** What a hidden case says instead of `message`: fixed words, no numbers (default: right / not right). */
+  /** What a hidden case tells the instructor instead of `message`: fixed words, no numbers (default: right / not right). */
   hiddenMessage?: MessageRef;
   /** A typical mistake the output shows. */
   diagnosis?: Diagnosis;

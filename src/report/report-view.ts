@@ -32,9 +32,8 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 const accuracy = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(4));
 
-/** What training measured, in one sentence, plus the cost per epoch for the learning curve (none for a hidden case: its numbers stay with the instructor). */
+/** What training measured on a public case, in one sentence, plus the cost per epoch for the learning curve (a hidden case's stay with the instructor). */
 function trainingView(m: TrainingMetrics, t: Labels) {
-  if (m.hiddenCase) return { line: format(t.trainingHidden, { epochs: m.epochs }), costs: [] };
   const finite = m.costs.filter((c): c is number => c !== null);
   return {
     line: format(t.trainingLine, {

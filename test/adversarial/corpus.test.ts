@@ -30,8 +30,10 @@ const UNIX_SOCKET = '/tmp/labgrade-adversarial.sock';
 const ABSTRACT_SOCKET = '\0labgrade-adversarial';
 /** No submission's reports (report.md and report.html) may grow past this, whatever it returns. */
 const REPORT_CAP_BYTES = 4 << 20;
-/** The only words a hidden check may say: labgrade's, never the submission's. */
-const HIDDEN_WORDS = [
+/** All a student reads of a hidden check: passed, not passed, or not run for a reason outside the submission. */
+const HIDDEN_WORDS = [/^Passed\.$/, /^Not passed\. Hidden checks say no more/, /^not run: /];
+/** The only words a hidden check's detail (the instructor's) may say: labgrade's, never the submission's. */
+const HIDDEN_DETAIL_WORDS = [
   /^The result is correct\.( \(\w+ changed JavaScript built-ins or tfjs; later checks ran in a fresh process\.\))?$/,
   /^The result is (not )?right( \(details are not shown for hidden checks\))?\.$/,
   /^(The output|Some values|The model's layers)[^\n]*\.( \(\w+ changed JavaScript built-ins or tfjs; later checks ran in a fresh process\.\))?$/,
@@ -140,11 +142,15 @@ function checkResult(result: GradeResult, expected: (typeof corpus)[number]['exp
     const ex = lab.exercises.find((e) => e.id === id)!;
     if (ex.status !== want.status) problems.push(`${id} status ${ex.status}, expected ${want.status}`);
     if (want.points !== undefined && ex.points !== want.points) problems.push(`${id} points ${ex.points}, expected ${want.points}`);
-    const messages = [ex.message ?? '', ...ex.checks.map((ch) => ch.message)].join('\n');
+    // What the grader says of the attack, to the student or (a hidden check's detail) to the instructor.
+    const messages = [ex.message ?? '', ...ex.checks.flatMap((ch) => [ch.message, ch.hiddenDetail?.message ?? ''])].join('\n');
     if (!messages.includes(want.message)) problems.push(`${id} messages lack "${want.message}": ${messages.slice(0, 300)}`);
   }
   for (const check of lab.exercises.flatMap((e) => e.checks).filter((ch) => !ch.public)) {
     if (!HIDDEN_WORDS.some((words) => words.test(check.message))) problems.push(`hidden check ${check.id} says "${check.message.slice(0, 200)}"`);
+    if (!['passed', 'failed', 'skipped'].includes(check.status) || check.diagnosis || check.durationMs !== 0) problems.push(`hidden check ${check.id} tells how it failed (${check.status}${check.diagnosis ? ', a diagnosis' : ''}, ${check.durationMs} ms)`);
+    const detail = check.hiddenDetail?.message;
+    if (detail !== undefined && !HIDDEN_DETAIL_WORDS.some((words) => words.test(detail))) problems.push(`hidden check ${check.id}'s detail says "${detail.slice(0, 200)}"`);
     if (check.actual !== undefined || check.expected !== undefined) problems.push(`hidden check ${check.id} carries a value summary`);
   }
   return problems;

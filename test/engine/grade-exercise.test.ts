@@ -13,7 +13,7 @@ import { gradeExercises } from '../../src/engine/grade-lab.js';
 import type { CallProcess, Ensured, LabProcesses } from '../../src/engine/lab-process.js';
 import type { LoadedCase } from '../../src/cases/load-cases.js';
 import type { CallOutcome } from '../../src/sandbox/session.js';
-import type { Visibility } from '../../src/contract/result.js';
+import type { CheckResult, Visibility } from '../../src/contract/result.js';
 import { english, msg } from '../../src/i18n/messages.js';
 import { openSubmission } from '../../src/engine/grade-submission.js';
 
@@ -37,17 +37,21 @@ class ScriptedProcess implements CallProcess {
 
 const lab = convStepByStep;
 const zeroPad = lab.exercises.find((e) => e.id === 'zeroPad')!;
+const convSingleStep = lab.exercises.find((e) => e.id === 'convSingleStep')!;
 const right: Script = (loaded) => ({ kind: 'value', value: loaded.expected!.expected, durationMs: 7 });
 let dir: string;
 let ctx: LabContext;
 
-function processes(scripts: Partial<Record<Visibility, Script>>, startFails: Visibility[] = []): LabProcesses & Record<Visibility, ScriptedProcess> {
-  const of = (visibility: Visibility) => ctx.cases.filter((c) => c.fixture.exercise === zeroPad.id && c.fixture.visibility === visibility);
+function processes(scripts: Partial<Record<Visibility, Script>>, startFails: Visibility[] = [], exercise = zeroPad.id): LabProcesses & Record<Visibility, ScriptedProcess> {
+  const of = (visibility: Visibility) => ctx.cases.filter((c) => c.fixture.exercise === exercise && c.fixture.visibility === visibility);
   return {
     public: new ScriptedProcess(of('public'), scripts.public ?? right, startFails.includes('public')),
     hidden: new ScriptedProcess(of('hidden'), scripts.hidden ?? right, startFails.includes('hidden')),
   };
 }
+
+/** What a student's reports may show of a check: everything but the instructor's detail. */
+const studentView = ({ hiddenDetail, ...shown }: CheckResult) => shown;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'labgrade-phase-'));
@@ -67,33 +71,83 @@ describe('the exercise phase', () => {
     expect(running.public.calls + running.hidden.calls).toBe(result.checks.length);
   });
 
-  test("an output that is a typical mistake's gets its diagnosis; a hidden check shows no output", async () => {
+  test("an output that is a typical mistake's gets its diagnosis; a hidden check shows neither output nor diagnosis, and keeps them for the instructor", async () => {
     const mistaken: Script = (loaded) => ({ kind: 'value', value: loaded.expected!.mistakes['one-side-only'] ?? loaded.expected!.expected, durationMs: 1 });
     const result = await gradeExercise(zeroPad, ctx, processes({ public: mistaken, hidden: mistaken }));
     const failed = result.checks.filter((c) => !c.passed);
-    expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((c) => c.diagnosis?.mistake === 'one-side-only')).toBe(true);
-    expect(failed.filter((c) => c.public).every((c) => c.actual !== undefined)).toBe(true);
+    expect(failed.filter((c) => c.public).length).toBeGreaterThan(0);
+    expect(failed.filter((c) => c.public).every((c) => c.diagnosis?.mistake === 'one-side-only' && c.actual !== undefined)).toBe(true);
+    const hidden = failed.filter((c) => !c.public);
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(hidden.every((c) => c.status === 'failed' && c.message === english(msg('check.hidden-failed')) && c.diagnosis === undefined && c.actual === undefined)).toBe(true);
     const fixedWords = ['shape', 'values'].map((kind) => english(msg(`check.hidden-mismatch.${kind}`)));
-    expect(failed.filter((c) => !c.public).every((c) => c.actual === undefined && fixedWords.includes(c.message))).toBe(true);
+    expect(hidden.every((c) => c.hiddenDetail?.diagnosis?.mistake === 'one-side-only' && fixedWords.includes(c.hiddenDetail.message))).toBe(true);
     expect(result.points).toBeLessThan(zeroPad.points);
   });
 
-  test("after a call times out, none of the exercise's later cases is called", async () => {
+  test('however a hidden check fails, a student reads the same: status, words, time', async () => {
+    const failures: Script[] = [
+      () => ({ kind: 'threw', error: { name: 'Error', message: 'bit 1' }, durationMs: 3 }),
+      () => ({ kind: 'timeout', durationMs: 40, limitMs: 40 }),
+      () => ({ kind: 'crashed', reason: 'out of memory', durationMs: 9 }),
+      () => ({ kind: 'value', value: 7, durationMs: 1 }),
+      (loaded) => ({ kind: 'value', value: loaded.expected!.mistakes['one-side-only'] ?? 7, durationMs: 2, tampered: ['Math.random'] }),
+      () => ({ kind: 'stale', tampered: ['Array.prototype.map'], durationMs: 0 }),
+    ];
+    const seen = new Set<string>();
+    const details = new Set<string>();
+    for (const failure of failures) {
+      ctx = createLabContext(lab, openSubmission(dir), { checks: 'all', sandbox: 'node' });
+      const result = await gradeExercise(zeroPad, ctx, processes({ hidden: failure }));
+      const firstHidden = result.checks.find((c) => !c.public)!;
+      seen.add(JSON.stringify(studentView(firstHidden)));
+      details.add(JSON.stringify(firstHidden.hiddenDetail));
+      // The public checks pass, and the exercise's status says nothing a hidden failure chose.
+      expect(result.checks.filter((c) => c.public).every((c) => c.passed)).toBe(true);
+      expect(result.status).toBe('failed');
+    }
+    expect(seen.size).toBe(1);
+    expect(details.size).toBe(failures.length);
+  });
+
+  test("after a public call times out, none of the exercise's later cases is called; a hidden timeout ends only the hidden ones", async () => {
     const running = processes({ public: () => ({ kind: 'timeout', durationMs: 50, limitMs: 50 }) });
     const result = await gradeExercise(zeroPad, ctx, running);
     expect(running.public.calls + running.hidden.calls).toBe(1);
     expect(result.checks[0].status).toBe('timeout');
-    expect(result.checks.slice(1).every((c) => c.status === 'timeout' && c.message === english(msg('grading.earlier-timeout', { fn: 'zeroPad' })))).toBe(true);
+    const earlier = english(msg('grading.earlier-timeout', { fn: 'zeroPad' }));
+    expect(result.checks.slice(1).filter((c) => c.public).every((c) => c.status === 'timeout' && c.message === earlier)).toBe(true);
+    expect(result.checks.filter((c) => !c.public).every((c) => c.status === 'failed' && c.hiddenDetail?.status === 'timeout' && c.hiddenDetail.message === earlier)).toBe(true);
     expect(result.points).toBe(0);
+
+    ctx = createLabContext(lab, openSubmission(dir), { checks: 'all', sandbox: 'node' });
+    const hiddenTimesOut = processes({ hidden: () => ({ kind: 'timeout', durationMs: 50, limitMs: 50 }) });
+    const second = await gradeExercise(zeroPad, ctx, hiddenTimesOut);
+    expect([hiddenTimesOut.public.calls, hiddenTimesOut.hidden.calls]).toEqual([second.checks.filter((c) => c.public).length, 1]);
+    expect(second.checks.filter((c) => c.public).every((c) => c.passed)).toBe(true);
   });
 
-  test('a hidden process that cannot start fails the hidden checks only, in fixed words', async () => {
+  test("hidden cases' time is on a clock of its own: hidden cases that use up the lab's time leave later public checks theirs", async () => {
+    ctx = createLabContext(lab, openSubmission(dir), { checks: 'all', sandbox: 'node', timeouts: { labMs: 3000, exerciseMs: 60_000 } });
+    const sleepy: Script = () => {
+      const until = performance.now() + 3100;
+      while (performance.now() < until);
+      return { kind: 'value', value: 0, durationMs: 3100 };
+    };
+    const first = await gradeExercise(zeroPad, ctx, processes({ hidden: sleepy }));
+    expect(first.checks.filter((c) => !c.public && c.hiddenDetail?.status === 'timeout').length).toBeGreaterThan(0);
+    const next = await gradeExercise(convSingleStep, ctx, processes({}, [], convSingleStep.id));
+    expect(next.checks.filter((c) => c.public).map((c) => c.status)).toEqual(next.checks.filter((c) => c.public).map(() => 'passed'));
+    // The hidden clock is spent: the next exercise's hidden cases are not run, and say only "not passed".
+    expect(next.checks.filter((c) => !c.public).every((c) => c.status === 'failed' && c.hiddenDetail?.message === english(msg('grading.lab-time-used')))).toBe(true);
+  });
+
+  test('a hidden process that cannot start fails the hidden checks only, and says why to the instructor only', async () => {
     const result = await gradeExercise(zeroPad, ctx, processes({}, ['hidden']));
     expect(result.checks.filter((c) => c.public).every((c) => c.passed)).toBe(true);
     const hidden = result.checks.filter((c) => !c.public);
     expect(hidden.length).toBeGreaterThan(0);
-    expect(hidden.every((c) => c.status === 'error' && c.message === english(msg('grading.restart-failed-hidden')))).toBe(true);
+    expect(hidden.every((c) => c.status === 'failed' && c.hiddenDetail?.status === 'error' && c.hiddenDetail.message === english(msg('grading.restart-failed-hidden')))).toBe(true);
   });
 
   test('a function the module does not export is missing, and nothing is called', async () => {

@@ -10,13 +10,17 @@ import { gradeLab } from '../../src/engine/grade-lab.js';
 import type { LabTimeouts } from '../../src/engine/lab-context.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
-import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
+import type { CheckResult, ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { projectRoot } from '../../src/paths.js';
 import { loadExpected } from '../../src/cases/expected.js';
 import { formatNumber } from '../../src/contract/values.js';
 import { makeSubmission, referenceWith } from './submissions.js';
+import { english, msg } from '../../src/i18n/messages.js';
 import { extractStudentCode } from '../../src/submission/student-code.js';
+
+/** The typical mistake a check names: in a public check's diagnosis, in a hidden one's instructor detail. */
+const diagnosed = (c: CheckResult) => (c.public ? c.diagnosis : c.hiddenDetail?.diagnosis)?.mistake;
 
 const LAB_FILE = 'conv-step-by-step.ts';
 const EXERCISES = convStepByStep.exercises.map((e) => e.id);
@@ -60,8 +64,9 @@ describe('example submissions', () => {
     expectOnlyAffected(lab, ['convSingleStep', 'poolBackward']);
     expect(lab.points).toBe(39);
     const ex = byId(lab);
-    expect(ex.convSingleStep.checks.map((c) => c.diagnosis?.mistake)).toEqual(ex.convSingleStep.checks.map(() => 'bias-multiplied'));
-    expect(ex.poolBackward.checks.map((c) => c.diagnosis?.mistake)).toEqual(ex.poolBackward.checks.map(() => 'last-example-only'));
+    // A hidden check's diagnosis is the instructor's (hiddenDetail): the student reads only "not passed".
+    expect(ex.convSingleStep.checks.map((c) => diagnosed(c))).toEqual(ex.convSingleStep.checks.map(() => 'bias-multiplied'));
+    expect(ex.poolBackward.checks.map((c) => diagnosed(c))).toEqual(ex.poolBackward.checks.map(() => 'last-example-only'));
     const hidden = ex.convSingleStep.checks.filter((c) => !c.public);
     expect(hidden.length).toBeGreaterThan(0);
     const hiddenExpected = loadExpected(convStepByStep.id, 'hidden').cases;
@@ -69,7 +74,8 @@ describe('example submissions', () => {
       expect(c.description).toBe('hidden check');
       expect(c.id).toMatch(/^convSingleStep\/hidden-\d+$/);
       expect(c.expected).toBeUndefined();
-      expect(c.message).toBe('Some values are not the expected ones.');
+      expect([c.message, c.diagnosis]).toEqual([english(msg('check.hidden-failed')), undefined]);
+      expect(c.hiddenDetail?.message).toBe('Some values are not the expected ones.');
     }
     // No hidden expected value, nor its rounded form, appears in any message.
     const messages = JSON.stringify(lab);
@@ -92,7 +98,7 @@ describe('typical mistakes are named', () => {
     // Cases where the mistake makes no difference (stride 1, a 1x1 matrix, pad 0) still pass.
     const failed = ex.checks.filter((c) => !c.passed);
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.map((c) => c.diagnosis?.mistake)).toEqual(failed.map(() => mistake));
+    expect(failed.map((c) => diagnosed(c))).toEqual(failed.map(() => mistake));
   });
 });
 
@@ -105,7 +111,9 @@ describe('containment', () => {
     const pool = byId(lab).poolForward;
     expect(pool.status).toBe('timeout');
     expect(pool.checks[0].message).toMatch(/did not finish within \d+\.\d s \(is there an infinite loop\?\)/);
-    expect(pool.checks.slice(1).every((c) => c.status === 'timeout' && c.message.includes('not run'))).toBe(true);
+    const later = pool.checks.slice(1);
+    expect(later.filter((c) => c.public).every((c) => c.status === 'timeout' && c.message.includes('not run'))).toBe(true);
+    expect(later.filter((c) => !c.public).every((c) => c.status === 'failed' && c.hiddenDetail?.status === 'timeout' && c.hiddenDetail.message.includes('not run'))).toBe(true);
   });
 
   test('process.exit in the middle of an exercise is an error for that exercise only', async () => {
@@ -178,7 +186,8 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
     const hidden = rest.filter((c) => !c.public);
     expect(hidden.length).toBe(3);
     for (const c of hidden) {
-      expect(c.message).toBe('distributeValue threw an error (hidden checks do not show what a submission reports)');
+      expect([c.status, c.message]).toEqual(['failed', english(msg('check.hidden-failed'))]);
+      expect(c.hiddenDetail?.message).toBe('distributeValue threw an error (hidden checks do not show what a submission reports)');
     }
   });
 
