@@ -10,17 +10,14 @@ import { gradeLab } from '../../src/engine/grade-lab.js';
 import type { LabTimeouts } from '../../src/engine/lab-context.js';
 import { gradeSubmission, openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
-import type { CheckResult, ExerciseResult, LabResult } from '../../src/contract/result.js';
+import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { validateResult } from '../../src/report/result-json.js';
 import { projectRoot } from '../../src/paths.js';
 import { loadExpected } from '../../src/cases/expected.js';
 import { formatNumber } from '../../src/contract/values.js';
-import { makeSubmission, referenceWith } from './submissions.js';
+import { diagnosed, makeSubmission, referenceWith } from './submissions.js';
 import { english, msg } from '../../src/i18n/messages.js';
 import { extractStudentCode } from '../../src/submission/student-code.js';
-
-/** The typical mistake a check names: in a public check's diagnosis, in a hidden one's instructor detail. */
-const diagnosed = (c: CheckResult) => (c.public ? c.diagnosis : c.hiddenDetail?.diagnosis)?.mistake;
 
 const LAB_FILE = 'conv-step-by-step.ts';
 const EXERCISES = convStepByStep.exercises.map((e) => e.id);

@@ -16,7 +16,7 @@ import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
 import type { ExerciseResult, LabResult } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { sharedFile } from '../shared-data.js';
-import { makeSubmission, referenceWith } from './submissions.js';
+import { diagnosed, makeSubmission, referenceWith } from './submissions.js';
 import { SANDBOX } from '../sandbox-kind.js';
 
 const LAB_FILE = 'conv-application.ts';
@@ -74,7 +74,7 @@ describe('Lab 2 structure (training skipped)', () => {
     ]);
     const ex = byId(await grade(dir, { skipTraining: true }));
     expect(ex.forwardPropagation.checks[0].diagnosis?.mistake).toBe('no-relu');
-    expect(ex.computeCost.checks.map((c) => c.diagnosis?.mistake)).toEqual(['sum-not-mean', 'sum-not-mean', 'sum-not-mean']);
+    expect(ex.computeCost.checks.map(diagnosed)).toEqual(['sum-not-mean', 'sum-not-mean', 'sum-not-mean']);
   });
 
   test('initial parameters that are not Glorot-uniform fail with the reason', async () => {

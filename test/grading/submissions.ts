@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../src/paths.js';
+import type { CheckResult } from '../../src/contract/result.js';
 
 export const REFERENCE = readFileSync(path.join(projectRoot, 'solutions', 'conv-step-by-step.ts'), 'utf8');
 
@@ -21,3 +22,6 @@ export function referenceWith(replacements: [string, string][], labFile?: string
     return text.replace(from, to);
   }, reference);
 }
+
+/** The typical mistake a check names: in a public check's diagnosis, in a hidden one's detail (the instructor's). */
+export const diagnosed = (c: CheckResult): string | undefined => (c.public ? c.diagnosis : c.hiddenDetail?.diagnosis)?.mistake;
