@@ -188,6 +188,7 @@ export interface SandboxRecord {
 export interface GradeResult {
   schemaVersion: 1;
   labgradeVersion: string;
+  /** When grading started (a time taken after the hidden cases would tell how long they ran). */
   gradedAt: string;
   durationMs: number;
   /** Which checks ran: all of them (instructor grading) or the public ones (student self-check). */

@@ -1,7 +1,7 @@
 /**
- * The exercise phase: one exercise's checks. A function exercise's cases are called in the lab's
- * processes and compared (or judged) here; a file exercise (a trained model) is judged as data in an
- * evaluator of its own.
+ * One exercise's checks. A function exercise's cases are called in the lab's processes, public
+ * cases in one phase and hidden ones in another, and compared (or judged) here; a file exercise (a
+ * trained model) is judged as data in an evaluator of its own.
  */
 import type { ExerciseDefinition } from './lab-definition.js';
 import type { CheckResult, ExerciseResult, MessageRef, TrainingMetrics, Visibility } from '../contract/result.js';
@@ -13,7 +13,7 @@ import type { LoadedCase } from '../cases/load-cases.js';
 import type { CallOutcome } from '../sandbox/session.js';
 import { withDatasetKeys } from '../data/dataset-tensors.js';
 import { caseDeadline, exerciseLimit, labTimeLeft, skipReason, type LabContext } from './lab-context.js';
-import type { LabProcesses } from './lab-process.js';
+import type { CallProcess } from './lab-process.js';
 import { checkBase, compareOutcome, described, exerciseResult, said, sealHidden, summaryFields, verdictCheck } from './check-results.js';
 
 /** Checks of one call that its exercise judges itself; a failed call is one failed check. A hidden case's metrics go into its sealed checks, for the instructor only. */
@@ -46,46 +46,51 @@ async function judgeCustom(def: ExerciseDefinition, outcome: CallOutcome, args: 
 }
 
 /**
- * A function exercise: each of its cases called in the process of the case's visibility, within the
- * exercise's and the lab's time. Public and hidden cases have clocks of their own (lab-context.ts,
- * caseDeadline): how long a hidden case ran, or that it timed out, changes nothing a public check
- * says. A public timeout ends the exercise; a hidden one ends its hidden cases.
+ * A function exercise between its phases: the checks so far, and each visibility's time spent and
+ * whether one of its calls timed out. Public and hidden cases have clocks of their own
+ * (lab-context.ts, caseDeadline), and all of a submission's public cases run before any hidden
+ * one (grade-lab.ts), so nothing a hidden case does can change what a public check says.
  */
-export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, processes: LabProcesses): Promise<ExerciseResult> {
-  const { lab } = ctx;
+export interface ExerciseRun {
+  def: ExerciseDefinition;
+  checks: UnscoredCheck[];
+  metrics?: TrainingMetrics;
+  spent: Record<Visibility, number>;
+  timedOut: Record<Visibility, boolean>;
+}
+
+export const startExercise = (def: ExerciseDefinition): ExerciseRun => ({ def, checks: [], spent: { public: 0, hidden: 0 }, timedOut: { public: false, hidden: false } });
+
+/** The exercise's cases of one visibility, called in `process`, within that visibility's share of the exercise's and the lab's time. A public timeout ends the exercise; a hidden one ends its hidden cases. */
+export async function runCases(run: ExerciseRun, visibility: Visibility, ctx: LabContext, process: CallProcess): Promise<void> {
+  const { def } = run;
   const exerciseMs = exerciseLimit(def, ctx.timeouts);
-  const spent: Record<Visibility, number> = { public: 0, hidden: 0 };
-  const timedOut: Record<Visibility, boolean> = { public: false, hidden: false };
-  const checks: UnscoredCheck[] = [];
-  let metrics: TrainingMetrics | undefined;
-  for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id)) {
-    const visibility = loaded.fixture.visibility;
+  for (const loaded of ctx.cases.filter((c) => c.fixture.exercise === def.id && c.fixture.visibility === visibility)) {
     const caseStarted = performance.now();
-    const { deadline, labBound } = caseDeadline(ctx, visibility, exerciseMs - spent[visibility], caseStarted);
+    const { deadline, labBound } = caseDeadline(ctx, visibility, exerciseMs - run.spent[visibility], caseStarted);
     const outOfTime = () => said(labBound ? msg('grading.lab-time-used') : msg('grading.exercise-time-used', { fn: def.id }));
     try {
       const base = { ...checkBase(loaded), passed: false };
       const skipped = skipReason(loaded, ctx);
       if (skipped) {
-        checks.push({ ...base, status: 'skipped', ...said(skipped) });
+        run.checks.push({ ...base, status: 'skipped', ...said(skipped) });
         continue;
       }
-      const cutShort = timedOut.public || timedOut[visibility];
+      const cutShort = run.timedOut.public || run.timedOut[visibility];
       if (cutShort || deadline <= performance.now()) {
-        checks.push({ ...base, status: 'timeout', ...(cutShort ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
+        run.checks.push({ ...base, status: 'timeout', ...(cutShort ? said(msg('grading.earlier-timeout', { fn: def.id })) : outOfTime()) });
         continue;
       }
-      const process = processes[visibility];
       // A restart after a crash spends the same time budget as the calls.
       const ready = await process.ensure(deadline - performance.now());
       if ('failure' in ready) {
         const status = deadline <= performance.now() ? 'timeout' : 'error';
-        checks.push({ ...base, status, ...said(visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
+        run.checks.push({ ...base, status, ...said(visibility === 'public' ? msg('grading.restart-failed', { reason: ready.failure }) : msg('grading.restart-failed-hidden')) });
         continue;
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        checks.push({ ...base, status: 'timeout', ...outOfTime() });
+        run.checks.push({ ...base, status: 'timeout', ...outOfTime() });
         continue;
       }
       const bindings = buildInputs(loaded.fixture);
@@ -99,24 +104,28 @@ export async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, pr
         const fresh = await process.ensure(deadline - performance.now());
         outcome = 'failure' in fresh ? { kind: 'crashed', reason: english(fresh.failure), reasonRef: fresh.failure, durationMs: 0 } : await fresh.session.call(def.id, sent, Math.max(1, Math.round(deadline - performance.now())), loaded.fixture.shuffleFrom);
       }
-      if (outcome.kind === 'timeout') timedOut[visibility] = true;
+      if (outcome.kind === 'timeout') run.timedOut[visibility] = true;
       if (loaded.fixture.judge) {
         if (!def.judge) throw new Error(`${loaded.fixture.key} asks for ${def.id}'s judge, which it does not have`);
         const judged = await judgeCustom(def, outcome, args, loaded, ctx, process.backend);
-        checks.push(...judged.checks);
-        metrics ??= judged.metrics;
+        run.checks.push(...judged.checks);
+        run.metrics ??= judged.metrics;
       } else {
-        checks.push(compareOutcome(outcome, loaded, def, lab));
+        run.checks.push(compareOutcome(outcome, loaded, def, ctx.lab));
       }
     } finally {
       const took = performance.now() - caseStarted;
-      spent[visibility] += took;
+      run.spent[visibility] += took;
       if (visibility === 'hidden') ctx.hiddenMs += took;
     }
   }
-  const code = ctx.code.get(def.id);
-  const sealed = checks.map((c) => sealHidden(c, { keepTime: ctx.options.hiddenTimings }));
-  return exerciseResult(def, scoreChecks(def.points, sealed), { ...(code !== undefined ? { code } : {}), ...(metrics ? { metrics } : {}) });
+}
+
+/** The exercise's result once both phases ran: hidden checks sealed, points resolved. */
+export function finishExercise(run: ExerciseRun, ctx: LabContext): ExerciseResult {
+  const code = ctx.code.get(run.def.id);
+  const sealed = run.checks.map((c) => sealHidden(c, { keepTime: ctx.options.hiddenTimings }));
+  return exerciseResult(run.def, scoreChecks(run.def.points, sealed), { ...(code !== undefined ? { code } : {}), ...(run.metrics ? { metrics: run.metrics } : {}) });
 }
 
 /** A file exercise (a trained model): judged as data in an evaluator; its checks are the verdicts. `incomplete`: labgrade could not judge it this time. */

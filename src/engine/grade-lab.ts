@@ -1,8 +1,13 @@
 /**
  * Grades one lab file of a submission, in phases over one context (lab-context.ts): load the cases,
- * read the file, bundle it, start its sandboxed processes, grade each exercise (grade-exercise.ts),
- * assemble the result. Whatever goes wrong in the submission becomes a per-check status and
- * message; the rest of the lab is still graded.
+ * read the file, bundle it, start its sandboxed process, run every public case and judge the file
+ * exercises (the public phase), then every hidden case in a process of their own (the hidden
+ * phase), and assemble the result. Whatever goes wrong in the submission becomes a per-check status
+ * and message; the rest of the lab is still graded.
+ *
+ * A submission's hidden phases run after all its public ones (grade-submission.ts): a public call
+ * that read the clock could otherwise time the hidden calls before it, or find the memory a hidden
+ * process holds, and say what it found in its message.
  */
 import type { ExerciseDefinition, LabDefinition } from './lab-definition.js';
 import type { ExerciseResult, LabResult, MessageRef } from '../contract/result.js';
@@ -14,39 +19,61 @@ import { DEFAULT_LIMITS, type SessionOptions } from '../sandbox/session.js';
 import { codeOutsideMarkers, extractStudentCode, starterSource } from '../submission/student-code.js';
 import { SubmissionFileError, type SubmissionFiles } from '../submission/submission-files.js';
 import { createLabContext, labTimeLeft, needsData, type GradeLabOptions, type LabContext } from './lab-context.js';
-import { LabProcess, sessionOptions, type LabProcesses } from './lab-process.js';
-import { gradeExercise, gradeFiles } from './grade-exercise.js';
+import { LabProcess, sessionOptions, type CallProcess } from './lab-process.js';
+import { finishExercise, gradeFiles, runCases, startExercise, type ExerciseRun } from './grade-exercise.js';
 import { said, ungradedExercise } from './check-results.js';
 import { deviceRef } from './call-outcomes.js';
 
+/** A lab whose public phase is over: `finish` runs its hidden phase and assembles its result. */
+export interface StartedLab {
+  finish(): Promise<LabResult>;
+}
+
+const finished = (result: LabResult): StartedLab => ({ finish: async () => result });
+
+/** Grades one lab file, both phases (a submission of several labs runs them as grade-submission.ts does). */
 export async function gradeLab(lab: LabDefinition, files: SubmissionFiles, options: GradeLabOptions): Promise<LabResult> {
+  return (await startLab(lab, files, options)).finish();
+}
+
+/** Everything of a lab up to and including its public phase; the public process is closed when it returns. */
+export async function startLab(lab: LabDefinition, files: SubmissionFiles, options: GradeLabOptions): Promise<StartedLab> {
   const ctx = createLabContext(lab, files, options);
   // A lab file that is not there costs nothing: no data is read, no process started.
   if (!files.has(lab.file)) {
     const notSubmitted = msg('grading.not-submitted', { file: lab.file });
-    return assembleLab(ctx, 'missing', lab.exercises.map((def) => ungradedExercise(def, ctx, 'missing', notSubmitted)), said(notSubmitted));
+    return finished(assembleLab(ctx, 'missing', lab.exercises.map((def) => ungradedExercise(def, ctx, 'missing', notSubmitted)), said(notSubmitted)));
   }
   const read = readLabFile(ctx);
-  if ('failure' in read) return unrunnableLab(ctx, read.failure);
+  if ('failure' in read) return finished(await unrunnableLab(ctx, read.failure));
   const bundled = await bundleLabFile(ctx);
-  if ('failure' in bundled) return unrunnableLab(ctx, bundled.failure, bundled.short, read.source);
+  if ('failure' in bundled) return finished(await unrunnableLab(ctx, bundled.failure, bundled.short, read.source));
   // Public and hidden cases run in processes of their own: what a process saw of a hidden input
   // cannot come out in a public check's message (public checks may show what the submission says).
-  // The hidden one is stopped between its calls, so that it cannot slow the public one's either.
   // One set of options for both: the datasets they are sent are read and converted once.
-  const shared = sessionOptions(ctx);
-  const started = startedLazily(ctx, bundled.bundle);
-  const processes = { public: started(shared), hidden: started({ ...shared, stopBetweenCalls: true }) };
+  const processOptions = sessionOptions(ctx);
+  const publicProcess = newProcess(ctx, bundled.bundle, processOptions);
+  let phase: PhaseResults<ExerciseRun>;
   try {
-    const first = await processes.public.ensure(labTimeLeft(ctx, 'public'));
-    if ('failure' in first) return await unrunnableLab(ctx, first.failure, first.short, read.source);
-    const { exercises, incomplete } = await gradeExercises(ctx, processes, () => processes.public.exports);
-    const { backend, device, tfjsVersion } = processes.public;
-    return assembleLab(ctx, 'graded', exercises, { backend, ...(device === undefined ? {} : { device, ...deviceRef(device) }), tfjsVersion, ...(incomplete ? { incomplete } : {}) });
+    const first = await publicProcess.ensure(labTimeLeft(ctx, 'public'));
+    if ('failure' in first) return finished(await unrunnableLab(ctx, first.failure, first.short, read.source));
+    phase = await publicPhase(ctx, publicProcess, () => publicProcess.exports);
   } finally {
-    processes.public.close();
-    processes.hidden.close();
+    publicProcess.close();
   }
+  ctx.publicMs = performance.now() - ctx.started;
+  const { backend, device, tfjsVersion } = publicProcess;
+  return {
+    finish: async () => {
+      const hiddenProcess = newProcess(ctx, bundled.bundle, processOptions);
+      try {
+        const exercises = await hiddenPhase(ctx, phase.exercises, hiddenProcess);
+        return assembleLab(ctx, 'graded', exercises, { backend, ...(device === undefined ? {} : { device, ...deviceRef(device) }), tfjsVersion, ...(phase.incomplete ? { incomplete: true } : {}) });
+      } finally {
+        hiddenProcess.close();
+      }
+    },
+  };
 }
 
 /** The read phase: the lab file's text, and the student's code in it; nothing of a file that cannot be read is shown (it may not be the student's: a link to someone else's). */
@@ -85,21 +112,45 @@ async function bundleLabFile(ctx: LabContext): Promise<{ bundle: SubmissionBundl
   return { bundle };
 }
 
-/** The start phase's processes, each started on its first use. */
-const startedLazily = (ctx: LabContext, bundle: SubmissionBundle) => (options: SessionOptions) => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, options);
+/** A process of the lab's, started on its first use. */
+const newProcess = (ctx: LabContext, bundle: SubmissionBundle, options: SessionOptions) => new LabProcess(bundle, ctx.options.limits ?? DEFAULT_LIMITS, options);
+
+/** Each exercise's result, or its run where hidden cases are still to come; `incomplete`: a file exercise could not be judged this time. */
+interface PhaseResults<T> {
+  exercises: (ExerciseResult | T)[];
+  incomplete: boolean;
+}
 
 /**
- * The exercise phase, every exercise in order: a file exercise judged, a function the module does
- * not export marked missing, and the others graded. `exports`: what the module exports, by type,
- * as its latest process loaded it (a process restarted after a crash loads it again).
+ * The public phase, every exercise in order: a file exercise judged, a function the module does
+ * not export marked missing, and the others' public cases run. `exports`: what the module exports,
+ * by type, as its latest process loaded it (a process restarted after a crash loads it again).
  */
-export function gradeExercises(ctx: LabContext, processes: LabProcesses, exports: () => Readonly<Record<string, string>>): Promise<{ exercises: ExerciseResult[]; incomplete: boolean }> {
-  return eachExercise(ctx, (def) => {
+export function publicPhase(ctx: LabContext, process: CallProcess, exports: () => Readonly<Record<string, string>>): Promise<PhaseResults<ExerciseRun>> {
+  return eachExercise(ctx, async (def) => {
     const found = exports()[def.id];
-    if (found === 'function') return gradeExercise(def, ctx, processes);
-    const message = found === undefined ? msg('grading.not-exported', { file: ctx.lab.file, fn: def.id }) : msg('grading.not-a-function', { fn: def.id, found });
-    return ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id));
+    if (found !== 'function') {
+      const message = found === undefined ? msg('grading.not-exported', { file: ctx.lab.file, fn: def.id }) : msg('grading.not-a-function', { fn: def.id, found });
+      return ungradedExercise(def, ctx, 'missing', message, ctx.code.get(def.id));
+    }
+    const run = startExercise(def);
+    await runCases(run, 'public', ctx, process);
+    return run;
   });
+}
+
+/** The hidden phase: the hidden cases of each exercise the public phase ran, and every exercise's result. */
+export async function hiddenPhase(ctx: LabContext, exercises: readonly (ExerciseResult | ExerciseRun)[], process: CallProcess): Promise<ExerciseResult[]> {
+  const results: ExerciseResult[] = [];
+  for (const exercise of exercises) {
+    if (!('spent' in exercise)) {
+      results.push(exercise);
+      continue;
+    }
+    await runCases(exercise, 'hidden', ctx, process);
+    results.push(finishExercise(exercise, ctx));
+  }
+  return results;
 }
 
 /** A lab whose code cannot run (it does not compile, its file cannot be read, its process does not start): file exercises are still judged. */
@@ -109,9 +160,9 @@ async function unrunnableLab(ctx: LabContext, message: MessageRef, short: Messag
   return assembleLab(ctx, 'error', exercises, { ...said(message), ...(incomplete ? { incomplete } : {}) });
 }
 
-/** Every exercise's result: file exercises judged (`incomplete`: one could not be judged this time), function exercises by `functionExercise`. */
-async function eachExercise(ctx: LabContext, functionExercise: (def: ExerciseDefinition) => ExerciseResult | Promise<ExerciseResult>): Promise<{ exercises: ExerciseResult[]; incomplete: boolean }> {
-  const exercises: ExerciseResult[] = [];
+/** Every exercise in order: file exercises judged, function exercises by `functionExercise`. */
+async function eachExercise<T>(ctx: LabContext, functionExercise: (def: ExerciseDefinition) => ExerciseResult | T | Promise<ExerciseResult | T>): Promise<PhaseResults<T>> {
+  const exercises: (ExerciseResult | T)[] = [];
   let incomplete = false;
   for (const def of ctx.lab.exercises) {
     if (def.assessFiles) {
@@ -137,7 +188,8 @@ function assembleLab(ctx: LabContext, status: LabResult['status'], exercises: Ex
     status,
     ...sumPoints(exercises),
     exercises,
-    durationMs: Math.round(performance.now() - ctx.started - (options.hiddenTimings ? 0 : ctx.hiddenMs)),
+    // The public phase's time (all of it where the lab ended there), and the hidden phase's only where options keep hidden times.
+    durationMs: Math.round((ctx.publicMs ?? performance.now() - ctx.started) + (options.hiddenTimings ? ctx.hiddenMs : 0)),
     ...extra,
     ...(ctx.codeOutsideMarkers ? { codeOutsideMarkers: ctx.codeOutsideMarkers.slice(0, MAX_OUTSIDE_CODE_CHARS) } : {}),
     ...(lab.optional ? { optional: true } : {}),

@@ -63,6 +63,8 @@ export interface LabContext {
    * submission could sleep for a time made of a hidden input.
    */
   hiddenMs: number;
+  /** How long the public phase took, bundling and the process's start included, once it is over. */
+  publicMs?: number;
   /** Why the datasets cannot be used (null when they can); read only when something needs them. */
   dataProblem(): string | null;
 }

@@ -2,7 +2,7 @@
  * The lab's sandboxed processes as grading sees them: started on first use, and again after a
  * timeout or a crash. Public and hidden cases each have their own (grade-lab.ts says why).
  */
-import type { MessageRef, Visibility } from '../contract/result.js';
+import type { MessageRef } from '../contract/result.js';
 import { msg } from '../i18n/messages.js';
 import { SandboxSession, type CallOutcome, type SandboxLimits, type SessionOptions } from '../sandbox/session.js';
 import type { SubmissionBundle } from '../sandbox/bundle.js';
@@ -26,8 +26,6 @@ export interface CallProcess {
   /** The live session, starting one within `budgetMs` if there is none. */
   ensure(budgetMs?: number): Promise<Ensured>;
 }
-
-export type LabProcesses = Record<Visibility, CallProcess>;
 
 /** How the lab's process starts: the datasets its calls name are read here and sent to it (it reads no files). */
 export function sessionOptions(ctx: LabContext): SessionOptions {

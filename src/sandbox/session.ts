@@ -75,12 +75,6 @@ export interface SessionOptions {
   datasets?: Record<string, DatasetTensor>;
   /** Threads for the wasm backend (default: this machine's cores; a class run shares them out between jobs). */
   wasmThreads?: number;
-  /**
-   * Stop the process (SIGSTOP) whenever no call runs. A process that has seen a hidden input could
-   * otherwise work on in a timer while the public process's calls run, and slow them by a time made
-   * of that input.
-   */
-  stopBetweenCalls?: boolean;
 }
 
 const POLL_MS = 100;
@@ -112,7 +106,6 @@ export class SandboxSession {
   private readonly watchdog: NodeJS.Timeout;
   private readonly listeners = new Set<(message: ChildMessage) => void>();
   private readonly exitWaiters = new Set<() => void>();
-  private stopsBetweenCalls = false;
 
   private constructor(
     private readonly child: SpawnedChild,
@@ -185,8 +178,6 @@ export class SandboxSession {
       return { kind: 'load-failed', error: session.mapError(loaded.error) };
     }
     if (loaded.type !== 'loaded') throw new Error('unreachable');
-    if (options.stopBetweenCalls) session.stopsBetweenCalls = true;
-    session.signalTree('SIGSTOP');
     return { kind: 'loaded', session, exports: loaded.exports, ...info };
   }
 
@@ -233,7 +224,6 @@ export class SandboxSession {
     const started = performance.now();
     if (!this.alive) return Promise.resolve({ kind: 'crashed', ...this.describeExit(msg('session.already-stopped')), durationMs: 0 });
     const id = this.nextId++;
-    this.signalTree('SIGCONT');
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -246,24 +236,10 @@ export class SandboxSession {
         clearTimeout(timer);
         this.pending.delete(id);
         this.progressListeners.delete(id);
-        this.signalTree('SIGSTOP');
         resolve(outcome);
       });
       this.post(message(id));
     });
-  }
-
-  /** With stopBetweenCalls, stops or resumes the process and everything under it (with bubblewrap, the sandboxed Node is below the process started). */
-  private signalTree(signal: 'SIGSTOP' | 'SIGCONT'): void {
-    const pid = this.child.process.pid;
-    if (!this.stopsBetweenCalls || pid === undefined || !this.alive) return;
-    for (const p of [pid, ...descendants(pid)]) {
-      try {
-        process.kill(p, signal);
-      } catch {
-        // gone meanwhile
-      }
-    }
   }
 
   /** Ends the child; safe to call more than once. */

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { convStepByStep } from '../../graders/conv-step-by-step.js';
 import { createLabContext, type LabContext } from '../../src/engine/lab-context.js';
-import { gradeExercise } from '../../src/engine/grade-exercise.js';
-import { gradeExercises } from '../../src/engine/grade-lab.js';
-import type { CallProcess, Ensured, LabProcesses } from '../../src/engine/lab-process.js';
+import { finishExercise, runCases, startExercise } from '../../src/engine/grade-exercise.js';
+import { hiddenPhase, publicPhase } from '../../src/engine/grade-lab.js';
+import type { CallProcess, Ensured } from '../../src/engine/lab-process.js';
+import type { ExerciseDefinition } from '../../src/engine/lab-definition.js';
 import type { LoadedCase } from '../../src/cases/load-cases.js';
 import type { CallOutcome } from '../../src/sandbox/session.js';
 import type { CheckResult, Visibility } from '../../src/contract/result.js';
@@ -37,17 +38,26 @@ class ScriptedProcess implements CallProcess {
 
 const lab = convStepByStep;
 const zeroPad = lab.exercises.find((e) => e.id === 'zeroPad')!;
-const convSingleStep = lab.exercises.find((e) => e.id === 'convSingleStep')!;
 const right: Script = (loaded) => ({ kind: 'value', value: loaded.expected!.expected, durationMs: 7 });
 let dir: string;
 let ctx: LabContext;
 
-function processes(scripts: Partial<Record<Visibility, Script>>, startFails: Visibility[] = [], exercise = zeroPad.id): LabProcesses & Record<Visibility, ScriptedProcess> {
+type Processes = Record<Visibility, ScriptedProcess>;
+
+function processes(scripts: Partial<Record<Visibility, Script>>, startFails: Visibility[] = [], exercise = zeroPad.id): Processes {
   const of = (visibility: Visibility) => ctx.cases.filter((c) => c.fixture.exercise === exercise && c.fixture.visibility === visibility);
   return {
     public: new ScriptedProcess(of('public'), scripts.public ?? right, startFails.includes('public')),
     hidden: new ScriptedProcess(of('hidden'), scripts.hidden ?? right, startFails.includes('hidden')),
   };
+}
+
+/** One exercise through both phases, as grade-lab.ts runs them: its public cases, then its hidden ones. */
+async function gradeExercise(def: ExerciseDefinition, ctx: LabContext, running: Processes) {
+  const run = startExercise(def);
+  await runCases(run, 'public', ctx, running.public);
+  await runCases(run, 'hidden', ctx, running.hidden);
+  return finishExercise(run, ctx);
 }
 
 /** What a student's reports may show of a check: everything but the instructor's detail. */
@@ -127,19 +137,27 @@ describe('the exercise phase', () => {
     expect(second.checks.filter((c) => c.public).every((c) => c.passed)).toBe(true);
   });
 
-  test("hidden cases' time is on a clock of its own: hidden cases that use up the lab's time leave later public checks theirs", async () => {
+  test("every public case runs before any hidden one, across the lab's exercises, and the hidden phase has the lab's time of its own", async () => {
     ctx = createLabContext(lab, openSubmission(dir), { checks: 'all', sandbox: 'node', timeouts: { labMs: 3000, exerciseMs: 60_000 } });
-    const sleepy: Script = () => {
-      const until = performance.now() + 3100;
-      while (performance.now() < until);
-      return { kind: 'value', value: 0, durationMs: 3100 };
+    const order: Visibility[] = [];
+    const logged = (visibility: Visibility, script: Script = right): Script => (loaded) => {
+      order.push(visibility);
+      return script(loaded);
     };
-    const first = await gradeExercise(zeroPad, ctx, processes({ hidden: sleepy }));
-    expect(first.checks.filter((c) => !c.public && c.hiddenDetail?.status === 'timeout').length).toBeGreaterThan(0);
-    const next = await gradeExercise(convSingleStep, ctx, processes({}, [], convSingleStep.id));
-    expect(next.checks.filter((c) => c.public).map((c) => c.status)).toEqual(next.checks.filter((c) => c.public).map(() => 'passed'));
-    // The hidden clock is spent: the next exercise's hidden cases are not run, and say only "not passed".
-    expect(next.checks.filter((c) => !c.public).every((c) => c.status === 'failed' && c.hiddenDetail?.message === english(msg('grading.lab-time-used')))).toBe(true);
+    // The first public call uses up the lab's time: the public phase's later cases are not run.
+    let slept = false;
+    const sleepy: Script = (loaded) => {
+      if (!slept) for (const until = performance.now() + 3100; performance.now() < until; );
+      slept = true;
+      return right(loaded);
+    };
+    const running = { public: new ScriptedProcess(ctx.cases.filter((c) => c.fixture.visibility === 'public'), logged('public', sleepy)), hidden: new ScriptedProcess(ctx.cases.filter((c) => c.fixture.visibility === 'hidden'), logged('hidden')) };
+    const exports = Object.fromEntries(lab.exercises.map((e) => [e.id, 'function']));
+    const exercises = await hiddenPhase(ctx, (await publicPhase(ctx, running.public, () => exports)).exercises, running.hidden);
+    expect(order.indexOf('hidden')).toBe(order.lastIndexOf('public') + 1);
+    const checks = exercises.flatMap((e) => e.checks);
+    expect(checks.filter((c) => c.public && c.status === 'timeout').length).toBeGreaterThan(0);
+    expect(checks.filter((c) => !c.public).every((c) => c.passed)).toBe(true);
   });
 
   test('a hidden process that cannot start fails the hidden checks only, and says why to the instructor only', async () => {
@@ -152,7 +170,7 @@ describe('the exercise phase', () => {
 
   test('a function the module does not export is missing, and nothing is called', async () => {
     const running = processes({});
-    const { exercises } = await gradeExercises(ctx, running, () => ({ zeroPad: 'number' }));
+    const exercises = await hiddenPhase(ctx, (await publicPhase(ctx, running.public, () => ({ zeroPad: 'number' }))).exercises, running.hidden);
     expect(exercises.map((e) => e.status)).toEqual(lab.exercises.map(() => 'missing'));
     expect(exercises.find((e) => e.id === 'zeroPad')!.message).toBe(english(msg('grading.not-a-function', { fn: 'zeroPad', found: 'number' })));
     expect(running.public.calls + running.hidden.calls).toBe(0);

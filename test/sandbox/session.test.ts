@@ -5,7 +5,6 @@ import path from 'node:path';
 import { bundleSubmission } from '../../src/sandbox/bundle.js';
 import { DEFAULT_LIMITS, SandboxSession } from '../../src/sandbox/session.js';
 import { childPermissionFlags } from '../../src/sandbox/permissions.js';
-import { descendants } from '../../src/sandbox/spawn-child.js';
 import { isChildMessage } from '../../src/sandbox/protocol-checks.js';
 import { WEIGHTS_SAMPLE_SIZE } from '../../src/models/weights-sample.js';
 import { openSubmission } from '../../src/engine/grade-submission.js';
@@ -14,9 +13,9 @@ import { execa } from 'execa';
 import { projectRoot } from '../../src/paths.js';
 import { makeSubmission } from '../grading/submissions.js';
 
-async function start(source: string, limits = DEFAULT_LIMITS, stopBetweenCalls = false) {
+async function start(source: string, limits = DEFAULT_LIMITS) {
   const dir = makeSubmission({ 'lab.ts': source });
-  const started = await SandboxSession.start(await bundleSubmission(openSubmission(dir), 'lab.ts'), { sandbox: SANDBOX, backend: 'cpu', stopBetweenCalls }, limits);
+  const started = await SandboxSession.start(await bundleSubmission(openSubmission(dir), 'lab.ts'), { sandbox: SANDBOX, backend: 'cpu' }, limits);
   if (started.kind !== 'loaded') throw new Error(`did not load: ${JSON.stringify(started)}`);
   return started.session;
 }
@@ -116,35 +115,6 @@ describe('SandboxSession', () => {
     const session = await start('export function grow() { const a: number[][] = []; for (;;) a.push(new Array(1e5).fill(1)); }', { ...DEFAULT_LIMITS, heapMb: 64, rssMb: 4096 });
     const outcome = await session.call('grow', [], 60_000);
     expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('ran out of memory') });
-  });
-
-  test('with stopBetweenCalls, the process and all under it are stopped whenever no call runs: a timer of its own cannot work between calls', async () => {
-    const source = 'let ticks = 0;\nsetInterval(() => { ticks++; }, 5);\nexport function count() { return ticks; }';
-    /** Each process of the session's tree, and whether it is stopped (state T in /proc). */
-    const isStopped = (pid: number) => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat[stat.lastIndexOf(')') + 2] === 'T';
-    };
-    const states = (session: SandboxSession) => [session.pid!, ...descendants(session.pid!)].map(isStopped);
-    const stopped = await start(source, DEFAULT_LIMITS, true);
-    const running = await start(source, DEFAULT_LIMITS, false);
-    try {
-      const before = await stopped.call('count', [], 5000);
-      const runningBefore = await running.call('count', [], 5000);
-      expect(states(stopped).length).toBeGreaterThan(0);
-      expect(states(stopped).every(Boolean)).toBe(true);
-      expect(states(running).some(Boolean)).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      const after = await stopped.call('count', [], 5000);
-      const runningAfter = await running.call('count', [], 5000);
-      // Resumed for the call, the interval may fire once before it: never 80 times.
-      expect(after.kind === 'value' && before.kind === 'value' && (after.value as number) - (before.value as number)).toBeLessThanOrEqual(2);
-      expect(runningAfter.kind === 'value' && runningBefore.kind === 'value' && (runningAfter.value as number) - (runningBefore.value as number)).toBeGreaterThan(10);
-    } finally {
-      stopped.close();
-      running.close();
-    }
-    expect(await eventually(() => !isRunning(stopped.pid!))).toBe(true);
   });
 
   test('printing is captured up to a cap and the call still returns', async () => {
