@@ -3,11 +3,11 @@
  * processes (process.kill can reach the grader, or with -1 every process of the user), loading
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the list of open handles (which
- * includes the channel to the grader), and network access through fetch; and caps what it may
- * print. It runs after labgrade's own modules have loaded and before the submission's code. (One
- * of them loads on demand: course-utils' random generator, which processes for labs with data load
- * before hardening, and a Lab 1 process at first use.) Bubblewrap, where it runs, takes the network
- * and the rest of the file system away underneath.
+ * includes the channel to the grader), the machine's free memory, and network access through
+ * fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before
+ * the submission's code. (One of them loads on demand: course-utils' random generator, which
+ * processes for labs with data load before hardening, and a Lab 1 process at first use.)
+ * Bubblewrap, where it runs, takes the network and the rest of the file system away underneath.
  */
 import type * as tfType from '@tensorflow/tfjs';
 
@@ -33,6 +33,10 @@ const DENIED_PROCESS_MEMBERS = [
   '_send',
   '_getActiveHandles',
   '_getActiveRequests',
+  // The machine's free memory and the cgroup's limit: what other processes hold changes them, so a
+  // public call could read what a classmate's process (or, run beside it, a hidden one) chose to hold.
+  'availableMemory',
+  'constrainedMemory',
 ] as const;
 
 const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData'] as const;

@@ -161,7 +161,8 @@ export function convForward() { return ${attempt("(load as any)('node:fs')")}; }
 export function poolForward() { return ${attempt('process.kill(process.ppid, 0)')}; }
 export function convBackward() { return ${attempt("fetch('http://127.0.0.1:9/')")}; }
 export function createMaskFromWindow() { return ${attempt("(process as any).send({ type: 'result', id: 1, value: 1 })")}; }
-export function distributeValue() { return ${attempt('(process as any)._getActiveHandles().length')}; }`;
+export function distributeValue() { return ${attempt('(process as any)._getActiveHandles().length')}; }
+export function poolBackward() { return ${attempt('(process as any).availableMemory()')}; }`;
     const lab = await grade(makeSubmission({ [LAB_FILE]: sneaky }));
     const message = (id: string) => byId(lab)[id].checks[0].message;
     expect(message('zeroPad')).toContain('process.getBuiltinModule is not available to submissions');
@@ -172,6 +173,8 @@ export function distributeValue() { return ${attempt('(process as any)._getActiv
     // There is no IPC channel at all: the protocol runs on a pipe of labgrade's own.
     expect(message('createMaskFromWindow')).toContain('process.send is not a function');
     expect(message('distributeValue')).toContain('process._getActiveHandles is not available to submissions');
+    // The machine's free memory changes with what other processes hold: a classmate's, or this submission's hidden one.
+    expect(message('poolBackward')).toContain('process.availableMemory is not available to submissions');
     expect(lab.points).toBe(0);
   });
 
