@@ -99,8 +99,9 @@ function trainedModels(e: ClassEntry): ModelScores[] {
 
 /**
  * Folders whose trained models have the same weights, or weights made from one another's (a copy
- * with some values changed, further training, channels reordered): the same hash, samples
- * correlating at least SAME_WEIGHTS_CORRELATION, or channel norms agreeing (SAME_CHANNEL_NORMS). The published weights aside: those are flagged as such.
+ * with some values changed, further training, channels reordered, kernels rescaled): the same
+ * hash, samples correlating at least SAME_WEIGHTS_CORRELATION, or channel norms agreeing
+ * (SAME_CHANNEL_NORMS). The published weights aside: those are flagged as such.
  */
 export function sameTrainedWeights(entries: ClassEntry[]): { folders: string[] }[] {
   const models = entries.flatMap((e) => trainedModels(e).filter((s) => !s.published).map((scores) => ({ folder: e.folder, scores })));

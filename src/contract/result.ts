@@ -83,7 +83,7 @@ export interface ModelScores {
   weightsSha256: string;
   /** Kernel values at fixed positions of the architecture, for telling copies and derived weights (weights-sample.ts). */
   weightsSample?: number[];
-  /** Each kernel's per-output-channel norms, sorted, at fixed ranks: the same whatever order the channels are in (weights-sample.ts). */
+  /** Each kernel's per-output-channel norms over their mean, sorted, at fixed ranks: the same whatever order the channels are in, and however the kernel is scaled (weights-sample.ts). */
   channelNorms?: number[];
   /** The published weights these are, or are made from (the course's pretrained model), where they are. */
   published?: string;

@@ -48,12 +48,18 @@ export type ModelFileBytes =
 /** An evaluator's scores: how many of each set's images the model got right. */
 export type Scores = Record<string, { correct: number; total: number }>;
 
-/** Each output channel's L2 norm over everything feeding it (the kernel's last axis is the output). */
+/**
+ * Each output channel's L2 norm over everything feeding it (the kernel's last axis is the output),
+ * over the kernel's mean channel norm: a kernel scaled as a whole, which the batch normalization
+ * after it (or the softmax's argmax, for the last layer) undoes, keeps its profile.
+ */
 function sortedChannelNorms(values: Float32Array, outputs: number): number[] {
   const squares = new Float64Array(outputs);
   for (let i = 0; i < values.length; i++) squares[i % outputs] += values[i] * values[i];
-  const norms = Array.from(squares, Math.sqrt).sort((a, b) => a - b);
-  return samplePositions(outputs, NORMS_PER_KERNEL).map((p) => norms[p]);
+  const norms = Array.from(squares, Math.sqrt);
+  const mean = norms.reduce((sum, n) => sum + n, 0) / outputs;
+  const profile = norms.map((n) => (mean > 0 ? n / mean : 0)).sort((a, b) => a - b);
+  return samplePositions(outputs, NORMS_PER_KERNEL).map((p) => profile[p]);
 }
 
 /**

@@ -1,4 +1,4 @@
-/** A trained model's fingerprint: reordering a block's channels changes its bytes and positions, not its channel norms. */
+/** A trained model's fingerprint: reordering a block's channels, or scaling a kernel, changes its bytes and positions, not its channel norm profile. */
 import { expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { weightsFingerprint } from '../../src/models/evaluate-model-file.js';
@@ -36,4 +36,8 @@ test('channels reordered (the same function) keep every channel norm; another mo
   const negated = smallCnn(1);
   negated.setWeights([tf.neg(k1), tf.neg(b1), k2, b2, k3, b3]);
   expect(channelNormAgreement(a.channelNorms, (await weightsFingerprint(negated)).channelNorms)).toBe(1);
+  // So does scaling each kernel as a whole (a batch normalization after it undoes that), by any factor and sign.
+  const scaled = smallCnn(1);
+  scaled.setWeights([tf.mul(k1, -2.7), tf.mul(b1, -2.7), tf.mul(k2, 1.6), b2, tf.mul(k3, 3), b3]);
+  expect(channelNormAgreement(a.channelNorms, (await weightsFingerprint(scaled)).channelNorms)).toBe(1);
 });
