@@ -3,8 +3,8 @@
  * processes (process.kill can reach the grader, or with -1 every process of the user), loading
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the list of open handles (which
- * includes the channel to the grader), the machine's free memory, and network access through
- * fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before
+ * includes the channel to the grader), the machine's free memory, code built from strings, and
+ * network access through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before
  * the submission's code. (One of them loads on demand: course-utils' random generator, which
  * processes for labs with data load before hardening, and a Lab 1 process at first use.)
  * Bubblewrap, where it runs, takes the network and the rest of the file system away underneath.
@@ -76,8 +76,30 @@ function capOutput(stream: NodeJS.WriteStream): void {
 
 type Tf = typeof tfType;
 
-/** Denies the members above, tfjs's own network access, and caps printed output. */
+/**
+ * No code from strings: eval, and the Function constructors however reached (the global, or any
+ * function's `.constructor`, async and generator ones included), throw. Code a submission builds
+ * at run time (from base64, say) is code its report does not show and the class's similarity
+ * check cannot compare. Each constructor is replaced by one that throws and keeps its prototype,
+ * so `instanceof Function` still holds. (Node's --disallow-code-generation-from-strings would do
+ * it in V8, but it reaches the threaded wasm backend's workers, which Emscripten starts with eval.)
+ */
+function denyCodeFromStrings(): void {
+  const constructors = [Function, (async () => {}).constructor, function* () {}.constructor, async function* () {}.constructor] as Function[];
+  for (const original of constructors) {
+    const denied = function (): never {
+      return refuse(`building code from a string (${original.name})`);
+    };
+    Object.defineProperty(denied, 'prototype', { value: original.prototype, writable: false });
+    Object.defineProperty(original.prototype, 'constructor', { value: denied, writable: false, configurable: false });
+  }
+  Object.defineProperty(globalThis, 'Function', { value: Function.prototype.constructor, writable: false, configurable: false });
+  Object.defineProperty(globalThis, 'eval', { value: () => refuse('eval'), writable: false, configurable: false });
+}
+
+/** Denies the members above, code from strings, tfjs's own network access, and caps printed output. */
 export function hardenProcess(tf: Tf): void {
+  denyCodeFromStrings();
   for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
   for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
   for (const name of DENIED_EVEN_IF_ABSENT) deny(globalThis, name, name);

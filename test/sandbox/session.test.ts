@@ -117,6 +117,32 @@ describe('SandboxSession', () => {
     expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('ran out of memory') });
   });
 
+  test('no code is built from a string: eval and every Function constructor throw, and functions still are functions', async () => {
+    const session = await start(`export function probe(): string[] {
+  const built: string[] = [];
+  const attempts: Record<string, () => unknown> = {
+    eval: () => eval('1 + 1'),
+    indirectEval: () => (0, globalThis.eval)('1 + 1'),
+    Function: () => new Function('return 1')(),
+    constructorOfAFunction: () => (() => 0).constructor('return 1')(),
+    async: () => (async () => 0).constructor('return 1'),
+    generator: () => function* () {}.constructor('yield 1'),
+    asyncGenerator: () => async function* () {}.constructor('yield 1'),
+    reflect: () => Reflect.construct(Object.getPrototypeOf(() => 0).constructor, ['return 1']),
+  };
+  for (const [name, attempt] of Object.entries(attempts)) {
+    try {
+      attempt();
+      built.push(name);
+    } catch {}
+  }
+  if (!((() => 0) instanceof Function)) built.push('instanceof broke');
+  return built;
+}`);
+    expect(await session.call('probe', [], 10_000)).toMatchObject({ kind: 'value', value: [] });
+    session.close();
+  });
+
   test('printing is captured up to a cap and the call still returns', async () => {
     const session = await start("export function chatty() { for (let i = 0; i < 20000; i++) console.log('x'.repeat(100)); return 7; }", { ...DEFAULT_LIMITS, outputCapBytes: 4096 });
     expect(await session.call('chatty', [], 30_000)).toMatchObject({ kind: 'value', value: 7 });
