@@ -50,8 +50,9 @@ export type Scores = Record<string, { correct: number; total: number }>;
 
 /**
  * Each output channel's L2 norm over everything feeding it (the kernel's last axis is the output),
- * over the kernel's mean channel norm: a kernel scaled as a whole, which the batch normalization
- * after it (or the softmax's argmax, for the last layer) undoes, keeps its profile.
+ * over the kernel's mean channel norm: a kernel scaled as a whole keeps its profile (the batch
+ * normalization after a convolution undoes any factor; the predicted class ignores a positive one
+ * on the last layer).
  */
 function sortedChannelNorms(values: Float32Array, outputs: number): number[] {
   const squares = new Float64Array(outputs);

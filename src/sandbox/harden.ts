@@ -4,10 +4,11 @@
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the list of open handles (which
  * includes the channel to the grader), the machine's free memory, code built from strings, and
- * network access through fetch; and caps what it may print. It runs after labgrade's own modules have loaded and before
- * the submission's code. (One of them loads on demand: course-utils' random generator, which
- * processes for labs with data load before hardening, and a Lab 1 process at first use.)
- * Bubblewrap, where it runs, takes the network and the rest of the file system away underneath.
+ * network access through fetch; and caps what it may print. It runs after labgrade's own modules
+ * have loaded and before the submission's code. (One of them loads on demand: course-utils'
+ * random generator, which processes for labs with data load before hardening, and a Lab 1 process
+ * at first use.) Bubblewrap, where it runs, takes the network and the rest of the file system away
+ * underneath.
  */
 import type * as tfType from '@tensorflow/tfjs';
 
