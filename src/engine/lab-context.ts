@@ -58,8 +58,8 @@ export interface LabContext {
   /** What the student wrote outside the markers and in the other files the lab file imports (for the class's similarity check). */
   codeOutsideMarkers: string;
   /**
-   * Time spent on hidden cases (their process's start included). It is left out of the public
-   * cases' clock (labTimeLeft), and out of the lab's time shown unless options.hiddenTimings: a
+   * Time spent on hidden cases (their process's start included): the hidden phase's clock
+   * (labTimeLeft). It is left out of the lab's time shown unless options.hiddenTimings: a
    * submission could sleep for a time made of a hidden input.
    */
   hiddenMs: number;
@@ -112,11 +112,11 @@ export function needsData(ctx: LabContext): boolean {
 
 /**
  * The lab's time left to cases of one visibility. Public and hidden cases each have the lab's time:
- * hidden cases' time (ctx.hiddenMs) is kept out of the public clock, so a hidden case that takes
- * long, from its input or on purpose, cannot make a later public check run out of time.
+ * the public phase, which runs first (grade-lab.ts), until the lab's deadline; the hidden phase,
+ * the lab's time less what hidden cases have taken.
  */
 export function labTimeLeft(ctx: LabContext, visibility: Visibility, now = performance.now()): number {
-  return visibility === 'public' ? ctx.labDeadline + ctx.hiddenMs - now : ctx.timeouts.labMs - ctx.hiddenMs;
+  return visibility === 'public' ? ctx.labDeadline - now : ctx.timeouts.labMs - ctx.hiddenMs;
 }
 
 /** When a case must be done (`exerciseLeft`: its visibility's share of the exercise's time not yet spent), and whether the lab's time is what bounds it. */
