@@ -40,7 +40,8 @@ const DENIED_PROCESS_MEMBERS = [
   'constrainedMemory',
 ] as const;
 
-const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData'] as const;
+// The network, and eval (code from strings: denyCodeFromStrings).
+const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData', 'eval'] as const;
 /**
  * Denied even where absent: a worker starts without this hardening. The threaded wasm backend's
  * pool is started before hardening; Emscripten setting a global Worker again now throws.
@@ -78,12 +79,13 @@ function capOutput(stream: NodeJS.WriteStream): void {
 type Tf = typeof tfType;
 
 /**
- * No code from strings: eval, and the Function constructors however reached (the global, or any
- * function's `.constructor`, async and generator ones included), throw. Code a submission builds
- * at run time (from base64, say) is code its report does not show and the class's similarity
- * check cannot compare. Each constructor is replaced by one that throws and keeps its prototype,
- * so `instanceof Function` still holds. (Node's --disallow-code-generation-from-strings would do
- * it in V8, but it reaches the threaded wasm backend's workers, which Emscripten starts with eval.)
+ * No code from strings: the Function constructors however reached (the global, or any function's
+ * `.constructor`, async and generator ones included) throw, as eval does (DENIED_GLOBALS). Code a
+ * submission builds at run time (from base64, say) is code its report does not show and the
+ * class's similarity check cannot compare. Each constructor is replaced by one that throws and
+ * keeps its prototype, so `instanceof Function` still holds. (Node's
+ * --disallow-code-generation-from-strings would do it in V8, but it reaches the threaded wasm
+ * backend's workers, which Emscripten starts with eval.)
  */
 function denyCodeFromStrings(): void {
   const constructors = [Function, (async () => {}).constructor, function* () {}.constructor, async function* () {}.constructor] as Function[];
@@ -95,7 +97,6 @@ function denyCodeFromStrings(): void {
     Object.defineProperty(original.prototype, 'constructor', { value: denied, writable: false, configurable: false });
   }
   Object.defineProperty(globalThis, 'Function', { value: Function.prototype.constructor, writable: false, configurable: false });
-  Object.defineProperty(globalThis, 'eval', { value: () => refuse('eval'), writable: false, configurable: false });
 }
 
 /** Denies the members above, code from strings, tfjs's own network access, and caps printed output. */
