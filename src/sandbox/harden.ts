@@ -93,6 +93,9 @@ function denyCodeFromStrings(): void {
     const denied = function (): never {
       return refuse(`building code from a string (${original.name})`);
     };
+    // Ordinary code asks `fn.constructor.name === 'AsyncFunction'`: the stand-in answers as the original.
+    Object.defineProperty(denied, 'name', { value: original.name });
+    Object.defineProperty(denied, 'length', { value: original.length });
     Object.defineProperty(denied, 'prototype', { value: original.prototype, writable: false });
     Object.defineProperty(original.prototype, 'constructor', { value: denied, writable: false, configurable: false });
   }

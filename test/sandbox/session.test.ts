@@ -117,7 +117,7 @@ describe('SandboxSession', () => {
     expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('ran out of memory') });
   });
 
-  test('no code is built from a string: eval and every Function constructor throw, and functions still are functions', async () => {
+  test('no code is built from a string: eval and every Function constructor throw, and functions still are functions, their constructors named as ever', async () => {
     const session = await start(`export function probe(): string[] {
   const built: string[] = [];
   const attempts: Record<string, () => unknown> = {
@@ -137,6 +137,8 @@ describe('SandboxSession', () => {
     } catch {}
   }
   if (!((() => 0) instanceof Function)) built.push('instanceof broke');
+  const names = [Function, (() => 0).constructor, (async () => 0).constructor, function* () {}.constructor, async function* () {}.constructor].map((c) => c.name + '/' + c.length);
+  if (names.join() !== 'Function/1,Function/1,AsyncFunction/1,GeneratorFunction/1,AsyncGeneratorFunction/1') built.push('names changed: ' + names.join());
   return built;
 }`);
     expect(await session.call('probe', [], 10_000)).toMatchObject({ kind: 'value', value: [] });
