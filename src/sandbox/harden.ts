@@ -3,7 +3,7 @@
  * processes (process.kill can reach the grader, or with -1 every process of the user), loading
  * built-in modules past our require (process.getBuiltinModule: net, fs...), native bindings, the
  * debugger of another process, diagnostic reports written to disk, the list of open handles (which
- * includes the channel to the grader), the machine's free memory, code built from strings, and
+ * includes the channel to the grader), the machine's free memory, code built at run time, and
  * network access through fetch; and caps what it may print. It runs after labgrade's own modules
  * have loaded and before the submission's code. (One of them loads on demand: course-utils'
  * random generator, which processes for labs with data load before hardening, and a Lab 1 process
@@ -40,7 +40,7 @@ const DENIED_PROCESS_MEMBERS = [
   'constrainedMemory',
 ] as const;
 
-// The network, and eval (code from strings: denyCodeFromStrings).
+// The network, and eval (code from strings: denyBuiltCode).
 const DENIED_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'Request', 'Response', 'Headers', 'FormData', 'eval'] as const;
 /**
  * Denied even where absent: a worker starts without this hardening. The threaded wasm backend's
@@ -79,15 +79,16 @@ function capOutput(stream: NodeJS.WriteStream): void {
 type Tf = typeof tfType;
 
 /**
- * No code from strings: the Function constructors however reached (the global, or any function's
- * `.constructor`, async and generator ones included) throw, as eval does (DENIED_GLOBALS). Code a
- * submission builds at run time (from base64, say) is code its report does not show and the
- * class's similarity check cannot compare. Each constructor is replaced by one that throws and
- * keeps its prototype, so `instanceof Function` still holds. (Node's
+ * No code built at run time: the Function constructors however reached (the global, or any
+ * function's `.constructor`, async and generator ones included) throw, as eval does
+ * (DENIED_GLOBALS), and so do WebAssembly's compilers. Code a submission builds from a string or
+ * bytes (decoded from base64, say) is code its report does not show and the class's similarity
+ * check cannot compare. Each constructor is replaced by one that throws and keeps its prototype,
+ * name and length, so `instanceof Function` and `.constructor.name` still hold. (Node's
  * --disallow-code-generation-from-strings would do it in V8, but it reaches the threaded wasm
  * backend's workers, which Emscripten starts with eval.)
  */
-function denyCodeFromStrings(): void {
+function denyBuiltCode(): void {
   const constructors = [Function, (async () => {}).constructor, function* () {}.constructor, async function* () {}.constructor] as Function[];
   for (const original of constructors) {
     const denied = function (): never {
@@ -100,11 +101,15 @@ function denyCodeFromStrings(): void {
     Object.defineProperty(original.prototype, 'constructor', { value: denied, writable: false, configurable: false });
   }
   Object.defineProperty(globalThis, 'Function', { value: Function.prototype.constructor, writable: false, configurable: false });
+  // The wasm backend compiled its own module before hardening.
+  for (const name of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming', 'Module', 'Instance'] as const) {
+    if (name in WebAssembly) deny(WebAssembly, name, `WebAssembly.${name}`);
+  }
 }
 
-/** Denies the members above, code from strings, tfjs's own network access, and caps printed output. */
+/** Denies the members above, code built at run time, tfjs's own network access, and caps printed output. */
 export function hardenProcess(tf: Tf): void {
-  denyCodeFromStrings();
+  denyBuiltCode();
   for (const name of DENIED_PROCESS_MEMBERS) if (name in process) deny(process, name, `process.${name}`);
   for (const name of DENIED_GLOBALS) if (name in globalThis) deny(globalThis, name, name);
   for (const name of DENIED_EVEN_IF_ABSENT) deny(globalThis, name, name);

@@ -117,7 +117,7 @@ describe('SandboxSession', () => {
     expect(outcome).toMatchObject({ kind: 'crashed', reason: expect.stringContaining('ran out of memory') });
   });
 
-  test('no code is built from a string: eval and every Function constructor throw, and functions still are functions, their constructors named as ever', async () => {
+  test('no code is built from a string or bytes: eval, every Function constructor and the WebAssembly compilers throw, and functions still are functions, their constructors named as ever', async () => {
     const session = await start(`export function probe(): string[] {
   const built: string[] = [];
   const attempts: Record<string, () => unknown> = {
@@ -129,6 +129,10 @@ describe('SandboxSession', () => {
     generator: () => function* () {}.constructor('yield 1'),
     asyncGenerator: () => async function* () {}.constructor('yield 1'),
     reflect: () => Reflect.construct(Object.getPrototypeOf(() => 0).constructor, ['return 1']),
+    // The smallest WebAssembly module: code from bytes.
+    wasmModule: () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
+    wasmInstantiate: () => WebAssembly.instantiate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
+    wasmCompile: () => WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
   };
   for (const [name, attempt] of Object.entries(attempts)) {
     try {
