@@ -17,3 +17,12 @@ export const NORMALIZE_GRAD = 'LabgradeNormalizeGrad';
 export function hasKernel(tf: typeof tfType, name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
 }
+
+/**
+ * Whether labgrade's kernels on the backend in use apply the ReLU after a batch normalization or an
+ * addition themselves: on WebGPU, where each kernel costs a dispatch; not on wasm, where tfjs's SIMD
+ * ReLU and its gradient are faster than a pass of JavaScript.
+ */
+export function reluFusion(tf: typeof tfType): boolean {
+  return hasKernel(tf, ADD_RELU);
+}

@@ -11,10 +11,11 @@
  * layer.) On WebGPU, where each kernel costs a dispatch, labgrade's own kernels do the same
  * arithmetic in 2 kernels a layer, moving averages included, instead of 28: one forward kernel
  * that also updates the moving averages, with its gradient registered (no custom-gradient scope),
- * one backward (webgpu/training-kernels.ts).
+ * one backward (webgpu/training-kernels.ts). On wasm, while labgrade trains, so do two kernels of
+ * passes over the heap (wasm/batch-norm-training.ts), the ReLU after them left to tfjs.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD } from '../kernel-names.js';
+import { BATCH_NORM_TRAINING, hasKernel, NORMALIZE_GRAD, reluFusion } from '../kernel-names.js';
 import { PER_CHANNEL_MAX_CHANNELS } from '../webgpu/per-channel-sums.js';
 import { markReluApplied, reluFollows } from './fused-relu.js';
 
@@ -163,7 +164,7 @@ export function fuseBatchNormTraining(tf: Tf): () => void {
     }
     const gamma = this.gamma;
     const beta = this.beta;
-    const relu = reluFollows(this) && hasKernel(tf, BATCH_NORM_TRAINING);
+    const relu = reluFollows(this) && hasKernel(tf, BATCH_NORM_TRAINING) && reluFusion(tf);
     const output = tf.tidy(() => {
       const moving = { mean: this.movingMean.read() as tfType.Tensor1D, variance: this.movingVariance.read() as tfType.Tensor1D, decay: 1 - this.momentum };
       const { normed, moments, movingMean, movingVariance } = batchNormTraining(tf, input, gamma.read() as tfType.Tensor1D, beta.read() as tfType.Tensor1D, this.epsilon, moving, relu);

@@ -9,6 +9,7 @@ import { passGradientsByReference } from './pass-through-gradients.js';
 import { useLabgradeWebgpuKernels } from './webgpu-kernel-swaps.js';
 import { useLabgradeConv2dWithBias } from './conv-bias-gradient.js';
 import { useColumnSums } from '../wasm/column-sums.js';
+import { useBatchNormKernels } from '../wasm/batch-norm-training.js';
 
 /**
  * Adam as fast as the active backend runs it: the fused update on WebGPU (a step 2.15× faster on an
@@ -25,7 +26,7 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
  * filter gradient, the one-shader bias gradient and a convolution's filter and bias gradients from
  * one shader; (on wasm and cpu) a convolution's input gradient only where asked for, (on wasm) Sum
- * and Mean over the leading axes in one pass; given the model to train, the ReLUs after its batch
+ * and Mean over the leading axes in one pass and the batch normalization in passes over the heap; given the model to train, the ReLUs after its batch
  * normalizations and additions inside them (fuseRelus).
  */
 export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.LayersModel): () => void {
@@ -34,7 +35,7 @@ export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.Layers
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useLabgradeConv2dWithBias, useColumnSums]) restores.push(install(tf));
+    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useLabgradeConv2dWithBias, useColumnSums, useBatchNormKernels]) restores.push(install(tf));
     if (model) restores.push(fuseRelus(model));
   } catch (err) {
     // What was installed before the failure comes off again.

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../../../src/backends/choice.js';
 import { batchNormTraining, fuseBatchNormTraining } from '../../../src/accel/training/fused-batch-norm.js';
+import { useBatchNormKernels } from '../../../src/accel/wasm/batch-norm-training.js';
+import { BATCH_NORM_TRAINING, NORMALIZE_GRAD, reluFusion } from '../../../src/accel/kernel-names.js';
 
 const EPSILON = 1e-3;
 
@@ -24,7 +26,8 @@ function relativeError(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-6, tf.max(tf.abs(b)).dataSync()[0]));
 }
 
-async function compareWithStock(shape: number[]): Promise<void> {
+/** `momentsError`: how far the moments may lie from tfjs's float32 ones (labgrade's wasm kernels sum in float64). */
+async function compareWithStock(shape: number[], momentsError = 1e-6): Promise<void> {
   const channels = shape[shape.length - 1];
   // Off-centre, unevenly scaled inputs: a cancellation in the closed form would show.
   const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 1), 3), tf.linspace(-5, 5, channels));
@@ -42,8 +45,8 @@ async function compareWithStock(shape: number[]): Promise<void> {
   const reference = tf.moments(x, [...Array(x.rank - 1).keys()]);
   const [mean, variance] = tf.unstack(moments);
   expect(relativeError(normed, stockNormed(x, gamma, beta))).toBeLessThan(1e-6);
-  expect(relativeError(mean, reference.mean)).toBeLessThan(1e-6);
-  expect(relativeError(variance, reference.variance)).toBeLessThan(1e-6);
+  expect(relativeError(mean, reference.mean)).toBeLessThan(momentsError);
+  expect(relativeError(variance, reference.variance)).toBeLessThan(momentsError);
   // As tfjs-layers moves them: s − (s − the batch's)·decay.
   expect(relativeError(movingMean, tf.sub(moving.mean, tf.mul(tf.sub(moving.mean, reference.mean), 0.1)))).toBeLessThan(1e-6);
   expect(relativeError(movingVariance, tf.sub(moving.variance, tf.mul(tf.sub(moving.variance, reference.variance), 0.1)))).toBeLessThan(1e-6);
@@ -94,6 +97,31 @@ describe('fused batch normalization (training mode)', () => {
       await compareWithStock([10, 7]);
     });
   }
+
+  test("with labgrade's kernels on wasm (while it trains), tfjs's values and gradients in one kernel each way, the ReLU after them left to tfjs", async () => {
+    await activateBackend(tf, 'wasm', 'train');
+    const restore = useBatchNormKernels(tf);
+    try {
+      expect(tf.getKernel(BATCH_NORM_TRAINING, 'wasm')).toBeDefined();
+      expect(reluFusion(tf)).toBe(false);
+      // Channels not a multiple of four, a dense layer's, and ResNet50's first stage's.
+      await compareWithStock([3, 5, 4, 6], 1e-5);
+      await compareWithStock([10, 7], 1e-5);
+      await compareWithStock([4, 15, 15, 64], 1e-5);
+      const x = tf.randomNormal([2, 3, 3, 5]);
+      const gamma = tf.ones([5]) as tf.Tensor1D;
+      const beta = tf.zeros([5]) as tf.Tensor1D;
+      const moving = { mean: tf.zeros([5]) as tf.Tensor1D, variance: tf.ones([5]) as tf.Tensor1D, decay: 0.1 };
+      const kernels = (await tf.profile(() => tf.grads((a: tf.Tensor) => tf.sum(batchNormTraining(tf, a, gamma, beta, EPSILON, moving).normed))([x]))).kernels.map((k) => k.name);
+      expect(kernels.filter((name) => name === BATCH_NORM_TRAINING || name === NORMALIZE_GRAD)).toEqual([BATCH_NORM_TRAINING, NORMALIZE_GRAD]);
+      expect(kernels).not.toContain('FusedBatchNorm');
+      expect(() => batchNormTraining(tf, x, gamma, beta, EPSILON, moving, true)).toThrow('applies no ReLU');
+    } finally {
+      restore();
+    }
+    // Taken off again: grading's batch normalization is tfjs's.
+    expect(tf.getKernel(BATCH_NORM_TRAINING, 'wasm')).toBeUndefined();
+  });
 
   test('a BatchNormalization layer trains to the same weights and moving statistics, in fewer kernels, leaking nothing', async () => {
     await activateBackend(tf, 'cpu', 'train');
