@@ -10,6 +10,7 @@ import { useLabgradeWebgpuKernels } from './webgpu-kernel-swaps.js';
 import { useLabgradeConv2dWithBias } from './conv-bias-gradient.js';
 import { useColumnSums } from '../wasm/column-sums.js';
 import { useBatchNormKernels } from '../wasm/batch-norm-training.js';
+import { useLastAxesTranspose } from '../wasm/last-axes-transpose.js';
 
 /**
  * Adam as fast as the active backend runs it: the fused update on WebGPU (a step 2.15× faster on an
@@ -26,8 +27,9 @@ export function adamForBackend(tf: typeof tfType, learningRate: number): tfType.
  * gradients passing dy on by reference, and (on WebGPU) the one-kernel ReLU gradient, the tiled
  * filter gradient, the one-shader bias gradient and a convolution's filter and bias gradients from
  * one shader; (on wasm and cpu) a convolution's input gradient only where asked for, (on wasm) Sum
- * and Mean over the leading axes in one pass and the batch normalization in passes over the heap; given the model to train, the ReLUs after its batch
- * normalizations and additions inside them (fuseRelus).
+ * and Mean over the leading axes in one pass, the batch normalization in passes over the heap and
+ * large transposes of the last two axes tile by tile; given the model to train, the ReLUs after
+ * its batch normalizations and additions inside them (fuseRelus).
  */
 export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.LayersModel): () => void {
   const restores: (() => void)[] = [];
@@ -35,7 +37,7 @@ export function useLabgradeTrainingCode(tf: typeof tfType, model?: tfType.Layers
     for (const undo of restores.splice(0).reverse()) undo();
   };
   try {
-    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useLabgradeConv2dWithBias, useColumnSums, useBatchNormKernels]) restores.push(install(tf));
+    for (const install of [fuseBatchNormTraining, useFusedRelus, keepTapeSavesByReference, passGradientsByReference, useReluGradKernel, useLabgradeWebgpuKernels, useLabgradeConv2dWithBias, useColumnSums, useBatchNormKernels, useLastAxesTranspose]) restores.push(install(tf));
     if (model) restores.push(fuseRelus(model));
   } catch (err) {
     // What was installed before the failure comes off again.

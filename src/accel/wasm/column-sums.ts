@@ -9,7 +9,7 @@
  * empty tensor) is wasm's own.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import type { WasmHeapBackend } from './wasm-heap.js';
+import { wrapWasmKernels, type WasmHeapBackend } from './wasm-heap.js';
 import { overLeadingAxes } from '../leading-axes.js';
 
 type Tf = typeof tfType;
@@ -72,39 +72,16 @@ const REDUCTIONS = ['Sum', 'Mean'];
  * 100-epoch training lands measurably elsewhere with other roundings).
  */
 export function useColumnSums(tf: Tf): () => void {
-  if (tf.getBackend() !== 'wasm') return () => undefined;
-  const stock = REDUCTIONS.map((kernelName) => tf.getKernel(kernelName, 'wasm'));
-  if (stock.some((config) => !config || (config.kernelFunc as { [COLUMN_SUMS]?: true })[COLUMN_SUMS])) return () => undefined;
-  const restore = () => {
-    for (const config of stock as tfType.KernelConfig[]) {
-      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
-      tf.registerKernel(config);
-    }
-  };
-  try {
-    for (const config of stock as tfType.KernelConfig[]) {
-      const kernelFunc = Object.assign(
-        (args: Parameters<tfType.KernelFunc>[0]) => {
-          const { x } = args.inputs as { x: tfType.TensorInfo };
-          const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-          if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0 || !overLeadingAxes(tf, x.shape, axis)) return config.kernelFunc(args);
-          const channels = x.shape[x.shape.length - 1];
-          const heap = args.backend as unknown as WasmHeapBackend;
-          // The output first: allocating can grow the heap, which detaches earlier views of it.
-          const out = heap.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels], 'float32');
-          const values = heap.typedArrayFromHeap(x);
-          columnSums(values, channels, heap.typedArrayFromHeap(out), config.kernelName === 'Mean' ? values.length / channels : 1);
-          return out;
-        },
-        { [COLUMN_SUMS]: true as const },
-      );
-      tf.unregisterKernel(config.kernelName, 'wasm');
-      // wasm's own setup with it: a backend started again binds the functions the fallback calls.
-      tf.registerKernel({ ...config, kernelFunc });
-    }
-  } catch (err) {
-    restore();
-    throw err;
-  }
-  return restore;
+  return wrapWasmKernels(tf, REDUCTIONS, COLUMN_SUMS, (stock, kernelName) => (args) => {
+    const { x } = args.inputs as { x: tfType.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0 || !overLeadingAxes(tf, x.shape, axis)) return stock(args);
+    const channels = x.shape[x.shape.length - 1];
+    const heap = args.backend as unknown as WasmHeapBackend;
+    // The output first: allocating can grow the heap, which detaches earlier views of it.
+    const out = heap.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels], 'float32');
+    const values = heap.typedArrayFromHeap(x);
+    columnSums(values, channels, heap.typedArrayFromHeap(out), kernelName === 'Mean' ? values.length / channels : 1);
+    return out;
+  });
 }
