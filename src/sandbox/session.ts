@@ -79,6 +79,10 @@ export interface SessionOptions {
 
 const POLL_MS = 100;
 
+/** How many times a process that exits before its backend runs is started (START_PAUSE_MS, twice that, ... apart). */
+const START_ATTEMPTS = 3;
+const START_PAUSE_MS = 500;
+
 /** Each kind of process by its catalogue id, for the sentences that say why it stopped. */
 const PROCESS_NAMES: Record<ChildRole, MessageRef> = { submission: msg('session.process.submission'), evaluator: msg('session.process.evaluator'), trainer: msg('session.process.trainer') };
 
@@ -134,25 +138,40 @@ export class SandboxSession {
     this.watchdog.unref();
   }
 
-  /** Starts a process of `role` and waits until its backend runs; a backend that cannot start is labgrade's problem (BackendError), not the submission's. */
+  /**
+   * Starts a process of `role` and waits until its backend runs; a backend that cannot start is
+   * labgrade's problem (BackendError), not the submission's. A process that exits before its backend
+   * runs has loaded nothing of the submission: the machine failed it (bubblewrap's namespaces or
+   * cgroup, a busy machine), so it is started again, up to START_ATTEMPTS times within the startup
+   * time, rather than costing a student the checks it was to run.
+   */
   private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string } }> {
     const purpose = options.purpose ?? 'grade';
-    const child = spawnChild({
-      sandbox: options.sandbox,
-      role,
-      backend: options.backend,
-      purpose,
-      wasmThreads: options.wasmThreads ?? wasmThreads(),
-      preloadGenerator: options.datasets !== undefined,
-      heapMb: limits.heapMb,
-      memoryMb: limits.rssMb,
-    });
-    const session = new SandboxSession(child, role, limits, bundle);
-    const ready = await session.waitFor((m) => m.type === 'ready' || m.type === 'backend-failed', limits.startupTimeoutMs);
-    if (!ready) {
-      session.kill(msg('session.start-timeout', { ms: String(limits.startupTimeoutMs) }));
-      return { crashed: session.describeExit(msg('session.did-not-start')) };
+    const startBy = performance.now() + limits.startupTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const child = spawnChild({
+        sandbox: options.sandbox,
+        role,
+        backend: options.backend,
+        purpose,
+        wasmThreads: options.wasmThreads ?? wasmThreads(),
+        preloadGenerator: options.datasets !== undefined,
+        heapMb: limits.heapMb,
+        memoryMb: limits.rssMb,
+      });
+      const session = new SandboxSession(child, role, limits, bundle);
+      const ready = await session.waitFor((m) => m.type === 'ready' || m.type === 'backend-failed', Math.max(1, startBy - performance.now()));
+      if (ready) return SandboxSession.started(session, ready, options);
+      const timedOut = session.alive;
+      if (timedOut) session.kill(msg('session.start-timeout', { ms: String(limits.startupTimeoutMs) }));
+      const pause = START_PAUSE_MS * attempt;
+      if (timedOut || attempt === START_ATTEMPTS || performance.now() + pause >= startBy) return { crashed: session.describeExit(msg('session.did-not-start')) };
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  /** The process whose backend answered `ready`: running, or its backend's failure thrown. */
+  private static started(session: SandboxSession, ready: ChildMessage, options: SessionOptions): { session: SandboxSession; info: BackendInfo } {
     if (ready.type === 'backend-failed') {
       session.close();
       throw new BackendError(ready.reason.slice(0, 2000));
