@@ -1,15 +1,15 @@
 /**
  * labgrade's batch normalization kernels on wasm (BATCH_NORM_TRAINING and NORMALIZE_GRAD, the
- * arithmetic of WebGPU's, webgpu/training-kernels.ts) in passes over the heap, four channels at a
- * time: forward, the mean, the variance and the normalized values; backward, dβ and dγ, then dx.
- * Built from tfjs ops a layer runs about 20 kernels each way, wasm's FusedBatchNorm twice (8–12 ms
- * for ResNet50's [32, 15, 15, 256]; these kernels take about as long in all). Each channel's sums
- * are float64, rounded once. No ReLU inside (reluFusion): a JavaScript pass for it is slower than
- * tfjs's SIMD ReLU and its gradient. Only while labgrade trains: nothing graded runs them.
+ * function WebGPU's compute, webgpu/training-kernels.ts) in passes over the heap, four channels at
+ * a time: forward, the moments, then the normalized values; backward, dβ and dγ, then dx. Built
+ * from tfjs ops a layer ran about 20 kernels each way, wasm's FusedBatchNorm twice among them (8–12
+ * ms each for ResNet50's [32, 15, 15, 256], where these two kernels take about 17 ms together).
+ * Each channel's sums are float64, rounded once. No ReLU inside (reluFusion): a JavaScript pass
+ * for it is slower than tfjs's SIMD ReLU and its gradient. Only while labgrade trains: nothing
+ * graded runs them.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, NORMALIZE_GRAD } from '../kernel-names.js';
-import { columnSums } from './column-sums.js';
 import type { WasmHeapBackend } from './wasm-heap.js';
 
 type Tf = typeof tfType;
@@ -18,82 +18,52 @@ type Info = tfType.TensorInfo;
 /** Rows a tile: four channels' values of a tile stay in the cache while their sums stay in locals. */
 const TILE_ROWS = 32;
 
-/** Each channel's mean of squared deviations from `mean` (float64 sums, four channels at a time), into `variance`. */
-export function centredSquareMeans(x: Float32Array, mean: Float32Array, variance: Float32Array): void {
-  const channels = mean.length;
-  const rows = x.length / channels;
-  const sums = new Float64Array(channels);
+/**
+ * Each channel's Σ a and Σ a·(b − shift), float64, four channels at a time over a tile of rows,
+ * into `sumA` and `sumProducts`: the backward pass's Σ dy and Σ dy·(x − mean), the forward's Σ x
+ * and Σ x² (shift 0).
+ */
+export function productSums(a: Float32Array, b: Float32Array, shift: Float32Array, sumA: Float64Array, sumProducts: Float64Array): void {
+  const channels = shift.length;
+  const rows = a.length / channels;
   for (let firstRow = 0; firstRow < rows; firstRow += TILE_ROWS) {
     const start = firstRow * channels;
     const end = Math.min(rows, firstRow + TILE_ROWS) * channels;
     let c = 0;
     for (; c + 4 <= channels; c += 4) {
-      const m0 = mean[c], m1 = mean[c + 1], m2 = mean[c + 2], m3 = mean[c + 3];
-      let s0 = sums[c], s1 = sums[c + 1], s2 = sums[c + 2], s3 = sums[c + 3];
+      const m0 = shift[c], m1 = shift[c + 1], m2 = shift[c + 2], m3 = shift[c + 3];
+      let s0 = sumA[c], s1 = sumA[c + 1], s2 = sumA[c + 2], s3 = sumA[c + 3];
+      let p0 = sumProducts[c], p1 = sumProducts[c + 1], p2 = sumProducts[c + 2], p3 = sumProducts[c + 3];
       for (let i = start + c; i < end; i += channels) {
-        const d0 = x[i] - m0, d1 = x[i + 1] - m1, d2 = x[i + 2] - m2, d3 = x[i + 3] - m3;
-        s0 += d0 * d0;
-        s1 += d1 * d1;
-        s2 += d2 * d2;
-        s3 += d3 * d3;
+        const g0 = a[i], g1 = a[i + 1], g2 = a[i + 2], g3 = a[i + 3];
+        s0 += g0;
+        s1 += g1;
+        s2 += g2;
+        s3 += g3;
+        p0 += g0 * (b[i] - m0);
+        p1 += g1 * (b[i + 1] - m1);
+        p2 += g2 * (b[i + 2] - m2);
+        p3 += g3 * (b[i + 3] - m3);
       }
-      sums[c] = s0;
-      sums[c + 1] = s1;
-      sums[c + 2] = s2;
-      sums[c + 3] = s3;
+      sumA[c] = s0;
+      sumA[c + 1] = s1;
+      sumA[c + 2] = s2;
+      sumA[c + 3] = s3;
+      sumProducts[c] = p0;
+      sumProducts[c + 1] = p1;
+      sumProducts[c + 2] = p2;
+      sumProducts[c + 3] = p3;
     }
     for (; c < channels; c++) {
-      const m = mean[c];
-      let s = sums[c];
-      for (let i = start + c; i < end; i += channels) s += (x[i] - m) * (x[i] - m);
-      sums[c] = s;
-    }
-  }
-  for (let c = 0; c < channels; c++) variance[c] = sums[c] / rows;
-}
-
-/** Each channel's Σ dy and Σ dy·(x − mean), float64, four channels at a time over a tile of rows, into `sumDy` and `sumDyCentred`. */
-export function gradientSums(dy: Float32Array, x: Float32Array, mean: Float32Array, sumDy: Float64Array, sumDyCentred: Float64Array): void {
-  const channels = mean.length;
-  const rows = x.length / channels;
-  for (let firstRow = 0; firstRow < rows; firstRow += TILE_ROWS) {
-    const start = firstRow * channels;
-    const end = Math.min(rows, firstRow + TILE_ROWS) * channels;
-    let c = 0;
-    for (; c + 4 <= channels; c += 4) {
-      const m0 = mean[c], m1 = mean[c + 1], m2 = mean[c + 2], m3 = mean[c + 3];
-      let a0 = sumDy[c], a1 = sumDy[c + 1], a2 = sumDy[c + 2], a3 = sumDy[c + 3];
-      let b0 = sumDyCentred[c], b1 = sumDyCentred[c + 1], b2 = sumDyCentred[c + 2], b3 = sumDyCentred[c + 3];
+      const m = shift[c];
+      let sum = sumA[c];
+      let products = sumProducts[c];
       for (let i = start + c; i < end; i += channels) {
-        const g0 = dy[i], g1 = dy[i + 1], g2 = dy[i + 2], g3 = dy[i + 3];
-        a0 += g0;
-        a1 += g1;
-        a2 += g2;
-        a3 += g3;
-        b0 += g0 * (x[i] - m0);
-        b1 += g1 * (x[i + 1] - m1);
-        b2 += g2 * (x[i + 2] - m2);
-        b3 += g3 * (x[i + 3] - m3);
+        sum += a[i];
+        products += a[i] * (b[i] - m);
       }
-      sumDy[c] = a0;
-      sumDy[c + 1] = a1;
-      sumDy[c + 2] = a2;
-      sumDy[c + 3] = a3;
-      sumDyCentred[c] = b0;
-      sumDyCentred[c + 1] = b1;
-      sumDyCentred[c + 2] = b2;
-      sumDyCentred[c + 3] = b3;
-    }
-    for (; c < channels; c++) {
-      const m = mean[c];
-      let a = sumDy[c];
-      let b = sumDyCentred[c];
-      for (let i = start + c; i < end; i += channels) {
-        a += dy[i];
-        b += dy[i] * (x[i] - m);
-      }
-      sumDy[c] = a;
-      sumDyCentred[c] = b;
+      sumA[c] = sum;
+      sumProducts[c] = products;
     }
   }
 }
@@ -149,8 +119,17 @@ function batchNormTraining({ inputs, attrs, backend }: Parameters<tfType.KernelF
   const [values, scale, offset, oldMean, oldVariance] = [x, gamma, beta, movingMean, movingVariance].map((t) => heap.typedArrayFromHeap(t));
   const mean = moments.subarray(0, channels);
   const variance = moments.subarray(channels);
-  columnSums(values, channels, mean, values.length / channels);
-  centredSquareMeans(values, mean, variance);
+  // One pass: Σx and Σx² in float64, whose variance Σx²/m − mean² loses bits to cancellation only
+  // where a channel's mean is thousands of its standard deviations (float64 keeps 53).
+  const sums = new Float64Array(channels);
+  const squares = new Float64Array(channels);
+  productSums(values, values, new Float32Array(channels), sums, squares);
+  const rows = values.length / channels;
+  for (let c = 0; c < channels; c++) {
+    const m = sums[c] / rows;
+    mean[c] = m;
+    variance[c] = Math.max(0, squares[c] / rows - m * m);
+  }
   // y = (x − mean)·inv + β = x·inv + (β − mean·inv), inv = γ/√(variance + ε).
   const inv = new Float32Array(channels);
   const shift = new Float32Array(channels);
@@ -178,7 +157,7 @@ function normalizeGrad({ inputs, attrs, backend }: Parameters<tfType.KernelFunc>
   const mean = stats.subarray(0, channels);
   const sumDy = new Float64Array(channels);
   const sumDyCentred = new Float64Array(channels);
-  gradientSums(dyValues, values, mean, sumDy, sumDyCentred);
+  productSums(dyValues, values, mean, sumDy, sumDyCentred);
   const rows = values.length / channels;
   // dx = k·dy + (x − mean)·c₁ + c₀ with k = γ·invStd, c₁ = −k·dγ·invStd/m, c₀ = −k·dβ/m
   // (fused-batch-norm.ts's closed form), that is k·dy + x·c₁ + (c₀ − mean·c₁).

@@ -116,6 +116,10 @@ describe('fused batch normalization (training mode)', () => {
       expect(kernels.filter((name) => name === BATCH_NORM_TRAINING || name === NORMALIZE_GRAD)).toEqual([BATCH_NORM_TRAINING, NORMALIZE_GRAD]);
       expect(kernels).not.toContain('FusedBatchNorm');
       expect(() => batchNormTraining(tf, x, gamma, beta, EPSILON, moving, true)).toThrow('applies no ReLU');
+      // One pass of float64 sums: a mean far from 0 against the spread (1,000 standard deviations) still gives its variance.
+      const shifted = tf.add(tf.randomNormal([8, 15, 15, 16], 0, 1, 'float32', 7), 1000);
+      const [, variance] = tf.unstack(batchNormTraining(tf, shifted, tf.ones([16]) as tf.Tensor1D, tf.zeros([16]) as tf.Tensor1D, EPSILON, { mean: tf.zeros([16]) as tf.Tensor1D, variance: tf.ones([16]) as tf.Tensor1D, decay: 0.1 }).moments);
+      expect(relativeError(variance, tf.moments(tf.sub(shifted, 1000), [0, 1, 2]).variance)).toBeLessThan(1e-4);
     } finally {
       restore();
     }
