@@ -56,7 +56,7 @@ export async function startLab(lab: LabDefinition, files: SubmissionFiles, optio
   let phase: PhaseResults<ExerciseRun>;
   try {
     const first = await publicProcess.ensure(labTimeLeft(ctx, 'public'));
-    if ('failure' in first) return finished(await unrunnableLab(ctx, first.failure, first.short, read.source));
+    if ('failure' in first) return finished(await unrunnableLab(ctx, first.failure, first.short, read.source, publicProcess.machineFailed));
     phase = await publicPhase(ctx, publicProcess, () => publicProcess.exports);
   } finally {
     publicProcess.close();
@@ -68,7 +68,9 @@ export async function startLab(lab: LabDefinition, files: SubmissionFiles, optio
       const hiddenProcess = newProcess(ctx, bundled.bundle, processOptions);
       try {
         const exercises = await hiddenPhase(ctx, phase.exercises, hiddenProcess);
-        return assembleLab(ctx, 'graded', exercises, { backend, ...(device === undefined ? {} : { device, ...deviceRef(device) }), tfjsVersion, ...(phase.incomplete ? { incomplete: true } : {}) });
+        // A process the machine failed to start cost checks a rerun may grade.
+        const incomplete = phase.incomplete || publicProcess.machineFailed || hiddenProcess.machineFailed;
+        return assembleLab(ctx, 'graded', exercises, { backend, ...(device === undefined ? {} : { device, ...deviceRef(device) }), tfjsVersion, ...(incomplete ? { incomplete: true } : {}) });
       } finally {
         hiddenProcess.close();
       }
@@ -153,11 +155,15 @@ export async function hiddenPhase(ctx: LabContext, exercises: readonly (Exercise
   return results;
 }
 
-/** A lab whose code cannot run (it does not compile, its file cannot be read, its process does not start): file exercises are still judged. */
-async function unrunnableLab(ctx: LabContext, message: MessageRef, short: MessageRef = message, source?: string): Promise<LabResult> {
+/**
+ * A lab whose code cannot run (it does not compile, its file cannot be read, its process does not
+ * start): file exercises are still judged. `machineFailed`: the machine failed to start the process,
+ * so a rerun may grade it.
+ */
+async function unrunnableLab(ctx: LabContext, message: MessageRef, short: MessageRef = message, source?: string, machineFailed = false): Promise<LabResult> {
   const code = source ? extractStudentCode(source) : new Map<string, string>();
   const { exercises, incomplete } = await eachExercise(ctx, (def) => ungradedExercise(def, ctx, 'error', short, code.get(def.id)));
-  return assembleLab(ctx, 'error', exercises, { ...said(message), ...(incomplete ? { incomplete } : {}) });
+  return assembleLab(ctx, 'error', exercises, { ...said(message), ...(incomplete || machineFailed ? { incomplete: true } : {}) });
 }
 
 /** Every exercise in order: file exercises judged, function exercises by `functionExercise`. */

@@ -49,6 +49,8 @@ export class LabProcess implements CallProcess {
   backend?: string;
   device?: string;
   tfjsVersion?: string;
+  /** Why the machine failed to start the process (it exited before any of the submission loaded, each time it was started): checks were lost that a rerun may grade. */
+  private machineFailure: MessageRef | null = null;
 
   constructor(
     private readonly bundle: SubmissionBundle,
@@ -56,8 +58,15 @@ export class LabProcess implements CallProcess {
     private readonly sessionOptions: SessionOptions,
   ) {}
 
+  /** Whether the machine failed to start the process. */
+  get machineFailed(): boolean {
+    return this.machineFailure !== null;
+  }
+
   async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: MessageRef; short: MessageRef }> {
     if (this.session?.alive) return { session: this.session };
+    // It was started again as often as a start takes: the lab's later cases are not tried in turn.
+    if (this.machineFailure) return { failure: this.machineFailure, short: this.machineFailure };
     const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
     const started = await SandboxSession.start(this.bundle, this.sessionOptions, limits);
     if (started.kind === 'load-failed') {
@@ -67,6 +76,7 @@ export class LabProcess implements CallProcess {
     // Loading runs no fixture, so what the process printed may be shown.
     if (started.kind === 'crashed') {
       const failure = crashed(started);
+      if (started.failedToStart) this.machineFailure = failure;
       return { failure, short: failure };
     }
     this.session = started.session;

@@ -63,7 +63,8 @@ export interface BackendInfo {
 export type StartOutcome =
   | ({ kind: 'loaded'; session: SandboxSession; exports: Record<string, string> } & BackendInfo)
   | { kind: 'load-failed'; error: ThrownError }
-  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string };
+  /** `failedToStart`: each time it was started it exited before its backend ran, nothing of the submission loaded: the machine's failure, not the submission's. */
+  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string; failedToStart?: true };
 
 export interface SessionOptions {
   /** bubblewrap around Node's permission model, or the permission model alone. */
@@ -145,7 +146,7 @@ export class SandboxSession {
    * cgroup, a busy machine), so it is started again, up to START_ATTEMPTS times within the startup
    * time, rather than costing a student the checks it was to run.
    */
-  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string } }> {
+  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string; failedToStart?: true } }> {
     const purpose = options.purpose ?? 'grade';
     const startBy = performance.now() + limits.startupTimeoutMs;
     for (let attempt = 1; ; attempt++) {
@@ -165,7 +166,8 @@ export class SandboxSession {
       const timedOut = session.alive;
       if (timedOut) session.kill(msg('session.start-timeout', { ms: String(limits.startupTimeoutMs) }));
       const pause = START_PAUSE_MS * attempt;
-      if (timedOut || attempt === START_ATTEMPTS || performance.now() + pause >= startBy) return { crashed: session.describeExit(msg('session.did-not-start')) };
+      if (timedOut) return { crashed: session.describeExit(msg('session.did-not-start')) };
+      if (attempt === START_ATTEMPTS || performance.now() + pause >= startBy) return { crashed: { ...session.describeExit(msg('session.did-not-start')), failedToStart: true } };
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
