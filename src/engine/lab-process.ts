@@ -49,8 +49,10 @@ export class LabProcess implements CallProcess {
   backend?: string;
   device?: string;
   tfjsVersion?: string;
-  /** Why the machine failed to start the process (it exited before any of the submission loaded, each time it was started): checks were lost that a rerun may grade. */
+  /** Why the machine failed to start the process each time it was started (it exited before any of the submission loaded): the lab's later cases get it without trying again. */
   private machineFailure: MessageRef | null = null;
+  /** Whether the machine failed a start at all (every attempt, or until the startup time ran out): checks were lost that a rerun may grade. */
+  machineFailed = false;
 
   constructor(
     private readonly bundle: SubmissionBundle,
@@ -58,14 +60,9 @@ export class LabProcess implements CallProcess {
     private readonly sessionOptions: SessionOptions,
   ) {}
 
-  /** Whether the machine failed to start the process. */
-  get machineFailed(): boolean {
-    return this.machineFailure !== null;
-  }
-
   async ensure(budgetMs = Infinity): Promise<{ session: SandboxSession } | { failure: MessageRef; short: MessageRef }> {
     if (this.session?.alive) return { session: this.session };
-    // It was started again as often as a start takes: the lab's later cases are not tried in turn.
+    // Every attempt of a start failed: the lab's later cases do not try again in turn.
     if (this.machineFailure) return { failure: this.machineFailure, short: this.machineFailure };
     const limits = { ...this.limits, startupTimeoutMs: Math.max(1, Math.min(this.limits.startupTimeoutMs, Math.round(budgetMs))) };
     const started = await SandboxSession.start(this.bundle, this.sessionOptions, limits);
@@ -76,7 +73,8 @@ export class LabProcess implements CallProcess {
     // Loading runs no fixture, so what the process printed may be shown.
     if (started.kind === 'crashed') {
       const failure = crashed(started);
-      if (started.failedToStart) this.machineFailure = failure;
+      this.machineFailed ||= started.failedToStart !== undefined;
+      if (started.failedToStart === 'every-attempt') this.machineFailure = failure;
       return { failure, short: failure };
     }
     this.session = started.session;

@@ -60,11 +60,17 @@ export interface BackendInfo {
   passedOver?: string;
 }
 
+export type FailedToStart = 'every-attempt' | 'out-of-time';
+
 export type StartOutcome =
   | ({ kind: 'loaded'; session: SandboxSession; exports: Record<string, string> } & BackendInfo)
   | { kind: 'load-failed'; error: ThrownError }
-  /** `failedToStart`: each time it was started it exited before its backend ran, nothing of the submission loaded: the machine's failure, not the submission's. */
-  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string; failedToStart?: true };
+  /**
+   * `failedToStart`: it exited before its backend ran, nothing of the submission loaded (the machine's
+   * failure, not the submission's), each of the times it was started ('every-attempt') or until the
+   * startup time ran out ('out-of-time').
+   */
+  | { kind: 'crashed'; reason: string; reasonRef?: MessageRef; detail?: string; failedToStart?: FailedToStart };
 
 export interface SessionOptions {
   /** bubblewrap around Node's permission model, or the permission model alone. */
@@ -146,9 +152,10 @@ export class SandboxSession {
    * cgroup, a busy machine), so it is started again, up to START_ATTEMPTS times within the startup
    * time, rather than costing a student the checks it was to run.
    */
-  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string; failedToStart?: true } }> {
+  private static async spawn(role: ChildRole, options: SessionOptions, limits: SandboxLimits, bundle: SubmissionBundle | null): Promise<{ session: SandboxSession; info: BackendInfo } | { crashed: { reason: string; reasonRef: MessageRef; detail?: string; failedToStart?: FailedToStart } }> {
     const purpose = options.purpose ?? 'grade';
     const startBy = performance.now() + limits.startupTimeoutMs;
+    let exited = 0;
     for (let attempt = 1; ; attempt++) {
       const child = spawnChild({
         sandbox: options.sandbox,
@@ -165,9 +172,10 @@ export class SandboxSession {
       if (ready) return SandboxSession.started(session, ready, options);
       const timedOut = session.alive;
       if (timedOut) session.kill(msg('session.start-timeout', { ms: String(limits.startupTimeoutMs) }));
+      else exited++;
       const pause = START_PAUSE_MS * attempt;
-      if (timedOut) return { crashed: session.describeExit(msg('session.did-not-start')) };
-      if (attempt === START_ATTEMPTS || performance.now() + pause >= startBy) return { crashed: { ...session.describeExit(msg('session.did-not-start')), failedToStart: true } };
+      const failedToStart: FailedToStart | undefined = exited === START_ATTEMPTS ? 'every-attempt' : exited > 0 ? 'out-of-time' : undefined;
+      if (timedOut || attempt === START_ATTEMPTS || performance.now() + pause >= startBy) return { crashed: { ...session.describeExit(msg('session.did-not-start')), ...(failedToStart ? { failedToStart } : {}) } };
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
