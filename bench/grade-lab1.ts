@@ -3,7 +3,7 @@
  * the ratio to the goal (issue 7: one full Lab-1 submission in at most 2 s of wall time, process
  * start included).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execaNode } from 'execa';
@@ -43,6 +43,7 @@ for (const [name, dir] of Object.entries(submissions)) {
   const inProcess = median(await time(() => gradeSubmission(openSubmission(dir), [convStepByStep], { checks: 'all', sandbox })));
   const out = mkdtempSync(path.join(os.tmpdir(), 'labgrade-bench-'));
   const cli = median(await time(() => execaNode(path.join(projectRoot, 'bin', 'labgrade.js'), ['grade', dir, '--out', out, '--lab', 'conv-step-by-step', '--sandbox', sandbox])));
+  rmSync(out, { recursive: true, force: true });
   console.log(`${name.padEnd(16)} ${inProcess.toFixed(0).padStart(13)} ${cli.toFixed(0).padStart(13)} ${(cli / GOAL_MS).toFixed(2).padStart(12)}`);
   figures[name] = { inProcessMs: Math.round(inProcess), cliMs: Math.round(cli) };
 }

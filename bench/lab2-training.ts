@@ -10,7 +10,7 @@
  *   --write-attack: also writes the pasted-parameters attack (a model() returning parameters
  *   trained once elsewhere, with invented costs) to <file>, as the adversarial corpus holds it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,9 +31,14 @@ const dataDir = datasetsDir(process.env.LABGRADE_DATA);
 const sandbox = bwrapStatus().available ? 'bwrap' : 'node';
 const reference = readFileSync(path.join(projectRoot, 'solutions', LAB_FILE), 'utf8');
 
+const work = mkdtempSync(path.join(os.tmpdir(), 'labgrade-lab2-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+let folders = 0;
+
 /** A submission folder: the lab file, and other files beside it. */
 function folderWith(text: string, others: Record<string, string> = {}): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'labgrade-lab2-'));
+  const dir = path.join(work, String(folders++));
+  mkdirSync(dir);
   for (const [name, contents] of Object.entries({ [LAB_FILE]: text, ...others })) writeFileSync(path.join(dir, name), contents);
   return dir;
 }

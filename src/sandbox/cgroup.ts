@@ -6,7 +6,7 @@
  * meets pids.max. Where none can be made, the RSS watch is the memory limit and Node's permission
  * model the only bar to new processes.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -64,7 +64,50 @@ function ownCgroups(): Map<string, string> {
   return found;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the cgroups that graders killed before their exit handler ran left in parent: named for a
+ * pid that is no longer running, empty (rmdir fails on one with processes in it, which is left as
+ * it is), and older than minAgeMs, so that a group another grader has only just made is never taken.
+ */
+export function sweepOrphanedCgroups(parent: string, minAgeMs = 60_000): number {
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^labgrade-(\d+)-\d+$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const dir = path.join(parent, name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < minAgeMs) continue;
+      rmdirSync(dir);
+      removed++;
+    } catch {
+      // in use, or gone meanwhile
+    }
+  }
+  return removed;
+}
+
+const swept = new Set<string>();
+
 function makeDir(parent: string): string | null {
+  if (!swept.has(parent)) {
+    swept.add(parent);
+    sweepOrphanedCgroups(parent);
+  }
   const dir = path.join(parent, `labgrade-${process.pid}-${++counter}`);
   try {
     mkdirSync(dir);
