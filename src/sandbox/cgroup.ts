@@ -1,19 +1,24 @@
 /**
- * A memory and process-count cgroup for one sandboxed process, where the machine lets labgrade
+ * A memory, process-count and CPU cgroup for one sandboxed process, where the machine lets labgrade
  * make one (cgroup v2 with the controllers delegated to labgrade's own cgroup, or a writable
  * cgroup v1 hierarchy, as for root in a VM or container). The kernel then enforces the memory
- * limit at once, where the RSS watch (session.ts) only notices it within a poll; and a fork bomb
- * meets pids.max. Where none can be made, the RSS watch is the memory limit and Node's permission
- * model the only bar to new processes.
+ * limit at once, where the RSS watch (session.ts) only notices it within a poll; a fork bomb
+ * meets pids.max; and threads a submission gets work done on without starting them (Node's libuv
+ * pool for WebCrypto or zlib, V8's for compiling WebAssembly) share its CPU quota instead of taking
+ * a classmate's cores. Where none can be made, the RSS watch is the memory limit and Node's
+ * permission model the only bar to new processes.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
+const MB = 1024 * 1024;
 
 export interface ChildCgroup {
   /** The cgroup.procs files a process writes its pid into, before it starts the sandbox. */
   procsFiles: string[];
+  /** The CPUs its processes may use together (a CFS quota), or null where the cpu controller is not there. */
+  cpus: number | null;
   /** Whether the kernel killed a process of it for memory. */
   oomKilled(): boolean;
   /** Kills every process still in it. */
@@ -143,7 +148,17 @@ function write(file: string, value: string): boolean {
   }
 }
 
-function v2(own: Map<string, string>, memoryBytes: number, pids: number): ChildCgroup | null {
+export interface ChildLimits {
+  memoryMb: number;
+  pids: number;
+  /** CPUs its processes may use together; null: no quota. */
+  cpus: number | null;
+}
+
+const CPU_PERIOD_US = 100_000;
+const quotaUs = (cpus: number) => String(Math.round(cpus * CPU_PERIOD_US));
+
+function v2(own: Map<string, string>, limits: ChildLimits): ChildCgroup | null {
   const where = own.get('');
   if (where === undefined || !existsSync(path.join(ROOT, 'cgroup.controllers'))) return null;
   const parent = path.join(ROOT, where);
@@ -156,14 +171,16 @@ function v2(own: Map<string, string>, memoryBytes: number, pids: number): ChildC
   if (!/\bmemory\b/.test(delegated)) return null;
   const dir = makeDir(parent);
   if (!dir) return null;
-  const ok = write(path.join(dir, 'memory.max'), String(memoryBytes)) && write(path.join(dir, 'memory.swap.max'), '0');
-  if (/\bpids\b/.test(delegated)) write(path.join(dir, 'pids.max'), String(pids));
+  const ok = write(path.join(dir, 'memory.max'), String(limits.memoryMb * MB)) && write(path.join(dir, 'memory.swap.max'), '0');
+  if (/\bpids\b/.test(delegated)) write(path.join(dir, 'pids.max'), String(limits.pids));
   if (!ok) {
     tryRemove(dir);
     return null;
   }
+  const cpus = limits.cpus !== null && /\bcpu\b/.test(delegated) && write(path.join(dir, 'cpu.max'), `${quotaUs(limits.cpus)} ${CPU_PERIOD_US}`) ? limits.cpus : null;
   return {
     procsFiles: [path.join(dir, 'cgroup.procs')],
+    cpus,
     oomKilled: () => readNumberField(path.join(dir, 'memory.events'), 'oom_kill') > 0,
     killAll: () => {
       if (!write(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
@@ -172,24 +189,27 @@ function v2(own: Map<string, string>, memoryBytes: number, pids: number): ChildC
   };
 }
 
-function v1(own: Map<string, string>, memoryBytes: number, pids: number): ChildCgroup | null {
-  const memoryWhere = own.get('memory');
-  if (memoryWhere === undefined) return null;
-  const memory = makeDir(path.join(ROOT, 'memory', memoryWhere));
+/** A v1 group of one more controller with its one setting, or null (nothing left behind) where it cannot be made. */
+function v1Group(own: Map<string, string>, controller: string, file: string, value: string): string | null {
+  const where = own.get(controller);
+  const dir = where === undefined ? null : makeDir(path.join(ROOT, controller, where));
+  if (dir && write(path.join(dir, file), value)) return dir;
+  if (dir) tryRemove(dir);
+  return null;
+}
+
+function v1(own: Map<string, string>, limits: ChildLimits): ChildCgroup | null {
+  const memoryBytes = String(limits.memoryMb * MB);
+  const memory = v1Group(own, 'memory', 'memory.limit_in_bytes', memoryBytes);
   if (!memory) return null;
-  if (!write(path.join(memory, 'memory.limit_in_bytes'), String(memoryBytes))) {
-    tryRemove(memory);
-    return null;
-  }
   // Swap counts too where the kernel accounts it.
-  if (existsSync(path.join(memory, 'memory.memsw.limit_in_bytes'))) write(path.join(memory, 'memory.memsw.limit_in_bytes'), String(memoryBytes));
-  const dirs = [memory];
-  const pidsWhere = own.get('pids');
-  const pidsDir = pidsWhere === undefined ? null : makeDir(path.join(ROOT, 'pids', pidsWhere));
-  if (pidsDir && write(path.join(pidsDir, 'pids.max'), String(pids))) dirs.push(pidsDir);
-  else if (pidsDir) tryRemove(pidsDir);
+  if (existsSync(path.join(memory, 'memory.memsw.limit_in_bytes'))) write(path.join(memory, 'memory.memsw.limit_in_bytes'), memoryBytes);
+  const pidsDir = v1Group(own, 'pids', 'pids.max', String(limits.pids));
+  const cpuDir = limits.cpus === null ? null : v1Group(own, 'cpu', 'cpu.cfs_quota_us', quotaUs(limits.cpus));
+  const dirs = [memory, pidsDir, cpuDir].filter((d): d is string => d !== null);
   return {
     procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
+    cpus: cpuDir ? limits.cpus : null,
     oomKilled: () => readNumberField(path.join(memory, 'memory.oom_control'), 'oom_kill') > 0,
     killAll: () => killProcessesIn(path.join(memory, 'cgroup.procs')),
     remove: () => {
@@ -198,10 +218,9 @@ function v1(own: Map<string, string>, memoryBytes: number, pids: number): ChildC
   };
 }
 
-/** A fresh cgroup limiting memory (and processes, where that controller is there too), or null where none can be made. */
-export function createChildCgroup(memoryMb: number, pids: number): ChildCgroup | null {
+/** A fresh cgroup limiting memory (and processes and CPU, where those controllers are there too), or null where none can be made. */
+export function createChildCgroup(limits: ChildLimits): ChildCgroup | null {
   if (process.platform !== 'linux') return null;
   const own = ownCgroups();
-  const bytes = memoryMb * 1024 * 1024;
-  return v2(own, bytes, pids) ?? v1(own, bytes, pids);
+  return v2(own, limits) ?? v1(own, limits);
 }

@@ -221,6 +221,11 @@ export class SandboxSession {
     return this.child.process.pid;
   }
 
+  /** The CPUs the kernel lets the process and its threads use together, or null where no quota could be set. */
+  get cpuQuota(): number | null {
+    return this.child.cgroup?.cpus ?? null;
+  }
+
   /** False as soon as the session is killed, before the process's exit is reported. */
   get alive(): boolean {
     return this.exitReason === null && this.killedFor === null;

@@ -4,11 +4,11 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createChildCgroup, sweepOrphanedCgroups } from '../../src/sandbox/cgroup.js';
 
-const made = createChildCgroup(64, 16);
+const made = createChildCgroup({ memoryMb: 64, pids: 16, cpus: 1.5 });
 if (!made) console.warn('SKIPPED: no cgroup can be made here, so there are none to sweep');
 const parent = made ? path.dirname(path.dirname(made.procsFiles[0])) : '';
 
@@ -20,6 +20,15 @@ const group = (pid: number, n: number) => {
 };
 
 afterAll(() => made?.remove());
+
+describe('a sandbox\'s cgroup', () => {
+  (made?.cpus ? test : test.skip)('holds the CPU quota it was given', () => {
+    const dir = path.dirname(made!.procsFiles[made!.procsFiles.length - 1]);
+    const v2 = existsSync(path.join(dir, 'cpu.max'));
+    const quota = readFileSync(path.join(dir, v2 ? 'cpu.max' : 'cpu.cfs_quota_us'), 'utf8').trim();
+    expect(quota).toBe(v2 ? '150000 100000' : '150000');
+  });
+});
 
 describe('sweepOrphanedCgroups', () => {
   (made ? test : test.skip)('removes the empty groups of graders that are gone, and leaves the rest', async () => {

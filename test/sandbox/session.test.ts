@@ -9,6 +9,8 @@ import { isChildMessage } from '../../src/sandbox/protocol-checks.js';
 import { WEIGHTS_SAMPLE_SIZE } from '../../src/models/weights-sample.js';
 import { openSubmission } from '../../src/engine/grade-submission.js';
 import { SANDBOX } from '../sandbox-kind.js';
+import { createChildCgroup } from '../../src/sandbox/cgroup.js';
+import { descendants } from '../../src/sandbox/spawn-child.js';
 import { execa } from 'execa';
 import { projectRoot } from '../../src/paths.js';
 import { makeSubmission } from '../grading/submissions.js';
@@ -66,6 +68,19 @@ async function eventually(condition: () => boolean, ms = 5000): Promise<boolean>
   }
   return condition();
 }
+
+/** Linux's USER_HZ, the unit of /proc's CPU times, on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** Whether sandboxes get a CPU quota here (bubblewrap with a cpu cgroup): the quota's test skips, saying so, where not. */
+const withCpuQuota = (() => {
+  if (SANDBOX !== 'bwrap') return false;
+  const probe = createChildCgroup({ memoryMb: 64, pids: 16, cpus: 1 });
+  probe?.remove();
+  if (probe?.cpus) return true;
+  console.warn('SKIPPED: no cpu cgroup can be made here, so no sandbox gets a CPU quota');
+  return false;
+})();
 
 describe('the permission model under the hardening', () => {
   // The submission cannot reach fs at all (see harden.ts); this checks the layer beneath on its own.
@@ -228,6 +243,43 @@ export function probe(): string[] {
     if (started.kind !== 'loaded') return;
     expect(await started.session.call('probe', [], 30_000)).toMatchObject({ kind: 'value', value: [] });
     started.session.close();
+  });
+
+  /** CPU seconds a process and everything under it have used (Linux counts every thread, gone ones too, in its process's stat). */
+  const treeCpuSeconds = (pid: number) =>
+    [pid, ...descendants(pid)].reduce((sum, p) => {
+      try {
+        const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+        return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      } catch {
+        return sum;
+      }
+    }, 0);
+
+  (withCpuQuota ? test : test.skip)('work a submission hands to threads it did not start (WebCrypto on libuv\'s pool) stays within its CPU quota', async () => {
+    // Six PBKDF2 jobs on Node's four pool threads while the main thread spins: 5 CPUs without the quota, where the machine has them.
+    const session = await start(`void crypto.subtle.importKey('raw', new Uint8Array(16), 'PBKDF2', false, ['deriveBits']).then((key) => {
+  for (let i = 0; i < 6; i++) void crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: new Uint8Array(16), iterations: 50_000_000 }, key, 256);
+});
+export function burn(ms: number): number {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {}
+  return ms;
+}`);
+    let used: number;
+    let wall: number;
+    try {
+      expect(session.cpuQuota).toBe(1.5);
+      const before = treeCpuSeconds(session.pid!);
+      const started = Date.now();
+      expect(await session.call('burn', [3000], 30_000)).toMatchObject({ kind: 'value', value: 3000 });
+      used = treeCpuSeconds(session.pid!) - before;
+      wall = (Date.now() - started) / 1000;
+    } finally {
+      session.close();
+    }
+    // An upper bound: a busy machine can only make it smaller. The kernel holds the quota over each 100 ms period.
+    expect(used! / wall!).toBeLessThan(1.5 + 0.25);
   });
 
   test('a module that throws while loading is a load failure with the student\'s line', async () => {
