@@ -82,6 +82,7 @@ export function reportView(raw: GradeResult, lang: Lang) {
     maxPoints: lab.maxPoints,
     message: lab.message === undefined ? undefined : say(lab.message, lab.messageRef),
     late: lab.late ? lateText(lab.late, lang) : undefined,
+    incomplete: lab.incomplete ?? false,
     ranOn: lab.backend ? format(t.ranOn, { backend: lab.backend, device: lab.device === undefined ? '?' : say(lab.device, lab.deviceRef), version: lab.tfjsVersion ?? '?', seconds: seconds(lab.durationMs) }) : undefined,
     optional: lab.optional ?? false,
     exercises: lab.exercises.map((ex) => ({

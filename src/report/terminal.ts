@@ -49,6 +49,7 @@ export function renderCheckFeedback(lab: LabResult, lang: Lang = 'en'): string {
   const mark = (status: string) => t.marks[status] ?? status;
   const lines = [format(t.checkHeading, { title: labTitle(lab), file: lab.file }), ''];
   if (lab.message) lines.push(say(lab.message, lab.messageRef), '');
+  if (lab.incomplete) lines.push(`${t.incompleteLab}: ${t.incompleteNote}`, '');
   if (lab.backend) {
     const device = lab.device === undefined ? undefined : say(lab.device, lab.deviceRef);
     lines.push(format(device ? t.checkRanOn : t.checkRanOnNoDevice, { version: lab.tfjsVersion ?? '', backend: lab.backend, device: device ?? '' }), '');

@@ -8,7 +8,7 @@
  * a classmate's cores. Where none can be made, the RSS watch is the memory limit and Node's
  * permission model the only bar to new processes.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -69,6 +69,18 @@ function ownCgroups(): Map<string, string> {
   return found;
 }
 
+/**
+ * This process's PID namespace, in its cgroups' names: a pid is only known to be gone within the
+ * namespace it was seen in, and graders in other containers may share the cgroup hierarchy.
+ */
+const PID_NAMESPACE = (() => {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
+  } catch {
+    return '0';
+  }
+})();
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -80,7 +92,7 @@ function alive(pid: number): boolean {
 
 /**
  * Removes the cgroups that graders killed before their exit handler ran left in parent: named for a
- * pid that is no longer running, empty (rmdir fails on one with processes in it, which is left as
+ * pid of this PID namespace that is no longer running, empty (rmdir fails on one with processes in it, which is left as
  * it is), and older than minAgeMs, so that a group another grader has only just made is never taken.
  */
 export function sweepOrphanedCgroups(parent: string, minAgeMs = 60_000): number {
@@ -92,8 +104,8 @@ export function sweepOrphanedCgroups(parent: string, minAgeMs = 60_000): number 
   }
   let removed = 0;
   for (const name of names) {
-    const m = /^labgrade-(\d+)-\d+$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const m = /^labgrade-(\d+)-(\d+)-\d+$/.exec(name);
+    if (!m || m[1] !== PID_NAMESPACE || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
     const dir = path.join(parent, name);
     try {
       if (Date.now() - statSync(dir).mtimeMs < minAgeMs) continue;
@@ -113,7 +125,7 @@ function makeDir(parent: string): string | null {
     swept.add(parent);
     sweepOrphanedCgroups(parent);
   }
-  const dir = path.join(parent, `labgrade-${process.pid}-${++counter}`);
+  const dir = path.join(parent, `labgrade-${PID_NAMESPACE}-${process.pid}-${++counter}`);
   try {
     mkdirSync(dir);
     leftovers.add(dir);

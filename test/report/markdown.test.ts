@@ -7,7 +7,8 @@ import { gradeSubmission, openSubmission } from '../../src/engine/grade-submissi
 import type { GradeResult } from '../../src/contract/result.js';
 import { projectRoot } from '../../src/paths.js';
 import { cell, fence, quote } from '../../src/report/markdown-text.js';
-import { renderMarkdown } from '../../src/report/templates.js';
+import { renderHtml, renderMarkdown } from '../../src/report/templates.js';
+import { renderCheckFeedback } from '../../src/report/terminal.js';
 import { SANDBOX } from '../sandbox-kind.js';
 
 const GOLDEN = path.join(projectRoot, 'test', 'report', 'golden', 'sample-report-mistakes.md');
@@ -25,13 +26,26 @@ function normalized(result: GradeResult): GradeResult {
   return JSON.parse(JSON.stringify(fixed, (k, v) => (k === 'durationMs' ? 0 : v)));
 }
 
+// A fixed backend: the golden file records which one ran, and float32 sums differ in the last digit between backends.
+let graded: Promise<GradeResult> | undefined;
+const sampleResult = () => (graded ??= gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes')), [convStepByStep], { checks: 'all', sandbox: SANDBOX, backend: 'cpu' }));
+
 test.each(['en', 'zh'] as const)('report.md (%s) for the sample-report example matches the golden file', async (lang) => {
-  // A fixed backend: the golden file records which one ran, and float32 sums differ in the last digit between backends.
-  const result = await gradeSubmission(openSubmission(path.join(projectRoot, 'examples/submissions/sample-report-mistakes')), [convStepByStep], { checks: 'all', sandbox: SANDBOX, backend: 'cpu' });
+  const result = await sampleResult();
   const markdown = renderMarkdown(normalized(result), lang);
   const golden = GOLDEN.replace('.md', `.${lang}.md`);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, markdown);
   expect(markdown).toBe(readFileSync(golden, 'utf8'));
+});
+
+test('a lab that labgrade could not grade in full says its points are not final, and why', async () => {
+  const result = await sampleResult();
+  const note = (r: GradeResult) => renderMarkdown(normalized(r), 'en').includes('**Not final**: some checks of this lab could not run this time, for a reason outside the submission');
+  expect(note(result)).toBe(false);
+  const incomplete = { ...result, labs: result.labs.map((lab) => ({ ...lab, incomplete: true })) };
+  expect(note(incomplete)).toBe(true);
+  expect(await renderHtml(normalized(incomplete), 'zh')).toContain('<p class="incomplete"><strong>尚未定分</strong>: 本实验有部分检查这次因提交代码以外的原因未能运行');
+  expect(renderCheckFeedback(incomplete.labs[0])).toContain('Not final: some checks of this lab could not run this time');
 });
 
 test('table cells escape pipes, every line break, HTML and Markdown syntax', () => {

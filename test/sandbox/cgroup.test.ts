@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createChildCgroup, sweepOrphanedCgroups } from '../../src/sandbox/cgroup.js';
 
@@ -13,8 +13,9 @@ if (!made) console.warn('SKIPPED: no cgroup can be made here, so there are none 
 const parent = made ? path.dirname(path.dirname(made.procsFiles[0])) : '';
 
 const deadPid = () => spawnSync('true').pid!;
-const group = (pid: number, n: number) => {
-  const dir = path.join(parent, `labgrade-${pid}-${n}`);
+const ownNamespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1];
+const group = (pid: number, n: number, namespace = ownNamespace) => {
+  const dir = path.join(parent, `labgrade-${namespace}-${pid}-${n}`);
   mkdirSync(dir);
   return dir;
 };
@@ -35,6 +36,8 @@ describe('sweepOrphanedCgroups', () => {
     const orphan = group(deadPid(), 1);
     const living = group(process.ppid, 900_001);
     const busy = group(deadPid(), 2);
+    // A grader in another container may share the hierarchy: its pids mean nothing here.
+    const elsewhere = group(deadPid(), 3, '1');
     const sleeper = spawn('sleep', ['60']);
     try {
       writeFileSync(path.join(busy, 'cgroup.procs'), String(sleeper.pid));
@@ -47,12 +50,13 @@ describe('sweepOrphanedCgroups', () => {
       expect(existsSync(orphan)).toBe(false);
       expect(existsSync(living)).toBe(true);
       expect(existsSync(busy)).toBe(true);
+      expect(existsSync(elsewhere)).toBe(true);
       expect(existsSync(path.dirname(made!.procsFiles[0]))).toBe(true);
     } finally {
       const gone = new Promise((resolve) => sleeper.once('exit', resolve));
       sleeper.kill('SIGKILL');
       await gone;
-      for (const dir of [living, busy]) rmdirSync(dir);
+      for (const dir of [living, busy, elsewhere]) rmdirSync(dir);
     }
   });
 });
