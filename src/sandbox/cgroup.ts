@@ -4,7 +4,7 @@
  * cgroup v1 hierarchy, as for root in a VM or container). The kernel then enforces the memory
  * limit at once, where the RSS watch (session.ts) only notices it within a poll; a fork bomb
  * meets pids.max; and threads a submission gets work done on without starting them (Node's libuv
- * pool for WebCrypto or zlib, V8's for compiling WebAssembly) share its CPU quota instead of taking
+ * pool for WebCrypto or zlib, V8's for garbage collection) share its CPU quota instead of taking
  * a classmate's cores. Where none can be made, the RSS watch is the memory limit and Node's
  * permission model the only bar to new processes.
  */
@@ -91,9 +91,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes the cgroups that graders killed before their exit handler ran left in parent: named for a
- * pid of this PID namespace that is no longer running, empty (rmdir fails on one with processes in it, which is left as
- * it is), and older than minAgeMs, so that a group another grader has only just made is never taken.
+ * Removes the cgroups that graders killed before their exit handler ran left in parent: named for
+ * a pid of this PID namespace that is no longer running, empty (rmdir fails on one with processes
+ * in it, which is left as it is), and older than minAgeMs, so that a group another grader has only
+ * just made is never taken.
  */
 export function sweepOrphanedCgroups(parent: string, minAgeMs = 60_000): number {
   let names: string[] = [];
