@@ -1,5 +1,5 @@
 /**
- * A 30-student synthetic class graded with --jobs 2 through the CLI: killed mid-run and resumed
+ * A 20-student synthetic class graded with --jobs 2 through the CLI: killed mid-run and resumed
  * (nothing lost, nothing graded twice), sharded three ways and merged (equal to the unsharded run),
  * with per-student and class outputs that validate.
  */
@@ -19,7 +19,9 @@ const BIN = path.join(projectRoot, 'bin', 'labgrade.js');
 // The synthetic class submitted Lab 1 only; the limits' calibration is tested with the hostile class (test/adversarial/class-run.test.ts).
 const run = (...args: string[]) => execaNode(BIN, args[0] === 'grade-class' ? [...args, '--lab', 'conv-step-by-step', '--fixed-limits'] : args, { reject: false, all: true, env: { CI: 'true' } });
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'labgrade-class-out-'));
-const klass = makeClass(30);
+// Each of the 6 variants three times or more, and two broken student.json files.
+const SIZE = 20;
+const klass = makeClass(SIZE);
 const UNGRADABLE = klass.students.filter((s) => s.ungradable).length;
 const resultFiles = (out: string) =>
   existsSync(path.join(out, 'students')) ? readdirSync(path.join(out, 'students')).filter((f) => existsSync(path.join(out, 'students', f, 'result.json'))) : [];
@@ -39,7 +41,7 @@ describe('grade-class', () => {
     await first;
     const before = resultFiles(unsharded);
     expect(before.length).toBeGreaterThanOrEqual(6);
-    expect(before.length).toBeLessThan(28);
+    expect(before.length).toBeLessThan(SIZE - 2);
     for (const f of before) expect(() => validateResult(JSON.parse(readFileSync(path.join(unsharded, 'students', f, 'result.json'), 'utf8')), f)).not.toThrow();
 
     const resumed = await run('grade-class', klass.dir, '--out', unsharded, '--jobs', '2');
@@ -48,11 +50,11 @@ describe('grade-class', () => {
     // Everything finished before the kill is kept, not graded again.
     const keptLines = resumed.stdout.split('\n').filter((l) => l.includes('(unchanged, kept)'));
     for (const f of before) expect(keptLines.some((l) => l.includes(`] ${f}: `))).toBe(true);
-    expect(resumed.stdout).toMatch(new RegExp(`30 students: \\d+ graded now, \\d+ unchanged and kept, ${UNGRADABLE} could not be graded`));
+    expect(resumed.stdout).toMatch(new RegExp(`${SIZE} students: \\d+ graded now, \\d+ unchanged and kept, ${UNGRADABLE} could not be graded`));
 
     // One row per student, with the points its variant must get.
     const gradebook = readFileSync(path.join(unsharded, 'gradebook.csv'), 'utf8').trim().split('\n');
-    expect(gradebook.length).toBe(31);
+    expect(gradebook.length).toBe(SIZE + 1);
     for (const s of klass.students) {
       const row = gradebook.find((r) => r.startsWith(`${s.folder},`))!;
       const cells = row.split(',');
@@ -75,7 +77,7 @@ describe('grade-class', () => {
       expect(r.exitCode).toBe(0);
     }
     const sizes = shards.map((out) => readdirSync(path.join(out, 'students')).length);
-    expect(sizes.reduce((a, b) => a + b)).toBe(30);
+    expect(sizes.reduce((a, b) => a + b)).toBe(SIZE);
     const merged = tmp();
     const r = await run('merge', ...shards, '--out', merged);
     expect(r.exitCode).toBe(0);
@@ -101,9 +103,9 @@ describe('grade-class', () => {
     const classJunit = readFileSync(path.join(unsharded, 'junit.xml'), 'utf8');
     expect(XMLValidator.validate(classJunit)).toBe(true);
     const summary = JSON.parse(readFileSync(path.join(unsharded, 'class.json'), 'utf8')).summary;
-    expect(summary).toMatchObject({ students: 30, graded: 30 - UNGRADABLE });
+    expect(summary).toMatchObject({ students: SIZE, graded: SIZE - UNGRADABLE });
     expect(summary.ungradable).toHaveLength(UNGRADABLE);
-    expect(readFileSync(path.join(unsharded, 'summary.md'), 'utf8')).toContain(`30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+    expect(readFileSync(path.join(unsharded, 'summary.md'), 'utf8')).toContain(`${SIZE} submissions: ${SIZE - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
     // Copies of one example are flagged as similar; different solutions and unfilled starters are not.
     const kindOf = new Map(klass.students.map((s) => [s.folder, s.kind]));
     const similar: { left: string; right: string }[] = summary.similar;
@@ -114,7 +116,7 @@ describe('grade-class', () => {
       expect([p, kinds.has('starter') || kinds.has('vectorized') ? kinds.size : 1]).toEqual([p, 1]);
     }
     const html = readFileSync(path.join(unsharded, 'summary.html'), 'utf8');
-    expect(html).toContain(`<p id="class-line">30 submissions: ${30 - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
+    expect(html).toContain(`<p id="class-line">${SIZE} submissions: ${SIZE - UNGRADABLE} graded, ${UNGRADABLE} could not be graded.`);
     expect(html).toMatch(/<figure class="chart"><svg[\s\S]*<\/svg><\/figure>/);
     for (const f of students.filter((s) => existsSync(path.join(unsharded, 'students', s, 'result.json')))) {
       expect(readFileSync(path.join(unsharded, 'students', f, 'report.html'), 'utf8')).toContain('<!DOCTYPE html>');
