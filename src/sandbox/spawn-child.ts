@@ -120,6 +120,9 @@ export function spawnChild(spec: ChildSpec): SpawnedChild {
     NODE_ENV: 'production',
     ...Object.fromEntries(DRIVER_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!])),
     [WASM_THREADS_VARIABLE]: String(threadedWasm ? spec.wasmThreads : 1),
+    // One thread in Node's libuv pool, which runs WebCrypto, zlib and async fs jobs beside the main
+    // thread (four by default): the bound on those where no cgroup's CPU quota is.
+    UV_THREADPOOL_SIZE: '1',
   };
   const stdio: ['ignore', 'pipe', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe', 'pipe'];
   if (spec.sandbox === 'node') {

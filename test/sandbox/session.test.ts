@@ -256,6 +256,17 @@ export function probe(): string[] {
       }
     }, 0);
 
+  test('Node\'s libuv pool, which runs WebCrypto and zlib jobs on threads of its own, is one thread in a submission\'s process', async () => {
+    const session = await start('export const x = 1;');
+    try {
+      const node = [session.pid!, ...descendants(session.pid!)].find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sandbox/child.js'))!;
+      // libuv reads the variable when the pool starts (Node's default is 4 threads).
+      expect(readFileSync(`/proc/${node}/environ`, 'utf8').split('\0')).toContain('UV_THREADPOOL_SIZE=1');
+    } finally {
+      session.close();
+    }
+  });
+
   (withCpuQuota ? test : test.skip)('work a submission hands to threads it did not start (WebCrypto on libuv\'s pool) stays within its CPU quota', async () => {
     // Six PBKDF2 jobs on Node's four pool threads while the main thread spins: 5 CPUs without the quota, where the machine has them.
     const session = await start(`void crypto.subtle.importKey('raw', new Uint8Array(16), 'PBKDF2', false, ['deriveBits']).then((key) => {
