@@ -103,6 +103,7 @@ const CPU_HEADROOM = 0.5;
 
 export function spawnChild(spec: ChildSpec): SpawnedChild {
   const threadedWasm = spec.wasmThreads > 1 && candidates(spec.backend, spec.purpose, true).includes('wasm');
+  const threads = threadedWasm ? spec.wasmThreads : 1;
   const addons = needsNativeAddons(spec.backend, spec.purpose);
   const nodeArgs = [
     ...childPermissionFlags({ addons, workers: threadedWasm }),
@@ -119,7 +120,7 @@ export function spawnChild(spec: ChildSpec): SpawnedChild {
   const env = {
     NODE_ENV: 'production',
     ...Object.fromEntries(DRIVER_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!])),
-    [WASM_THREADS_VARIABLE]: String(threadedWasm ? spec.wasmThreads : 1),
+    [WASM_THREADS_VARIABLE]: String(threads),
     // One thread in Node's libuv pool, which runs WebCrypto, zlib and async fs jobs beside the main
     // thread (four by default): the bound on those where no cgroup's CPU quota is.
     UV_THREADPOOL_SIZE: '1',
@@ -129,7 +130,7 @@ export function spawnChild(spec: ChildSpec): SpawnedChild {
     return { process: spawn(process.execPath, nodeArgs, { stdio, env, cwd: os.tmpdir() }), cgroup: null };
   }
   // A process with a GPU driver runs no submitted code, and a software Vulkan driver (lavapipe) needs the machine's cores.
-  const cpus = addons ? null : (threadedWasm ? spec.wasmThreads : 1) + CPU_HEADROOM;
+  const cpus = addons ? null : threads + CPU_HEADROOM;
   const cgroup = createChildCgroup({ memoryMb: spec.memoryMb, pids: PIDS_MAX, cpus });
   const view = addons ? vulkanView() : { readable: [] };
   const bwrap = bwrapArguments({ readable: [...childReadablePaths(), ...view.readable], devices: view.devices });
